@@ -1,0 +1,80 @@
+"""Who is on the other end of a socket.
+
+Browsers authenticate with the session cookie, and then the Origin must be one of
+ALLOWED_HOSTS (a page elsewhere cannot ride the cookie). Native clients send a JWT as
+the subprotocols ["mina.v1", "<access token>"] (or as `token` in their first message,
+handled by the consumer) and may send no Origin. Tokens never travel in the URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.auth import AuthMiddleware
+from channels.db import database_sync_to_async
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import validate_host
+from rest_framework import exceptions
+
+from .authentication import JWTAuthentication, validate_access_token
+
+SUBPROTOCOL = "mina.v1"
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool | None:
+    """True/False for the Origin header; None when the client sent none."""
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            host = urlsplit(value.decode("latin1")).hostname or ""
+            return validate_host(host, settings.ALLOWED_HOSTS)
+    return None
+
+
+def token_from_subprotocols(scope: dict[str, Any]) -> str | None:
+    protocols = scope.get("subprotocols") or []
+    if len(protocols) >= 2 and protocols[0] == SUBPROTOCOL:
+        return str(protocols[1])
+    return None
+
+
+@database_sync_to_async
+def user_for_token(raw: str) -> tuple[Any, str | None]:
+    """(user, None) for a good token; (AnonymousUser, error code) otherwise."""
+    try:
+        token = validate_access_token(raw)
+        user = JWTAuthentication().get_user(token)
+    except exceptions.AuthenticationFailed as exc:
+        code = exc.get_codes()
+        return AnonymousUser(), code if isinstance(code, str) else "token_not_valid"
+    return user, None
+
+
+class TokenAuthMiddleware:
+    """Authenticate by JWT subprotocol first, else by session cookie with Origin check."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        scope = dict(scope)
+        raw = token_from_subprotocols(scope)
+        if raw is not None:
+            user, error = await user_for_token(raw)
+            scope.update(user=user, auth_error=error, auth_method="jwt")
+            return await self.inner(scope, receive, send)
+        return await self._session_stack(scope, receive, send)
+
+    async def _session_stack(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        async def checked(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+            scope["auth_method"] = "session"
+            scope["auth_error"] = None
+            if origin_allowed(scope) is False:
+                scope["user"] = AnonymousUser()
+                scope["auth_error"] = "origin_not_allowed"
+            return await self.inner(scope, receive, send)
+
+        stack = CookieMiddleware(SessionMiddleware(AuthMiddleware(checked)))
+        return await stack(scope, receive, send)

@@ -1,0 +1,193 @@
+"""Writes for meetings, participants and tasks."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mina.errors import Forbidden, Invalid
+from mina.jobs import enqueue
+from workspaces.models import Membership, Role, Workspace
+from workspaces.selectors import require_role
+
+from . import events
+from .models import Meeting, Participant, Task
+from .selectors import can_edit_meeting, can_edit_task
+
+logger = logging.getLogger(__name__)
+
+
+def _send_on_commit(meeting_id: int, event: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: events.send(meeting_id, event))
+
+
+def meeting_create(*, membership: Membership, title: str, language: str = "en") -> Meeting:
+    require_role(membership, Role.MEMBER)
+    title = title.strip()
+    if not title:
+        raise Invalid("Give the meeting a title.", fields={"title": ["This field is required."]})
+    return Meeting.objects.create(
+        workspace=membership.workspace, title=title[:200], organizer=membership.user, language=language
+    )
+
+
+def meeting_update(*, meeting: Meeting, membership: Membership, title: str) -> Meeting:
+    if not can_edit_meeting(meeting, membership):
+        raise Forbidden("Only the organizer or a workspace admin can change this meeting.")
+    title = title.strip()
+    if not title:
+        raise Invalid("Give the meeting a title.", fields={"title": ["This field is required."]})
+    meeting.title = title[:200]
+    meeting.save(update_fields=["title"])
+    return meeting
+
+
+def meeting_delete(*, meeting: Meeting, membership: Membership) -> None:
+    if not can_edit_meeting(meeting, membership):
+        raise Forbidden("Only the organizer or a workspace admin can delete this meeting.")
+    files = [r.file.name for r in meeting.recordings.all() if r.file]
+    meeting.delete()
+    _delete_files_on_commit(files)
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+@transaction.atomic
+def meeting_go_live(*, meeting_id: int) -> Meeting:
+    """The first `start` on an audio socket makes a scheduled meeting live."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+    if meeting.status == Meeting.Status.SCHEDULED:
+        meeting.status = Meeting.Status.LIVE
+        meeting.started_at = timezone.now()
+        meeting.save(update_fields=["status", "started_at"])
+        _send_on_commit(meeting.id, events.meeting_status(meeting))
+    return meeting
+
+
+@transaction.atomic
+def meeting_end(*, meeting: Meeting, membership: Membership | None) -> Meeting:
+    """Live → processing, then the careful pass. `membership` None means the idle timer."""
+    if membership is not None and not can_edit_meeting(meeting, membership):
+        raise Forbidden("Only the organizer or a workspace admin can end this meeting.")
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.LIVE:
+        raise Invalid(f"Only a live meeting can be ended; this one is {meeting.status}.", code="not_live")
+    meeting.status = Meeting.Status.PROCESSING
+    meeting.ended_at = timezone.now()
+    meeting.save(update_fields=["status", "ended_at"])
+    _send_on_commit(meeting.id, events.meeting_status(meeting))
+    from transcription.tasks import process_meeting
+
+    enqueue(process_meeting, meeting.id)
+    logger.info("meeting ended meeting=%s by=%s", meeting.id, membership.user_id if membership else "idle")
+    return meeting
+
+
+def meeting_set_status(*, meeting: Meeting, status: str, error: str = "") -> Meeting:
+    meeting.status = status
+    meeting.error = error
+    meeting.save(update_fields=["status", "error"])
+    _send_on_commit(meeting.id, events.meeting_status(meeting))
+    return meeting
+
+
+def participant_for_stream(*, meeting: Meeting, user: Any, guest_name: str = "") -> Participant:
+    """The speaker label for a stream: the signed-in member, or a named guest."""
+    guest_name = guest_name.strip()[:150]
+    if guest_name:
+        participant, _ = Participant.objects.get_or_create(
+            meeting=meeting, user=None, name=guest_name
+        )
+        return participant
+    participant, _ = Participant.objects.get_or_create(
+        meeting=meeting, user=user, defaults={"name": user.name}
+    )
+    return participant
+
+
+def participant_rename(*, participant: Participant, membership: Membership, name: str) -> Participant:
+    require_role(membership, Role.MEMBER)
+    name = name.strip()
+    if not name:
+        raise Invalid("Give the participant a name.", fields={"name": ["This field is required."]})
+    participant.name = name[:150]
+    participant.save(update_fields=["name"])
+    return participant
+
+
+def _check_assignee(workspace: Workspace, assignee: Any) -> None:
+    if assignee is not None and not workspace.memberships.filter(user=assignee).exists():
+        raise Invalid(
+            "The assignee must be a member of this workspace.",
+            fields={"assignee": ["Not a member of this workspace."]},
+        )
+
+
+def task_create(
+    *,
+    membership: Membership,
+    title: str,
+    meeting: Meeting | None = None,
+    assignee: Any = None,
+    due_date: date | None = None,
+) -> Task:
+    require_role(membership, Role.MEMBER)
+    workspace = membership.workspace
+    if meeting is not None and meeting.workspace_id != workspace.id:
+        raise Invalid("That meeting is not in this workspace.", fields={"meeting": ["Not found."]})
+    _check_assignee(workspace, assignee)
+    title = title.strip()
+    if not title:
+        raise Invalid("Give the task a title.", fields={"title": ["This field is required."]})
+    task = Task.objects.create(
+        workspace=workspace,
+        meeting=meeting,
+        title=title[:300],
+        assignee=assignee,
+        due_date=due_date,
+        created_by=membership.user,
+        edited=True,
+    )
+    if meeting is not None:
+        _send_on_commit(meeting.id, events.task_event(task, created=True))
+    return task
+
+
+_TASK_FIELDS = {"title", "assignee", "due_date", "status"}
+
+
+def task_update(*, task: Task, membership: Membership, **changes: Any) -> Task:
+    if not can_edit_task(task, membership):
+        raise Forbidden("Only the assignee, its creator, the organizer or an admin can change this task.")
+    unknown = set(changes) - _TASK_FIELDS
+    if unknown:
+        raise Invalid(f"Unknown field: {', '.join(sorted(unknown))}.")
+    if "assignee" in changes:
+        _check_assignee(task.workspace, changes["assignee"])
+    if "status" in changes and changes["status"] not in Task.Status.values:
+        raise Invalid("Unknown status.", fields={"status": [f"One of {', '.join(Task.Status.values)}."]})
+    for key, value in changes.items():
+        setattr(task, key, value)
+    task.edited = True
+    task.save(update_fields=[*changes, "edited", "updated_at"])
+    if task.meeting_id:
+        _send_on_commit(task.meeting_id, events.task_event(task, created=False))
+    return task
+
+
+def task_delete(*, task: Task, membership: Membership) -> None:
+    if not can_edit_task(task, membership):
+        raise Forbidden("Only the assignee, its creator, the organizer or an admin can delete this task.")
+    task.delete()

@@ -1,0 +1,106 @@
+"""Summaries and the tasks they create."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.db import transaction
+
+from transcription.engines import get_summary_engine
+from transcription.engines.base import Utterance
+from transcription.engines.names import match_member
+from transcription.models import Segment
+
+from . import events
+from .models import Meeting, Summary, Task
+
+logger = logging.getLogger(__name__)
+
+
+def transcript_segments(meeting: Meeting) -> list[Segment]:
+    """The refined transcript when there is one, else the live finals."""
+    segments = meeting.segments.select_related("participant").order_by("start_ms", "id")
+    refined = [s for s in segments if s.kind == Segment.Kind.REFINED]
+    return refined or [s for s in segments if s.kind == Segment.Kind.FINAL]
+
+
+def _uploader_name(meeting: Meeting) -> str | None:
+    upload = meeting.recordings.filter(uploaded_by__isnull=False).select_related("uploaded_by").first()
+    return upload.uploaded_by.name if upload and upload.uploaded_by else None
+
+
+def _normalise(title: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", title.lower()).strip()
+
+
+def summary_generate(*, meeting: Meeting) -> Summary:
+    """Write (or rewrite) the meeting's summary and its tasks.
+
+    Idempotent: tasks already there with the same title are updated, not duplicated,
+    and a task a person has edited is left alone.
+    """
+    segments = transcript_segments(meeting)
+    utterances = [
+        Utterance(
+            text=s.text,
+            start_ms=s.start_ms,
+            speaker=s.participant.name if s.participant else None,
+            segment_id=s.id,
+        )
+        for s in segments
+    ]
+    engine = get_summary_engine()
+    meeting_date = (meeting.started_at or meeting.created_at).date()
+    insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))
+    members = {
+        m.user: [m.user.display_name, m.user.name, m.user.email.split("@")[0]]
+        for m in meeting.workspace.memberships.select_related("user")
+    }
+    with transaction.atomic():
+        summary, _ = Summary.objects.update_or_create(
+            meeting=meeting,
+            defaults={
+                "overview": insights.overview,
+                "key_points": insights.key_points,
+                "decisions": insights.decisions,
+                "engine": engine.name,
+                "model": engine.model,
+            },
+        )
+        existing = {_normalise(t.title): t for t in meeting.tasks.all()}
+        seen: set[str] = set()
+        keep: list[int] = []
+        for item in insights.action_items:
+            key = _normalise(item.title)
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            assignee = match_member(item.owner_name, members) if item.owner_name else None
+            fields = {
+                "assignee": assignee,
+                "owner_name": "" if assignee else (item.owner_name or ""),
+                "due_date": item.due_date,
+                "source_segment_id": item.segment_id,
+            }
+            task = existing.get(key)
+            if task is None:
+                task = Task.objects.create(
+                    workspace=meeting.workspace, meeting=meeting, title=item.title, **fields
+                )
+                _send(meeting.id, events.task_event(task, created=True))
+            elif not task.edited:
+                for name, value in fields.items():
+                    setattr(task, name, value)
+                task.save()
+                _send(meeting.id, events.task_event(task, created=False))
+            keep.append(task.pk)
+        # Items the transcript no longer supports go, unless a person touched them.
+        meeting.tasks.filter(edited=False).exclude(pk__in=keep).delete()
+        _send(meeting.id, events.summary_ready(summary))
+    logger.info("summary written meeting=%s tasks=%s", meeting.id, len(seen))
+    return summary
+
+
+def _send(meeting_id: int, event: dict) -> None:  # type: ignore[type-arg]
+    transaction.on_commit(lambda: events.send(meeting_id, event))

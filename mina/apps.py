@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MinaConfig(AppConfig):
+    name = "mina"
+    verbose_name = "Mina"

@@ -1,0 +1,60 @@
+"""The embedded job runner: Celery's worker in a thread on the in-process memory broker,
+a timer thread for periodic jobs, and recovery of jobs a restart interrupted.
+
+Started by `manage.py serve` (what `make run` calls), never in AppConfig.ready, which
+every management command runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery.worker import WorkController
+
+from mina.celery import app
+
+logger = logging.getLogger(__name__)
+
+
+def start_worker() -> Any:
+    app.finalize()
+    app.set_current()
+    app.set_default()
+    worker = WorkController(
+        app=app,
+        pool="threads",
+        # A long careful pass must not block the health ping or an upload.
+        concurrency=3,
+        queues=["default", "realtime"],
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        loglevel="WARNING",
+    )
+    thread = threading.Thread(target=worker.start, name="mina-jobs", daemon=True)
+    thread.start()
+    return worker
+
+
+def start_timer(interval_s: float = 60.0) -> threading.Thread:
+    from transcription.tasks import run_periodic
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            run_periodic.delay()
+
+    thread = threading.Thread(target=loop, name="mina-timer", daemon=True)
+    thread.start()
+    return thread
+
+
+def recover() -> None:
+    from transcription.jobs import recover_unfinished
+
+    count = recover_unfinished()
+    if count:
+        logger.info("recovered unfinished jobs=%s", count)

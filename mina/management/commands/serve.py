@@ -1,0 +1,42 @@
+"""Serve Mina in one process: pages, API, sockets, live transcription and jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Mina (Daphne) with the embedded job runner; HOST and PORT choose the address."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default=settings.HOST)
+        parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--no-jobs", action="store_true", help="Do not run jobs here (scaled mode).")
+
+    def handle(self, *args: Any, host: str, port: int, no_jobs: bool, **options: Any) -> None:
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+
+        from mina.asgi import application
+        from mina import embedded
+
+        if not no_jobs and not settings.SCALED:
+            embedded.start_worker()
+            embedded.start_timer()
+            embedded.recover()
+        url = f"http://{host}:{port}/"
+        self.stdout.write(
+            f"Mina is running on {url}\n"
+            f"  Sign up at {url}accounts/sign-up/ (the first account can create a workspace),\n"
+            f"  or make an admin with: .venv/bin/python manage.py createsuperuser\n"
+            f"  Health: {url}health/detailed   Stop with Ctrl-C."
+        )
+        Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(host=host, port=port),
+            websocket_timeout=-1,
+            application_close_timeout=10,
+        ).run()

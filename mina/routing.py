@@ -1,0 +1,9 @@
+from django.urls import path
+
+from meetings.consumers import MeetingConsumer
+from transcription.consumers import AudioConsumer
+
+websocket_urlpatterns = [
+    path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()),
+    path("ws/meetings/<int:meeting_id>/audio/", AudioConsumer.as_asgi()),
+]

@@ -1,0 +1,315 @@
+"""Mina's one settings file.
+
+Everything comes from environment variables (and an optional `.env`). With none set,
+Mina runs embedded: SQLite, in-memory channel layer, local-memory cache and jobs in
+the serving process. `DATABASE_URL` and `REDIS_URL` switch to the scaled mode.
+"""
+
+import ipaddress
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+HOST = env.str("HOST", "127.0.0.1")
+PORT = env.int("PORT", 8000)
+REDIS_URL = env.str("REDIS_URL", "")
+SCALED = bool(REDIS_URL)
+
+# DEBUG is only ever on by default for the embedded mode on a loopback address.
+DEBUG = env.bool("DEBUG", default=not SCALED and _is_loopback(HOST))
+if DEBUG and not _is_loopback(HOST):
+    raise ImproperlyConfigured("DEBUG must be off when HOST is not a loopback address.")
+
+
+def _required_in_production(name: str, dev_default: object) -> object:
+    if DEBUG:
+        return dev_default
+    if name not in env.ENVIRON:
+        sys.exit(f"Mina: the environment variable {name} is required when DEBUG is off.")
+    return env.list(name) if isinstance(dev_default, list) else env.str(name)
+
+
+SECRET_KEY = str(_required_in_production("SECRET_KEY", "django-insecure-mina-embedded-dev-key"))
+ALLOWED_HOSTS: list[str] = list(
+    _required_in_production("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+)  # type: ignore[call-overload]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "csp",
+    "mina",
+    "accounts",
+    "workspaces",
+    "meetings",
+    "transcription",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "mina.urls"
+ASGI_APPLICATION = "mina.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:sign-in"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+# SQLite embedded: WAL and IMMEDIATE transactions so the job thread, the transcription
+# pool and requests can all write without "database is locked".
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory: tests that run a real Daphne process share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+else:
+    # Under ASGI every request may run on a new thread: persistent connections would
+    # leak, so connections are pooled by psycopg instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("MINA_DB_POOL_SIZE", 10),
+        "timeout": 10,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, channel layer, jobs -------------------------------------------------------
+if SCALED:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        }
+    }
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL)
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+    CELERY_BROKER_URL = "memory://"
+
+# The default 1 s polling of the memory broker would add ~0.7 s to every embedded job.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1, "visibility_timeout": 3600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_ALWAYS_EAGER = env.bool("MINA_JOBS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "periodic": {"task": "transcription.tasks.run_periodic", "schedule": 60.0},
+}
+
+# --- Auth -----------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mina.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("MINA_JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("MINA_JWT_REFRESH_DAYS", 7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mina API",
+    "DESCRIPTION": "Meetings, transcripts, summaries and tasks for Mina's mobile clients.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Email ----------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+if env.str("EMAIL_HOST", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Mina <mina@localhost>")
+
+# --- Static and media -----------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Security -------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Logging --------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "line"}},
+    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "DEBUG" if env.bool("MINA_LOG_SQL", False) else "INFO"},
+        # Daphne's access log prints query strings; tokens never travel there, but keep
+        # it quiet anyway.
+        "daphne": {"level": "WARNING"},
+    },
+}
+
+# --- Mina -----------------------------------------------------------------------------
+MINA_WHISPER_MODEL = env.str("MINA_WHISPER_MODEL", "")  # empty: the bundled tiny.en
+MINA_WHISPER_THREADS = env.int("MINA_WHISPER_THREADS", 2)
+MINA_TRANSCRIBE_WORKERS = env.int("MINA_TRANSCRIBE_WORKERS", 2)
+MINA_SPEECH_ENGINE = env.str("MINA_SPEECH_ENGINE", "local")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", "") or None
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", 30.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", 3)
+OPENAI_SPEECH_MODEL = env.str("OPENAI_SPEECH_MODEL", "whisper-1")
+OPENAI_SUMMARY_MODEL = env.str("OPENAI_SUMMARY_MODEL", "gpt-4o-mini")
+MINA_SUMMARY_ENGINE = env.str("MINA_SUMMARY_ENGINE", "openai" if OPENAI_API_KEY else "local")
+
+MINA_VAD_AGGRESSIVENESS = env.int("MINA_VAD_AGGRESSIVENESS", 2)
+MINA_VAD_SILENCE_MS = env.int("MINA_VAD_SILENCE_MS", 450)
+MINA_VAD_MAX_UTTERANCE_S = env.float("MINA_VAD_MAX_UTTERANCE_S", 15.0)
+MINA_VAD_PADDING_MS = env.int("MINA_VAD_PADDING_MS", 300)
+MINA_PARTIAL_EVERY_MS = env.int("MINA_PARTIAL_EVERY_MS", 1000)
+MINA_SKIP_PARTIALS_WHEN_BUSY = env.bool("MINA_SKIP_PARTIALS_WHEN_BUSY", True)
+MINA_START_TIMEOUT_S = env.float("MINA_START_TIMEOUT_S", 5.0)
+MINA_REALTIME_SLACK = env.float("MINA_REALTIME_SLACK", 4.0)
+MINA_IDLE_END_MINUTES = env.float("MINA_IDLE_END_MINUTES", 10.0)
+MINA_MAX_UPLOAD_MB = env.int("MINA_MAX_UPLOAD_MB", 500)
+MINA_MAX_AUDIO_MINUTES = env.float("MINA_MAX_AUDIO_MINUTES", 240.0)
+MINA_JOB_MAX_ATTEMPTS = env.int("MINA_JOB_MAX_ATTEMPTS", 3)
+MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
+MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
+MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
+MINA_RESUME_BURST_MS = env.int("MINA_RESUME_BURST_MS", 120_000)

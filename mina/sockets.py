@@ -1,0 +1,132 @@
+"""The base of every socket: authentication, the error-then-close pattern.
+
+A socket is always accepted first, then refused with an `error` event carrying a code
+and a readable message, then closed with 4000 + the HTTP status (closing before accept
+would give the client a bare HTTP 403 and no reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.socket_auth import SUBPROTOCOL, user_for_token
+from meetings import events
+from mina.errors import Invalid, MinaError, NotAuthenticated
+
+logger = logging.getLogger(__name__)
+
+_AUTH_MESSAGES = {
+    "token_expired": "The access token has expired. Refresh it and connect again.",
+    "token_not_valid": "The token is not valid. Sign in again.",
+    "origin_not_allowed": "This page's origin is not allowed to open Mina sockets.",
+}
+
+
+class MinaConsumer(AsyncWebsocketConsumer):
+    meeting_id: int | None = None
+    user: Any = None
+    closed = False
+
+    async def connect(self) -> None:
+        events.remember_loop()
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        user = self.scope.get("user")
+        error = self.scope.get("auth_error")
+        if error:
+            await self.fail(NotAuthenticated(_AUTH_MESSAGES.get(error, "Sign in again."), code=error))
+            return
+        if user is not None and user.is_authenticated:
+            await self._authenticated(user)
+            return
+        # No cookie and no subprotocol token: the first message may carry the token.
+        self._auth_timer = asyncio.get_running_loop().call_later(
+            settings.MINA_START_TIMEOUT_S, lambda: asyncio.ensure_future(self._auth_timeout())
+        )
+
+    async def _auth_timeout(self) -> None:
+        if self.user is None and not self.closed:
+            await self.fail(NotAuthenticated("Sign in first.", code="not_authenticated"))
+
+    async def _authenticated(self, user: Any) -> None:
+        self.user = user
+        try:
+            await self.on_authenticated()
+        except MinaError as exc:
+            await self.fail(exc)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
+        try:
+            if self.user is None:
+                await self._receive_token(text_data)
+            elif text_data is not None:
+                await self.on_message(parse_message(text_data))
+            elif bytes_data is not None:
+                await self.on_bytes(bytes_data)
+        except MinaError as exc:
+            await self.fail(exc, close=exc.status != 400 or self.close_on_bad_input(exc))
+
+    async def _receive_token(self, text_data: str | None) -> None:
+        message = parse_message(text_data or "")
+        token = message.get("token")
+        if not isinstance(token, str):
+            raise NotAuthenticated("Sign in first: send a token in the first message.")
+        self._auth_timer.cancel()
+        user, error = await user_for_token(token)
+        if error:
+            raise NotAuthenticated(_AUTH_MESSAGES.get(error, "Sign in again."), code=error)
+        await self._authenticated(user)
+        if message.get("type") not in (None, "auth"):
+            await self.on_message(message)
+
+    async def fail(self, exc: MinaError, *, close: bool = True) -> None:
+        logger.info(
+            "socket refused path=%s user=%s code=%s status=%s",
+            self.scope.get("path"), getattr(self.user, "pk", None), exc.code, exc.status,
+        )
+        await self.send_json(events.error(self.meeting_id, exc.code, exc.message))
+        if close:
+            self.closed = True
+            await self.close(code=exc.close_code)
+
+    def close_on_bad_input(self, exc: MinaError) -> bool:
+        """Whether a 400 closes the socket; subclasses keep it open for mere mistakes."""
+        return True
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        timer = getattr(self, "_auth_timer", None)
+        if timer is not None:
+            timer.cancel()
+
+    # Subclasses fill these in.
+    async def on_authenticated(self) -> None:
+        raise NotImplementedError
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        raise Invalid(f"Unknown message type {message.get('type')!r}.", code="unknown_type")
+
+    async def on_bytes(self, data: bytes) -> None:
+        raise Invalid("This socket takes no binary frames.", code="unexpected_binary")
+
+
+def parse_message(text: str) -> dict[str, Any]:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise Invalid("Messages must be JSON objects.", code="malformed_json") from None
+    if not isinstance(message, dict):
+        raise Invalid("Messages must be JSON objects.", code="malformed_json")
+    return message

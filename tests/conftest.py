@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from workspaces.models import Role
+
+from .factories import MeetingFactory, MembershipFactory, UserFactory, WorkspaceFactory
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SPEECH = DATA / "speech"
+REAL = DATA / "real"
+
+
+@pytest.fixture(autouse=True)
+def _clean_media() -> Any:
+    yield
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture
+def workspace(db: Any) -> Any:
+    return WorkspaceFactory()
+
+
+@pytest.fixture
+def member_of(db: Any) -> Any:
+    """member_of(workspace, role) -> a new user with that role there."""
+
+    def make(workspace: Any, role: str = Role.MEMBER, **user_fields: Any) -> Any:
+        return MembershipFactory(workspace=workspace, role=role, user=UserFactory(**user_fields)).user
+
+    return make
+
+
+@pytest.fixture
+def owner(workspace: Any, member_of: Any) -> Any:
+    return member_of(workspace, Role.OWNER)
+
+
+@pytest.fixture
+def meeting(workspace: Any, owner: Any) -> Any:
+    return MeetingFactory(workspace=workspace, organizer=owner)
+
+
+@pytest.fixture
+def outsider(db: Any) -> Any:
+    """Owner of another workspace."""
+    other = WorkspaceFactory()
+    return MembershipFactory(workspace=other, role=Role.OWNER).user

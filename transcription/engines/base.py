@@ -1,0 +1,109 @@
+"""The small interfaces every engine implements.
+
+Engines are plain Python (no Django models, no I/O beyond their own service), so they
+can be tested alone and swapped by settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class Word:
+    start_ms: int
+    end_ms: int
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class TranscribedSegment:
+    """A piece of transcript; times are relative to the start of the audio given."""
+
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[Word, ...] = ()
+    no_speech_prob: float = 0.0
+
+
+class SpeechEngine(Protocol):
+    name: str
+    model: str
+
+    def transcribe_utterance(self, audio: np.ndarray) -> TranscribedSegment | None:
+        """Fast pass for one live utterance (float32 mono 16 kHz).
+
+        Returns None when there is nothing worth keeping (empty text, silence, a
+        hallucination on noise).
+        """
+
+    def transcribe_partial(self, audio: np.ndarray) -> str:
+        """Cheapest draft of a growing utterance, for display only."""
+
+    def transcribe_file(
+        self,
+        audio: np.ndarray,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> Iterator[TranscribedSegment]:
+        """Careful pass over a whole recording (beam search, word timestamps).
+
+        Calls on_progress with the fraction of audio done (0.0-1.0) as it goes.
+        """
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One line of transcript handed to a summary engine."""
+
+    text: str
+    start_ms: int
+    speaker: str | None = None
+    segment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    title: str
+    owner_name: str | None = None
+    due_date: date | None = None
+    segment_id: int | None = None
+
+
+@dataclass
+class Insights:
+    overview: str
+    key_points: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
+
+
+class SummaryEngine(Protocol):
+    name: str
+    model: str
+
+    def summarize(
+        self,
+        utterances: Sequence[Utterance],
+        *,
+        meeting_date: date,
+        default_speaker: str | None = None,
+    ) -> Insights:
+        """default_speaker owns "I will ..." items whose utterance has no speaker."""
+
+
+class EngineError(Exception):
+    """An engine failed; `transient` says whether retrying may help."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -1,0 +1,280 @@
+"""What the background jobs do: the careful pass, uploads, summaries, upkeep.
+
+Every job is idempotent (running it twice leaves one set of results), counts its
+attempts on the recording so one that keeps killing its worker stops, retries
+transient errors with backoff, and on final failure marks the recording and the
+meeting `failed` with a readable error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from meetings import events
+from meetings.models import Meeting
+from meetings.services import meeting_end, meeting_set_status
+
+from . import audio, services
+from .engines import get_speech_engine
+from .engines.base import EngineError
+from .models import Recording
+
+logger = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    """A failure that retrying will not mend; the message is for people."""
+
+
+TRANSIENT = (EngineError, DatabaseError, ConnectionError, TimeoutError)
+
+
+def run_with_retries(task: Any, fn: Callable[..., None], **kwargs: Any) -> None:
+    try:
+        fn(**kwargs)
+    except TRANSIENT as exc:
+        if isinstance(exc, EngineError) and not exc.transient:
+            _fail(kwargs, str(exc))
+            return
+        if task.request.retries >= task.max_retries:
+            _fail(kwargs, f"Gave up after {task.request.retries + 1} tries: {exc}")
+            return
+        logger.warning("job retry task=%s %s error=%s", task.name, kwargs, type(exc).__name__)
+        raise task.retry(exc=exc, countdown=min(60, 2 ** task.request.retries)) from exc
+    except JobFailed as exc:
+        _fail(kwargs, str(exc))
+    except Exception as exc:
+        logger.exception("job failed task=%s %s", task.name, kwargs)
+        _fail(kwargs, f"Unexpected error: {type(exc).__name__}. See the server log.")
+
+
+def _fail(kwargs: dict[str, Any], message: str) -> None:
+    meeting_id = kwargs.get("meeting_id")
+    if "recording_id" in kwargs:
+        recording = Recording.objects.filter(pk=kwargs["recording_id"]).first()
+        if recording is None:
+            return
+        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FAILED, error=message)
+        meeting_id = recording.meeting_id
+    else:
+        Recording.objects.filter(
+            meeting_id=meeting_id, source=Recording.Source.LIVE,
+            status__in=[Recording.Status.QUEUED, Recording.Status.PROCESSING],
+        ).update(status=Recording.Status.FAILED, error=message)
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is not None:
+        with transaction.atomic():
+            meeting_set_status(meeting=meeting, status=Meeting.Status.FAILED, error=message)
+    logger.error("job failed for good meeting=%s: %s", meeting_id, message)
+
+
+def _start_attempt(recording: Recording) -> None:
+    Recording.objects.filter(pk=recording.pk).update(
+        attempts=F("attempts") + 1, status=Recording.Status.PROCESSING, error=""
+    )
+    recording.refresh_from_db()
+    if recording.attempts > settings.MINA_JOB_MAX_ATTEMPTS:
+        raise JobFailed(
+            f"Transcription stopped after {settings.MINA_JOB_MAX_ATTEMPTS} attempts "
+            "(the worker kept dying). Use “re-transcribe” in the admin to try again."
+        )
+
+
+def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) -> int:
+    """Re-transcribe one recording into refined segments; returns how many."""
+    _start_attempt(recording)
+    path, is_temp = _local_path(recording)
+    try:
+        samples = audio.decode(path)
+    finally:
+        if is_temp:
+            os.unlink(path)
+    results = list(get_speech_engine().transcribe_file(samples, on_progress=on_progress))
+    segments = services.segments_replace_refined(recording=recording, results=results)
+    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.DONE, progress=100)
+    for segment in segments:
+        transaction.on_commit(lambda s=segment: events.send(s.meeting_id, events.transcript_segment(s)))
+    return len(segments)
+
+
+def _local_path(recording: Recording) -> tuple[str, bool]:
+    try:
+        return default_storage.path(recording.file.name), False
+    except NotImplementedError:  # remote storage: copy to a temporary file
+        with tempfile.NamedTemporaryFile(delete=False) as tmp, recording.file.open("rb") as src:
+            for chunk in src.chunks():
+                tmp.write(chunk)
+        return tmp.name, True
+
+
+class _Progress:
+    """Reports overall percent over several recordings, at most once per percent."""
+
+    def __init__(self, meeting_id: int, total_ms: int, stage: str) -> None:
+        self.meeting_id, self.total_ms, self.stage = meeting_id, max(total_ms, 1), stage
+        self.done_ms = 0
+        self.last = -1
+
+    def for_recording(self, recording: Recording) -> Callable[[float], None]:
+        def report(fraction: float) -> None:
+            percent = int(100 * (self.done_ms + fraction * recording.duration_ms) / self.total_ms)
+            if percent != self.last:
+                self.last = percent
+                Recording.objects.filter(pk=recording.pk).update(progress=int(fraction * 100))
+                events.send(
+                    self.meeting_id,
+                    events.job_progress(
+                        self.meeting_id, recording_id=recording.id, stage=self.stage, percent=percent
+                    ),
+                )
+
+        return report
+
+    def finished(self, recording: Recording) -> None:
+        self.done_ms += recording.duration_ms
+
+
+def meeting_process(*, meeting_id: int) -> None:
+    """After a live meeting: careful pass per participant, summary, then compression."""
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None or meeting.status != Meeting.Status.PROCESSING:
+        return  # deleted, or already done by an earlier run
+    for recording in meeting.recordings.filter(status=Recording.Status.RECEIVING):
+        services.stream_close(recording=recording)
+    recordings = list(
+        meeting.recordings.filter(source=Recording.Source.LIVE).exclude(status=Recording.Status.FAILED)
+    )
+    progress = _Progress(meeting.id, sum(r.duration_ms for r in recordings), "transcribing")
+    for recording in recordings:
+        if recording.duration_ms > 0 and recording.file:
+            _careful_pass(recording, progress.for_recording(recording))
+        progress.finished(recording)
+    _summarize_and_finish(meeting)
+    for recording in recordings:
+        _compress(recording)
+
+
+def recording_process(*, recording_id: int) -> None:
+    """An uploaded recording: careful pass, then summary."""
+    recording = Recording.objects.select_related("meeting").filter(pk=recording_id).first()
+    if recording is None or recording.status == Recording.Status.DONE:
+        return
+    progress = _Progress(recording.meeting_id, recording.duration_ms, "transcribing")
+    _careful_pass(recording, progress.for_recording(recording))
+    _summarize_and_finish(recording.meeting)
+
+
+def _summarize_and_finish(meeting: Meeting) -> None:
+    from meetings.summaries import summary_generate
+
+    events.send(meeting.id, events.job_progress(meeting.id, recording_id=None, stage="summarizing", percent=100))
+    summary_generate(meeting=meeting)
+    with transaction.atomic():
+        meeting.refresh_from_db()
+        meeting_set_status(meeting=meeting, status=Meeting.Status.READY)
+
+
+def _compress(recording: Recording) -> None:
+    """Live audio is ~115 MB per speaker-hour as PCM: keep it compressed once refined."""
+    if not recording.file or not recording.file.name.endswith(".wav"):
+        return
+    try:
+        source = default_storage.path(recording.file.name)
+    except NotImplementedError:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        target = os.path.join(tmp, "out")
+        extension = audio.compress(source, target)
+        old = recording.file.name
+        with open(target, "rb") as fh:
+            recording.file.save(f"live.{extension}", File(fh), save=False)
+    Recording.objects.filter(pk=recording.pk).update(file=recording.file.name)
+    default_storage.delete(old)
+
+
+# --- Upkeep --------------------------------------------------------------------------
+
+
+def periodic() -> None:
+    end_idle_meetings()
+    purge_expired()
+
+
+def end_idle_meetings() -> int:
+    """Live meetings whose streams all stopped and that heard no audio for a while."""
+    cutoff = timezone.now() - timedelta(minutes=settings.MINA_IDLE_END_MINUTES)
+    ended = 0
+    for meeting in Meeting.objects.filter(status=Meeting.Status.LIVE):
+        recordings = meeting.recordings.filter(source=Recording.Source.LIVE)
+        if recordings.filter(last_audio_at__gte=cutoff).exists():
+            continue
+        if not recordings.exists() and (meeting.started_at or timezone.now()) >= cutoff:
+            continue
+        meeting_end(meeting=meeting, membership=None)
+        ended += 1
+    return ended
+
+
+def purge_expired() -> int:
+    """Delete meetings older than their workspace's retention (rows and files)."""
+    from workspaces.models import Workspace
+
+    purged = 0
+    for workspace in Workspace.objects.filter(retention_days__isnull=False):
+        cutoff = timezone.now() - timedelta(days=workspace.retention_days or 0)
+        for meeting in workspace.meetings.filter(created_at__lt=cutoff):
+            files = [r.file.name for r in meeting.recordings.all() if r.file]
+            meeting.delete()
+            for name in files:
+                default_storage.delete(name)
+            purged += 1
+    if purged:
+        logger.info("retention purged meetings=%s", purged)
+    return purged
+
+
+def recover_unfinished() -> int:
+    """Re-enqueue what a restart interrupted (embedded mode: the queue lived in memory)."""
+    from .tasks import process_meeting, transcribe_recording
+
+    count = 0
+    for meeting_id in Meeting.objects.filter(status=Meeting.Status.PROCESSING).values_list("id", flat=True):
+        uploads = Recording.objects.filter(
+            meeting_id=meeting_id, source=Recording.Source.UPLOAD,
+            status__in=[Recording.Status.QUEUED, Recording.Status.PROCESSING],
+        ).values_list("id", flat=True)
+        if uploads:
+            for recording_id in uploads:
+                transcribe_recording.delay(recording_id)
+        else:
+            process_meeting.delay(meeting_id)
+        count += 1
+    return count
+
+
+def retranscribe(*, recording: Recording) -> None:
+    """Admin action and `retry_failed`: run a recording's job again from scratch."""
+    from mina.jobs import enqueue
+
+    from .tasks import process_meeting, transcribe_recording
+
+    with transaction.atomic():
+        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.QUEUED, attempts=0, error="")
+        meeting = recording.meeting
+        meeting_set_status(meeting=meeting, status=Meeting.Status.PROCESSING)
+        if recording.source == Recording.Source.UPLOAD:
+            enqueue(transcribe_recording, recording.id)
+        else:
+            enqueue(process_meeting, meeting.id)

@@ -1,0 +1,109 @@
+"""Writes for workspaces, memberships and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from mina.errors import Conflict, Forbidden, Invalid, NotFound
+
+from .models import Invitation, Membership, Role, Workspace
+from .selectors import require_role
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:100] or "workspace"
+    slug, n = base, 1
+    while Workspace.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def workspace_create(*, user: Any, name: str, retention_days: int | None = None) -> Workspace:
+    name = name.strip()
+    if not name:
+        raise Invalid("Give the workspace a name.", fields={"name": ["This field is required."]})
+    workspace = Workspace.objects.create(
+        name=name, slug=_unique_slug(name), retention_days=retention_days
+    )
+    Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+    return workspace
+
+
+def workspace_update(*, membership: Membership, **fields: Any) -> Workspace:
+    require_role(membership, Role.ADMIN)
+    workspace = membership.workspace
+    allowed = {"name", "retention_days"}
+    changed = [k for k in fields if k in allowed]
+    for key in changed:
+        setattr(workspace, key, fields[key])
+    workspace.save(update_fields=changed)
+    return workspace
+
+
+def invitation_create(*, membership: Membership, email: str, role: str = Role.MEMBER) -> Invitation:
+    require_role(membership, Role.ADMIN)
+    if role == Role.OWNER and membership.role != Role.OWNER:
+        raise Forbidden("Only an owner can invite another owner.")
+    if role not in Role.values:
+        raise Invalid("Unknown role.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    email = email.strip().lower()
+    if membership.workspace.memberships.filter(user__email__iexact=email).exists():
+        raise Conflict(f"{email} is already a member of this workspace.")
+    return Invitation.objects.create(
+        workspace=membership.workspace, email=email, role=role, invited_by=membership.user
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, user: Any, token: str) -> Membership:
+    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+    if invitation is None or invitation.email.lower() != user.email.lower():
+        raise NotFound("This invitation does not exist or is for another email address.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been used.")
+    if invitation.is_expired:
+        raise Invalid(
+            "This invitation has expired. Ask the person who invited you for a new one.",
+            code="invitation_expired",
+        )
+    membership, _ = Membership.objects.get_or_create(
+        workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+def _owners_left(workspace: Workspace, excluding: Membership) -> int:
+    return workspace.memberships.filter(role=Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, target: Membership, role: str) -> Membership:
+    require_role(actor, Role.ADMIN)
+    if role not in Role.values:
+        raise Invalid("Unknown role.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    if Role.OWNER in (role, target.role) and actor.role != Role.OWNER:
+        raise Forbidden("Only an owner can make or unmake owners.")
+    if target.role == Role.OWNER and role != Role.OWNER and not _owners_left(target.workspace, target):
+        raise Conflict("The last owner cannot be demoted. Make someone else an owner first.")
+    target.role = role
+    target.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, target: Membership) -> None:
+    if actor.pk != target.pk:
+        require_role(actor, Role.ADMIN)
+        if target.role == Role.OWNER and actor.role != Role.OWNER:
+            raise Forbidden("Only an owner can remove an owner.")
+    if target.role == Role.OWNER and not _owners_left(target.workspace, target):
+        raise Conflict("The last owner cannot leave. Make someone else an owner first.")
+    target.delete()
