@@ -313,3 +313,14 @@ MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
 MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
 MINA_RESUME_BURST_MS = env.int("MINA_RESUME_BURST_MS", 120_000)
+# Rates for the one rate limit (mina/ratelimit.py): "count/period" (s, min, h, day).
+MINA_RATE_LIMITS = {
+    "api_user": env.str("MINA_RATE_API_USER", "600/min"),
+    "api_anon": env.str("MINA_RATE_API_ANON", "60/min"),
+    "sign_in": env.str("MINA_RATE_SIGN_IN", "10/min"),
+    "sign_up": env.str("MINA_RATE_SIGN_UP", "10/h"),
+    "password_reset": env.str("MINA_RATE_PASSWORD_RESET", "5/h"),
+    "upload": env.str("MINA_RATE_UPLOAD", "30/h"),
+    "socket_connect": env.str("MINA_RATE_SOCKET_CONNECT", "60/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["mina.ratelimit.RateThrottle"]

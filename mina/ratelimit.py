@@ -1,0 +1,68 @@
+"""The one rate limit: a fixed-window counter in the cache.
+
+The cache is local memory embedded and Redis when scaled, so limits hold across
+processes. Pages, the API (through `RateThrottle`) and sockets all call `check`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from .errors import Throttled
+
+
+def _parse(rate: str) -> tuple[int, int]:
+    """'10/min' -> (10, 60)."""
+    count, _, period = rate.partition("/")
+    seconds = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hour": 3600, "day": 86400, "d": 86400}
+    return int(count), seconds[period]
+
+
+def hit(key: str, rate: str) -> tuple[bool, int]:
+    """Count one hit; (allowed, seconds until the window resets)."""
+    limit, window = _parse(rate)
+    now = int(time.time())
+    bucket = now // window
+    cache_key = f"mina:rl:{key}:{bucket}"
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    return count <= limit, window - now % window
+
+
+def check(key: str, rate: str) -> None:
+    """Raise Throttled (429 / 4429) when `key` went over `rate`."""
+    allowed, retry_after = hit(key, rate)
+    if not allowed:
+        raise Throttled(f"Too many requests. Try again in {retry_after} seconds.")
+
+
+def rate_for(scope: str) -> str:
+    return str(settings.MINA_RATE_LIMITS[scope])
+
+
+class RateThrottle(BaseThrottle):
+    """DRF face of the same counter: per user when signed in, else per address."""
+
+    scope = "api_user"
+    anon_scope = "api_anon"
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            key, scope = f"{self.scope}:{user.pk}", self.scope
+        else:
+            key, scope = f"{self.anon_scope}:{self.get_ident(request)}", self.anon_scope
+        allowed, self._wait = hit(key, rate_for(scope))
+        return allowed
+
+    def wait(self) -> float | None:
+        return float(getattr(self, "_wait", 1))
