@@ -191,3 +191,13 @@ def task_delete(*, task: Task, membership: Membership) -> None:
     if not can_edit_task(task, membership):
         raise Forbidden("Only the assignee, its creator, the organizer or an admin can delete this task.")
     task.delete()
+
+
+def meeting_resummarize(*, meeting: Meeting, membership: Membership) -> None:
+    """Queue a new summary (after corrections); hand-edited tasks survive it."""
+    require_role(membership, Role.MEMBER)
+    if meeting.status in (Meeting.Status.LIVE, Meeting.Status.PROCESSING):
+        raise Invalid("Wait until the meeting is processed before re-summarising.", code="busy")
+    from transcription.tasks import summarize_meeting
+
+    enqueue(summarize_meeting, meeting.id)

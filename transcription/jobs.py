@@ -278,3 +278,12 @@ def retranscribe(*, recording: Recording) -> None:
             enqueue(transcribe_recording, recording.id)
         else:
             enqueue(process_meeting, meeting.id)
+
+
+def meeting_summarize(*, meeting_id: int) -> None:
+    """Re-summarise on request: replaces the summary, keeps hand-edited tasks."""
+    from meetings.summaries import summary_generate
+
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is not None:
+        summary_generate(meeting=meeting)

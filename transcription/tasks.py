@@ -31,3 +31,8 @@ def transcribe_recording(self, recording_id: int) -> None:  # type: ignore[no-un
 @shared_task(name="transcription.tasks.run_periodic")
 def run_periodic() -> None:
     jobs.periodic()
+
+
+@shared_task(name="transcription.tasks.summarize_meeting", bind=True, max_retries=3, acks_late=True)
+def summarize_meeting(self, meeting_id: int) -> None:  # type: ignore[no-untyped-def]
+    jobs.run_with_retries(self, jobs.meeting_summarize, meeting_id=meeting_id)
