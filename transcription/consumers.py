@@ -157,7 +157,6 @@ class AudioConsumer(MinaConsumer):
 
     async def _dispatch(self, cut: live.Cut) -> None:
         if cut.final:
-            self.finalised.add(cut.utterance_id)
             await self.finals.put(cut)
             return
         if settings.MINA_SKIP_PARTIALS_WHEN_BUSY and (
@@ -198,8 +197,11 @@ class AudioConsumer(MinaConsumer):
                 return
             try:
                 result = await live.transcribe_final(cut.pcm)
+                # From here on a late partial of this utterance would undo the final.
+                self.finalised.add(cut.utterance_id)
                 if result is None:
                     self.stats["dropped"] += 1
+                    await self._clear_partial(cut)
                     continue
                 self.stats["finals"] += 1
                 await database_sync_to_async(services.segment_create_final)(
@@ -208,6 +210,18 @@ class AudioConsumer(MinaConsumer):
                 )
             except Exception:
                 logger.exception("final failed recording=%s", getattr(self.recording, "id", None))
+
+    async def _clear_partial(self, cut: live.Cut) -> None:
+        """Noise or silence: an empty partial takes back any draft already shown."""
+        assert self.meeting_id is not None and self.recording is not None
+        offset = self.recording.offset_ms
+        await events.asend(
+            self.meeting_id,
+            events.transcript_partial(
+                self.meeting_id, utterance_id=cut.utterance_id, participant=self.participant,
+                start_ms=offset + cut.start_ms, end_ms=offset + cut.end_ms, text="",
+            ),
+        )
 
     async def _drain(self) -> None:
         """Finalise what is open and wait for every final of this connection."""

@@ -1,0 +1,70 @@
+"""Stream WAV files into the audio socket the way a browser does (100 ms PCM16 frames)."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+from typing import Any
+
+import jiwer
+
+from tests.sockets import receive
+
+FRAME_BYTES = 3200  # 100 ms of 16 kHz mono PCM16
+
+
+def read_pcm(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getframerate() == 16000 and wav.getnchannels() == 1 and wav.getsampwidth() == 2
+        return wav.readframes(wav.getnframes())
+
+
+def frames(pcm: bytes, size: int = FRAME_BYTES) -> list[bytes]:
+    return [pcm[i : i + size] for i in range(0, len(pcm), size)]
+
+
+def only_turns_of(pcm: bytes, turns: list[dict[str, Any]], speaker: str) -> bytes:
+    """The meeting as heard by one speaker's microphone: their turns, silence elsewhere."""
+    out = bytearray(len(pcm))
+    for turn in turns:
+        if turn["speaker"] == speaker:
+            start, end = turn["start_ms"] * 32, min(len(pcm), turn["end_ms"] * 32 + 3200)
+            out[start:end] = pcm[start:end]
+    return bytes(out)
+
+
+async def start(ws: Any, **extra: Any) -> dict[str, Any]:
+    await ws.send_json_to({"type": "start", "sample_rate": 16000, "format": "pcm_s16le", **extra})
+    ready = await receive(ws, timeout=10)
+    assert ready["type"] == "ready", ready
+    return ready
+
+
+async def send_audio(ws: Any, pcm: bytes) -> None:
+    for frame in frames(pcm):
+        await ws.send_to(bytes_data=frame)
+
+
+async def stop(ws: Any, timeout: float = 120) -> dict[str, Any]:
+    await ws.send_json_to({"type": "stop"})
+    while True:
+        message = json.loads(await ws.receive_from(timeout=timeout))
+        if message["type"] == "stopped":
+            return message
+
+
+async def collect(ws: Any, until: str = "transcript.final", count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
+    """Events until `count` events of type `until` have arrived."""
+    seen: list[dict[str, Any]] = []
+    while sum(1 for e in seen if e["type"] == until) < count:
+        seen.append(await receive(ws, timeout))
+    return seen
+
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    clean = jiwer.Compose(
+        [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfWords()]
+    )
+    return float(jiwer.wer(reference, hypothesis, reference_transform=clean, hypothesis_transform=clean))
