@@ -50,13 +50,13 @@ def summary_generate(*, meeting: Meeting) -> Summary:
         )
         for s in segments
     ]
-    engine = get_summary_engine()
-    meeting_date = (meeting.started_at or meeting.created_at).date()
-    insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))
     members = {
         m.user: [m.user.display_name, m.user.name, m.user.email.split("@")[0]]
         for m in meeting.workspace.memberships.select_related("user")
     }
+    engine = get_summary_engine(known_names=tuple(n for names in members.values() for n in names if n))
+    meeting_date = (meeting.started_at or meeting.created_at).date()
+    insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))
     with transaction.atomic():
         summary, _ = Summary.objects.update_or_create(
             meeting=meeting,

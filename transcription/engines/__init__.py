@@ -30,7 +30,8 @@ def get_speech_engine() -> SpeechEngine:
     )
 
 
-def get_summary_engine() -> SummaryEngine:
+def get_summary_engine(*, known_names: tuple[str, ...] = ()) -> SummaryEngine:
+    """known_names (workspace members) help the local rules spot lowercase or misheard names."""
     if settings.MINA_SUMMARY_ENGINE == "openai":
         from .summary_openai import OpenAISummaryEngine
 
@@ -43,4 +44,4 @@ def get_summary_engine() -> SummaryEngine:
         )
     from .summary_local import LocalSummaryEngine
 
-    return LocalSummaryEngine()
+    return LocalSummaryEngine(known_names=known_names)

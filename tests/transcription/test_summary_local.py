@@ -1,0 +1,445 @@
+"""The local summary engine: overview, decisions, action items and due dates, no model."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from transcription.engines.base import ActionItem, Insights, Utterance
+from transcription.engines.insights_rules import (
+    extract_action_items,
+    extract_decisions,
+    parse_due_date,
+)
+from transcription.engines.summary_local import LocalSummaryEngine
+
+SPEECH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "speech"
+MONDAY = date(2024, 6, 3)
+THURSDAY = date(2024, 6, 6)
+FRIDAY = date(2024, 6, 7)
+
+# What Whisper (tiny.en) really writes for standup.wav, turn by turn: capitals and
+# punctuation come and go, "customer's survey", "vendor exports", a garbled last turn.
+WHISPER_TURNS = [
+    ("Alice", "Good morning everyone, let's start the weekly product meeting."),
+    ("David", "The mobile release is almost ready the login error is the last blocker"),
+    ("Alice", "David, please fix the login error before Thursday."),
+    ("Carol", "I read the customer's survey. People want faster search and vendor exports."),
+    ("Alice", "We decided to ship the mobile release on Monday."),
+    ("Carol", "I will write the survey report by Friday."),
+    ("David", "Happy Royal Photo May."),
+]
+
+
+def reference_turns() -> list[Utterance]:
+    turns = json.loads((SPEECH / "standup.json").read_text())["turns"]
+    return [Utterance(t["text"], t["start_ms"], t["speaker"], i) for i, t in enumerate(turns)]
+
+
+def whisper_turns(*, lowercase: bool = False, speakers: bool = True) -> list[Utterance]:
+    return [
+        Utterance(
+            text.lower().rstrip(".") if lowercase else text,
+            start_ms=i * 4000,
+            speaker=speaker if speakers else None,
+            segment_id=100 + i,
+        )
+        for i, (speaker, text) in enumerate(WHISPER_TURNS)
+    ]
+
+
+def summarize(
+    utterances: list[Utterance], meeting_date: date = MONDAY, default_speaker: str | None = None
+) -> Insights:
+    return LocalSummaryEngine().summarize(
+        utterances, meeting_date=meeting_date, default_speaker=default_speaker
+    )
+
+
+def items(*turns: tuple[str | None, str]) -> list[ActionItem]:
+    utterances = [Utterance(text, i * 1000, speaker, i) for i, (speaker, text) in enumerate(turns)]
+    return extract_action_items(utterances, meeting_date=MONDAY)
+
+
+def brief(found: list[ActionItem]) -> list[tuple[str, str | None, date | None]]:
+    return [(item.title, item.owner_name, item.due_date) for item in found]
+
+
+# ------------------------------------------------------------------ the standup
+
+
+def test_reference_standup_matches_the_expected_insights() -> None:
+    expected = json.loads((SPEECH / "standup.json").read_text())
+    insights = summarize(reference_turns())
+
+    assert [(i.title, i.owner_name) for i in insights.action_items] == [
+        (e["text"], e["owner"]) for e in expected["action_items"]
+    ]
+    assert [i.due_date for i in insights.action_items] == [THURSDAY, FRIDAY]
+    assert [f"{i.due_date:%A}" for i in insights.action_items] == [
+        e["due"] for e in expected["action_items"]
+    ]
+    assert [i.segment_id for i in insights.action_items] == [2, 5]
+    assert insights.decisions == expected["decisions"]
+
+
+def test_reference_standup_overview_is_its_most_central_sentences_in_order() -> None:
+    insights = summarize(reference_turns())
+    transcript = (SPEECH / "standup.txt").read_text()
+
+    sentences = [s for s in insights.overview.split(". ") if s]
+    assert 2 <= len(sentences) <= 3
+    positions = [transcript.index(s.rstrip(".")) for s in sentences]
+    assert positions == sorted(positions)
+    assert "mobile release" in insights.overview or "login error" in insights.overview
+    assert "Good morning" not in insights.overview
+    assert "Thanks everyone" not in insights.overview
+
+
+def test_reference_standup_key_points_add_what_the_overview_and_tasks_do_not_say() -> None:
+    insights = summarize(reference_turns())
+
+    assert "People want faster search and better exports." in insights.key_points
+    for point in insights.key_points:
+        assert point not in insights.overview
+        assert "survey report" not in point and "ship the mobile release" not in point
+    assert 1 <= len(insights.key_points) <= 5
+
+
+@pytest.mark.parametrize("lowercase", [False, True], ids=["whisper", "whisper-lowercase"])
+def test_whisper_standup_gives_the_same_tasks_and_decision(lowercase: bool) -> None:
+    insights = summarize(whisper_turns(lowercase=lowercase))
+
+    assert brief(insights.action_items) == [
+        ("fix the login error", "David", THURSDAY),
+        ("write the survey report", "Carol", FRIDAY),
+    ]
+    assert [i.segment_id for i in insights.action_items] == [102, 105]
+    assert insights.decisions == ["ship the mobile release on Monday"]
+    assert insights.overview
+
+
+def test_whisper_standup_in_one_run_on_segment() -> None:
+    text = " ".join(t for _, t in WHISPER_TURNS).lower().replace(".", "").replace(",", "")
+    insights = summarize([Utterance(text, 0, None, 7)], default_speaker="Alice")
+
+    assert brief(insights.action_items) == [
+        ("fix the login error", None, THURSDAY),  # "david" lowercase, nobody spoke: no owner
+        ("write the survey report", "Alice", FRIDAY),
+    ]
+    assert insights.decisions == ["ship the mobile release on Monday"]
+
+
+def test_whisper_standup_without_speakers_gives_i_to_the_uploader() -> None:
+    insights = summarize(whisper_turns(speakers=False), default_speaker="Alice")
+
+    assert brief(insights.action_items) == [
+        ("fix the login error", "David", THURSDAY),
+        ("write the survey report", "Alice", FRIDAY),
+    ]
+
+
+def test_without_speakers_or_uploader_i_has_no_owner() -> None:
+    insights = summarize(whisper_turns(speakers=False))
+
+    assert insights.action_items[1].owner_name is None
+
+
+@pytest.mark.parametrize(
+    ("meeting_date", "thursday", "friday"),
+    [
+        (MONDAY, THURSDAY, FRIDAY),
+        (date(2024, 6, 6), date(2024, 6, 13), FRIDAY),  # on Thursday: next Thursday
+        (FRIDAY, date(2024, 6, 13), date(2024, 6, 14)),  # on Friday: never the same day
+    ],
+)
+def test_weekdays_resolve_against_the_meeting_day(
+    meeting_date: date, thursday: date, friday: date
+) -> None:
+    insights = summarize(reference_turns(), meeting_date)
+
+    assert [i.due_date for i in insights.action_items] == [thursday, friday]
+
+
+def test_misheard_names_become_the_speaker() -> None:
+    found = items(
+        ("Alice", "Davide, please fix the login error before Thursday."),
+        ("Alice", "Carrol will write the survey report by Friday."),
+        ("David", "The login error is the last blocker."),
+        ("Carol", "I read the survey."),
+    )
+
+    assert [i.owner_name for i in found] == ["David", "Carol"]
+
+
+def test_names_of_people_who_did_not_speak_are_kept_as_heard() -> None:
+    found = items(("Alice", "Evan will update the pricing page by the end of the week."))
+
+    assert brief(found) == [("update the pricing page", "Evan", FRIDAY)]
+
+
+def test_known_names_are_recognised_in_lowercase() -> None:
+    text = "so evan will update the pricing page and then we are done"
+    assert items(("Alice", text)) == []
+    engine = LocalSummaryEngine(known_names=["Evan Brown"])
+    insights = engine.summarize([Utterance(text, 0, "Alice", 1)], meeting_date=MONDAY)
+    assert brief(insights.action_items) == [("update the pricing page", "Evan Brown", None)]
+
+
+def test_empty_transcript() -> None:
+    insights = summarize([])
+
+    assert insights.overview == ""
+    assert insights.key_points == insights.decisions == insights.action_items == []
+
+
+def test_engine_identity() -> None:
+    assert (LocalSummaryEngine.name, LocalSummaryEngine.model) == ("local", "rules-v1")
+
+
+# ------------------------------------------------------------------ phrase forms
+
+
+@pytest.mark.parametrize(
+    ("speaker", "text", "expected"),
+    [
+        (
+            "Alice",
+            "Evan will send the invoice tomorrow.",
+            ("send the invoice", "Evan", "2024-06-04"),
+        ),
+        ("Alice", "Evan'll book the room.", ("book the room", "Evan", None)),
+        ("Alice", "Evan is going to review the design.", ("review the design", "Evan", None)),
+        ("Alice", "Evan agreed to draft the contract.", ("draft the contract", "Evan", None)),
+        ("Alice", "David, please fix the login error.", ("fix the login error", "David", None)),
+        ("Alice", "david please fix the login error", ("fix the login error", "David", None)),
+        ("Alice", "Please fix the login error, David.", ("fix the login error", "David", None)),
+        (
+            "Alice",
+            "David, can you fix the login error by Friday?",
+            ("fix the login error", "David", "2024-06-07"),
+        ),
+        (
+            "Alice",
+            "David, could you please update the roadmap by June 20th?",
+            ("update the roadmap", "David", "2024-06-20"),
+        ),
+        (
+            "Alice",
+            "Carol, I need you to call the vendor before Thursday.",
+            ("call the vendor", "Carol", "2024-06-06"),
+        ),
+        (
+            "Alice",
+            "Can you send me the deck by next Tuesday?",
+            ("send me the deck", None, "2024-06-11"),
+        ),
+        (
+            "Carol",
+            "I will write the survey report by Friday.",
+            ("write the survey report", "Carol", "2024-06-07"),
+        ),
+        (
+            "Carol",
+            "I'll email Dana about the contract.",
+            ("email Dana about the contract", "Carol", None),
+        ),
+        ("Carol", "I'm going to clean up the backlog.", ("clean up the backlog", "Carol", None)),
+        (
+            "Carol",
+            "By Friday, I will write the report.",
+            ("write the report", "Carol", "2024-06-07"),
+        ),
+        (
+            "Carol",
+            "I think I'll write the release notes, because nobody else has time.",
+            ("write the release notes", "Carol", None),
+        ),
+        (
+            "Carol",
+            "i will send the numbers to finance by friday i read the survey too",
+            ("send the numbers to finance", "Carol", "2024-06-07"),
+        ),
+        (
+            "Carol",
+            "I'll send the deck by Friday to the client.",
+            ("send the deck to the client", "Carol", "2024-06-07"),
+        ),
+        (
+            "Carol",
+            "I'll send the deck by 5 pm on Friday.",
+            ("send the deck", "Carol", "2024-06-07"),
+        ),
+        (
+            "Carol",
+            "I'll let you know by Friday whether we can ship.",
+            ("let you know whether we can ship", "Carol", "2024-06-07"),
+        ),
+        ("Carol", "Maybe I will look at the logs later.", ("look at the logs", "Carol", None)),
+    ],
+)
+def test_phrase_forms(
+    speaker: str, text: str, expected: tuple[str, str | None, str | None]
+) -> None:
+    title, owner, due = expected
+    found = items((speaker, text), ("David", "The login error is the last blocker."))
+
+    assert brief(found) == [(title, owner, date.fromisoformat(due) if due else None)]
+
+
+def test_several_tasks_in_one_run_on_sentence() -> None:
+    found = items(
+        (
+            "Alice",
+            "so carol will write the survey report by the 15th "
+            "and david will fix the login error tomorrow",
+        ),
+        ("Carol", "OK."),
+        ("David", "OK."),
+    )
+
+    assert brief(found) == [
+        ("write the survey report", "Carol", date(2024, 6, 15)),
+        ("fix the login error", "David", date(2024, 6, 4)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will we ship the release on Monday?",
+        "When will the release be ready?",
+        "David will fix it?",
+        "Can you hear me?",
+        "David, can you see my screen?",
+        "Could you repeat that, please?",
+        "Can you please send me the notes?",  # nobody named, no date, nobody took it
+        "I won't write the report.",
+        "I will not do the survey.",
+        "I can't make the demo by Friday.",
+        "I'm not going to rewrite the tests.",
+        "Please don't push to main on Friday.",
+        "I'll do it. I'll look into that. I'll be there.",
+        "I'm going to share my screen.",
+        "Customers will love the new search. People will want faster exports.",
+        "It will be fine and everything will work tomorrow.",
+        "You'll see the numbers on the dashboard.",
+        "I read the customer's survey. People want faster search and vendor exports.",
+        "Happy Royal Photo May.",
+    ],
+)
+def test_not_tasks(text: str) -> None:
+    assert items(("Alice", text), ("Bob", "Right.")) == []
+
+
+def test_an_unnamed_request_goes_to_whoever_takes_it() -> None:
+    found = items(("Alice", "Can you send me the deck?"), ("Bob", "Sure, will do."))
+
+    assert brief(found) == [("send me the deck", "Bob", None)]
+
+
+@pytest.mark.parametrize("answer", ["No, sorry.", "I can't, I'm out all week."])
+def test_a_refused_request_is_not_a_task(answer: str) -> None:
+    assert items(("Alice", "Can you send me the deck by Friday?"), ("Bob", answer)) == []
+    assert items(("Alice", "Davide, please fix the login error."), ("David", answer)) == []
+
+
+def test_a_refusal_by_someone_else_does_not_cancel_the_request() -> None:
+    found = items(("Alice", "David, please fix the login error."), ("Carol", "No idea."))
+
+    assert [i.owner_name for i in found] == ["David"]
+
+
+def test_a_request_and_its_acceptance_are_one_task() -> None:
+    found = items(
+        ("Alice", "David, please fix the login error."),
+        ("David", "Sure, I will fix the login error by Thursday."),
+    )
+
+    assert brief(found) == [("fix the login error", "David", THURSDAY)]
+
+
+# --------------------------------------------------------------------- decisions
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("We decided to ship the mobile release on Monday.", "ship the mobile release on Monday"),
+        ("we decided to ship the mobile release on monday", "ship the mobile release on Monday"),
+        ("We've agreed to freeze the API.", "freeze the API"),
+        ("We agreed that we will use Postgres, because it scales.", "use Postgres"),
+        ("The decision is to delay the launch.", "delay the launch"),
+        ("OK, the decision is that we ship on Friday.", "ship on Friday"),
+        ("It was decided to hire a designer.", "hire a designer"),
+        ("We decided not to ship on Friday.", "not ship on Friday"),
+        ("We decided to ship on Monday and David will fix the login error.", "ship on Monday"),
+    ],
+)
+def test_decision_forms(text: str, decision: str) -> None:
+    utterances = [Utterance(text, 0, "Alice", 1), Utterance("Fine.", 1, "David", 2)]
+    assert extract_decisions(utterances) == [decision]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Have we decided to ship on Monday?",
+        "We haven't decided yet.",
+        "We need to decide about the launch.",
+        "David decided to leave early.",
+    ],
+)
+def test_not_decisions(text: str) -> None:
+    assert extract_decisions([Utterance(text, 0, "Alice", 1)]) == []
+
+
+# ------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("phrase", "on_monday", "on_friday"),
+    [
+        ("by Friday", "2024-06-07", "2024-06-14"),
+        ("before Thursday", "2024-06-06", "2024-06-13"),
+        ("on Monday", "2024-06-10", "2024-06-10"),  # never the meeting day itself
+        ("this Friday", "2024-06-07", "2024-06-14"),
+        ("next Tuesday", "2024-06-11", "2024-06-11"),  # the Tuesday of the following week
+        ("next Friday", "2024-06-14", "2024-06-14"),
+        ("friday morning", "2024-06-07", "2024-06-14"),
+        ("Friday at 3pm", "2024-06-07", "2024-06-14"),
+        ("at 10 a.m. tomorrow", "2024-06-04", "2024-06-08"),
+        ("by end of day Friday", "2024-06-07", "2024-06-14"),
+        ("today", "2024-06-03", "2024-06-07"),
+        ("by end of day", "2024-06-03", "2024-06-07"),
+        ("tomorrow", "2024-06-04", "2024-06-08"),
+        ("the day after tomorrow", "2024-06-05", "2024-06-09"),
+        ("by the end of the week", "2024-06-07", "2024-06-07"),
+        ("this week", "2024-06-07", "2024-06-07"),
+        ("next week", "2024-06-14", "2024-06-14"),
+        ("by the end of the month", "2024-06-30", "2024-06-30"),
+        ("in two weeks", "2024-06-17", "2024-06-21"),
+        ("within 3 days", "2024-06-06", "2024-06-10"),
+        ("by the 15th", "2024-06-15", "2024-06-15"),
+        ("on the fifteenth", "2024-06-15", "2024-06-15"),
+        ("the fifteenth", "2024-06-15", "2024-06-15"),
+        ("by the 3rd", "2024-07-03", "2024-07-03"),  # the next 3rd after the meeting
+        ("by the twenty-first", "2024-06-21", "2024-06-21"),
+        ("by the thirty first", "2024-07-31", "2024-07-31"),  # June has 30 days
+        ("June 20th", "2024-06-20", "2024-06-20"),
+        ("the 3rd of July", "2024-07-03", "2024-07-03"),
+        ("june second", "2025-06-02", "2025-06-02"),  # passed this year
+        ("March 1, 2025", "2025-03-01", "2025-03-01"),
+    ],
+)
+def test_due_dates(phrase: str, on_monday: str, on_friday: str) -> None:
+    assert parse_due_date(f"send it {phrase}", MONDAY) == date.fromisoformat(on_monday)
+    assert parse_due_date(f"send it {phrase}", FRIDAY) == date.fromisoformat(on_friday)
+
+
+@pytest.mark.parametrize(
+    "text", ["on the second floor", "Fridays are quiet", "the first thing we do", "soon", "May"]
+)
+def test_not_due_dates(text: str) -> None:
+    assert parse_due_date(text, MONDAY) is None

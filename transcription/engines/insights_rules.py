@@ -1,0 +1,632 @@
+"""Rules that find action items, decisions and due dates in a meeting transcript.
+
+Written for what Whisper really produces: punctuation and capitals may be missing,
+sentences run into each other and names may be misheard by a letter. The rules prefer
+precision to recall: a wrong task in someone's list costs more than a missed one.
+
+Due dates are resolved against the meeting date:
+- a weekday ("by Friday", "this Friday", "on Friday") is the next such day strictly after
+  the meeting day; "next Friday" is the Friday of the calendar week (Monday to Sunday)
+  after the meeting's week;
+- "today", "tonight", "end of day" are the meeting day; "tomorrow" the day after;
+- "end of the week", "this week" are the Friday of the meeting's week (the next Friday
+  when the meeting is on a weekend); "next week" the Friday of the following week;
+- "end of the month" its last day; "in two days", "within a week" count from the meeting;
+- "by the 15th", "on the fifteenth" are the next 15th strictly after the meeting day;
+  "June 15th", "the 15th of June" are in the meeting's year, or the next year when that
+  date has passed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from transcription.engines.base import ActionItem, Utterance
+from transcription.engines.names import match_member
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+
+
+# ---------------------------------------------------------------------------- text
+
+
+def normalize_text(text: str) -> str:
+    """Straight apostrophes and single spaces, so the patterns see one spelling."""
+    return " ".join(text.replace("\u2019", "'").replace("\u2018", "'").split())
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+_ABBREVIATIONS = frozenset(
+    {"mr.", "mrs.", "ms.", "dr.", "vs.", "etc.", "e.g.", "i.e.", "a.m.", "p.m."}
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one utterance; a run-on without punctuation stays one sentence."""
+    sentences: list[str] = []
+    for piece in _SENTENCE_END_RE.split(normalize_text(text)):
+        if sentences and sentences[-1].split()[-1].lower() in _ABBREVIATIONS:
+            sentences[-1] += " " + piece
+        elif piece:
+            sentences.append(piece)
+    return sentences
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def _ordinal_words() -> dict[str, int]:
+    units = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+    teens = (
+        "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+        "seventeenth", "eighteenth", "nineteenth",
+    )
+    words = {word: day for day, word in enumerate(units, 1)}
+    words |= {word: day for day, word in enumerate(teens, 10)}
+    words |= {f"twenty {word}": 20 + day for day, word in enumerate(units, 1)}
+    return words | {"twentieth": 20, "thirtieth": 30, "thirty first": 31}
+
+
+_ORDINALS = _ordinal_words()
+_COUNTS = {"a": 1, "an": 1, "a couple of": 2}
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_COUNTS |= {word: count for count, word in enumerate(_NUMBERS, 1)}
+
+
+def _alternation(words: Iterable[str]) -> str:
+    # Longest first so "twenty first" wins over "first"; "twenty-first" is also written.
+    return "|".join(w.replace(" ", r"[\s-]+") for w in sorted(words, key=len, reverse=True))
+
+
+_WEEKDAY = _alternation(WEEKDAYS)
+_MONTH = _alternation(MONTHS)
+_DAY_ORDINAL = rf"(?:\d{{1,2}}(?:st|nd|rd|th)|{_alternation(_ORDINALS)})"
+_DAY = rf"(?:{_DAY_ORDINAL}|\d{{1,2}})"
+_CLOCK = r"(?:\d{1,2}(?::\d{2})?\s*(?:a\.?m\.?|p\.?m\.?)|noon|midday)"
+# "5 pm on Friday", "Friday at noon": the time of day goes with the date.
+_TIME_BEFORE = rf"(?:(?:at\s+)?{_CLOCK}\s+(?:on\s+)?)?"
+_PART_OF_DAY = (
+    rf"(?:\s+(?:morning|afternoon|evening|night|end\s+of\s+day|eod|(?:at\s+)?{_CLOCK}))?"
+)
+_PREPOSITION = r"(?:(?:by|before|on|until|till|due|for|no\s+later\s+than)\s+)?"
+
+
+@dataclass(frozen=True)
+class DuePhrase:
+    """A due date and where its words ("by Friday") sit in the text."""
+
+    due: date
+    start: int
+    end: int
+
+
+_Resolver = Callable[[re.Match[str], date], "date | None"]
+_DATE_RULES: list[tuple[re.Pattern[str], _Resolver]] = []
+
+
+def _date_rule(pattern: str, prefix: str = _PREPOSITION) -> Callable[[_Resolver], _Resolver]:
+    def register(resolve: _Resolver) -> _Resolver:
+        _DATE_RULES.append((re.compile(rf"\b{prefix}{pattern}\b", re.IGNORECASE), resolve))
+        return resolve
+
+    return register
+
+
+def _next_monday(day: date) -> date:
+    return day + timedelta(days=7 - day.weekday())
+
+
+def _day_number(text: str) -> int:
+    digits = re.match(r"\d+", text)
+    return int(digits[0]) if digits else _ORDINALS[re.sub(r"[\s-]+", " ", text.lower())]
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@_date_rule(
+    _TIME_BEFORE + r"(?:the\s+)?(?P<rel>day\s+after\s+tomorrow|tomorrow|today|tonight"
+    r"|end\s+of\s+(?:the\s+)?day|eod|close\s+of\s+business)" + _PART_OF_DAY
+)
+def _relative_day(match: re.Match[str], meeting: date) -> date:
+    relative = match["rel"].lower()
+    if relative.startswith("day"):
+        return meeting + timedelta(days=2)
+    return meeting + timedelta(days=1) if relative == "tomorrow" else meeting
+
+
+@_date_rule(
+    r"(?:the\s+)?(?:end\s+of\s+(?:the\s+|this\s+)?week|this\s+week(?:end)?|the\s+weekend"
+    r"|(?:end\s+of\s+)?(?P<next>next)\s+week)"
+)
+def _friday(match: re.Match[str], meeting: date) -> date:
+    if match["next"]:
+        return _next_monday(meeting) + timedelta(days=4)
+    return meeting + timedelta(days=(4 - meeting.weekday()) % 7)
+
+
+@_date_rule(r"(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month")
+def _month_end(match: re.Match[str], meeting: date) -> date:
+    return meeting.replace(day=calendar.monthrange(meeting.year, meeting.month)[1])
+
+
+@_date_rule(
+    rf"(?:in|within)\s+(?:the\s+next\s+)?(?P<count>\d{{1,2}}|{_alternation(_COUNTS)})"
+    r"\s+(?P<unit>days?|weeks?)"
+)
+def _in_days(match: re.Match[str], meeting: date) -> date:
+    count = " ".join(match["count"].lower().split())
+    days = int(count) if count.isdigit() else _COUNTS[count]
+    return meeting + timedelta(days=days * (7 if match["unit"].lower().startswith("w") else 1))
+
+
+@_date_rule(
+    rf"{_TIME_BEFORE}(?:end\s+of\s+(?:the\s+)?day\s+(?:on\s+)?)?"
+    r"(?:(?P<next>next)\s+|(?:this\s+)?coming\s+"
+    rf"|this\s+)?(?P<weekday>{_WEEKDAY}){_PART_OF_DAY}"
+)
+def _weekday(match: re.Match[str], meeting: date) -> date:
+    weekday = WEEKDAYS.index(match["weekday"].lower())
+    if match["next"]:
+        return _next_monday(meeting) + timedelta(days=weekday)
+    return meeting + timedelta(days=(weekday - meeting.weekday()) % 7 or 7)
+
+
+@_date_rule(
+    rf"(?:the\s+)?(?:(?P<day1>{_DAY})\s+(?:of\s+)?(?P<month1>{_MONTH})"
+    rf"|(?P<month2>{_MONTH})\s+(?:the\s+)?(?P<day2>{_DAY}))(?:,?\s+(?P<year>\d{{4}}))?"
+)
+def _month_day(match: re.Match[str], meeting: date) -> date | None:
+    month = MONTHS.index((match["month1"] or match["month2"]).lower()) + 1
+    day = _day_number(match["day1"] or match["day2"])
+    if match["year"]:
+        return _safe_date(int(match["year"]), month, day)
+    due = _safe_date(meeting.year, month, day)
+    return _safe_date(meeting.year + 1, month, day) if due and due < meeting else due
+
+
+# "on the second floor" is not a date: a bare ordinal must end its clause.
+@_date_rule(
+    rf"the\s+(?P<day>{_DAY_ORDINAL})(?=\s*(?:[,.;:!?]|$)|\s+(?:and|so|then|please|or|if|because"
+    r"|but|latest|at\s+the\s+latest|okay|ok|thanks|i|we|you)\b)",
+    prefix=r"(?:(?:by|before|on|until|till|due)\s+)?",
+)
+def _ordinal_day(match: re.Match[str], meeting: date) -> date | None:
+    day = _day_number(match["day"])
+    year, month = meeting.year, meeting.month
+    for _ in range(13):
+        due = _safe_date(year, month, day)
+        if due and due > meeting:
+            return due
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def find_due_date(text: str, meeting_date: date) -> DuePhrase | None:
+    """The first date phrase in `text` (the longest when several start together)."""
+    found = [
+        DuePhrase(due, match.start(), match.end())
+        for pattern, resolve in _DATE_RULES
+        for match in pattern.finditer(text)
+        if (due := resolve(match, meeting_date)) is not None
+    ]
+    return min(found, key=lambda phrase: (phrase.start, -phrase.end), default=None)
+
+
+def parse_due_date(text: str, meeting_date: date) -> date | None:
+    phrase = find_due_date(normalize_text(text), meeting_date)
+    return phrase.due if phrase else None
+
+
+# --------------------------------------------------------------------------- names
+
+# Words that stand where a name could ("It will", "So, please") but never name anyone.
+_NOT_NAMES = frozenset(
+    {
+        "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my",
+        "your", "our", "their", "his", "its", "this", "that", "these", "those", "there",
+        "here", "who", "what", "which", "where", "when", "why", "how", "whoever", "everyone",
+        "everybody", "someone", "somebody", "anyone", "anybody", "nobody", "everything",
+        "something", "anything", "nothing", "one", "all", "both", "each", "either", "neither",
+        "some", "many", "most", "few", "several", "people", "folks", "guys", "team",
+        "customers", "users", "clients", "things", "and", "so", "then", "now", "well", "okay",
+        "ok", "right", "also", "but", "or", "alright", "yes", "yeah", "no", "maybe", "please",
+        "thanks", "thank", "hi", "hello", "hey", "sure", "just", "actually", "really", "oh",
+        "um", "uh", "hmm", "again", "too", "first", "next", "finally", "today", "tomorrow",
+        "tonight", "the", "a", "an", "if", "time", "date", "release",
+    }
+    | set(WEEKDAYS)
+    | set(MONTHS)
+)
+# Words after which a new clause starts, so a capital there proves nothing.
+_DISCOURSE = frozenset(
+    {"and", "so", "then", "now", "well", "okay", "ok", "right", "also", "but", "alright", "yes"}
+)
+
+
+class NameResolver:
+    """Says whether a word names a person, and which known person when it can."""
+
+    def __init__(self, known: Iterable[str]) -> None:
+        labels = {label.strip() for label in known if label and label.strip()}
+        self._aliases = {label: [label, label.split()[0]] for label in labels}
+        self._exact = {
+            alias.lower(): label for label, aliases in self._aliases.items() for alias in aliases
+        }
+
+    def known(self, word: str) -> str | None:
+        """The known person `word` names, allowing one misheard letter."""
+        if word.lower() in _NOT_NAMES:
+            # A speaker called "Will" is named only by a capital and the exact spelling.
+            return self._exact.get(word.lower()) if word[:1].isupper() else None
+        return match_member(word, self._aliases)
+
+    def resolve(self, word: str, *, unknown_ok: bool) -> str | None:
+        """The person's name, or None. `unknown_ok` admits a name nobody spoke."""
+        if known := self.known(word):
+            return known
+        if not unknown_ok or word.lower() in _NOT_NAMES:
+            return None
+        return word[0].upper() + word[1:]
+
+
+def _at_clause_start(text: str, position: int) -> bool:
+    before = text[:position].rstrip()
+    return not before or before[-1] in ",;:.!?-" or before.split()[-1].lower() in _DISCOURSE
+
+
+# ------------------------------------------------------------------------ triggers
+
+_NAME = r"[^\W\d_][\w-]*"
+_NOT_NEGATED = r"(?!\s+(?:not|never)\b)"
+_SELF_RE = re.compile(
+    r"\bi(?:\s+will|'ll|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|'m\s+gonna|\s+am\s+gonna)\b"
+    + _NOT_NEGATED,
+    re.IGNORECASE,
+)
+_NAMED_RE = re.compile(
+    rf"\b(?P<name>{_NAME})(?:'ll|\s+will|\s+is\s+going\s+to|'s\s+going\s+to|\s+is\s+gonna"
+    r"|\s+(?:has\s+)?agreed\s+to)\b(?!\s+(?:not|never|you|we|i|they)\b)",
+    re.IGNORECASE,
+)
+_ASK = (
+    r"(?:please|(?:can|could|would|will)\s+you(?:\s+please)?|you(?:'ll|\s+will|\s+need\s+to"
+    r"|\s+have\s+to)|i(?:\s+need|\s+want|\s+would\s+like|'d\s+like)\s+you\s+to)"
+)
+_NOT_FORBIDDEN = r"(?!\s+(?:don't|do\s+not|not|never)\b)"
+_VOCATIVE_RE = re.compile(rf"\b(?P<name>{_NAME})\s*,?\s+{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE)
+_ASK_RE = re.compile(rf"\b{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """Words that introduce a task: "I will", "Evan will", "David, please", "can you"."""
+
+    start: int
+    end: int
+    kind: Literal["self", "named", "request"]
+    owner: str | None = None
+
+
+def _named_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
+    for match in _NAMED_RE.finditer(sentence):
+        word = match["name"]
+        # Whisper capitalises names, and every sentence start: there, "Customers will"
+        # is more likely a plural noun than a person.
+        plural = _at_clause_start(sentence, match.start()) and word.lower().endswith("s")
+        if owner := names.resolve(word, unknown_ok=word[0].isupper() and not plural):
+            yield _Trigger(match.start(), match.end(), "named", owner)
+
+
+def _vocative_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
+    for match in _VOCATIVE_RE.finditer(sentence):
+        word = match["name"]
+        unknown_ok = word[0].isupper() or _at_clause_start(sentence, match.start())
+        if owner := names.resolve(word, unknown_ok=unknown_ok):
+            yield _Trigger(match.start(), match.end(), "request", owner)
+
+
+def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
+    found = [_Trigger(m.start(), m.end(), "self") for m in _SELF_RE.finditer(sentence)]
+    found += _named_triggers(sentence, names)
+    found += _vocative_triggers(sentence, names)
+    found += [_Trigger(m.start(), m.end(), "request") for m in _ASK_RE.finditer(sentence)]
+    kept: list[_Trigger] = []
+    # "David, can you" and "can you" overlap: the earlier, longer one names the owner.
+    for trigger in sorted(found, key=lambda t: (t.start, -t.end)):
+        if not kept or trigger.start >= kept[-1].end:
+            kept.append(trigger)
+    return kept
+
+
+# -------------------------------------------------------------------------- titles
+
+# Where the task's clause ends: a reason, a condition, a new thought.
+_BREAK_RE = re.compile(
+    r";|:\s|,\s*if\b|\s+if\s+(?=(?:i|we|you|possible|needed|necessary)\b)"
+    r"|,?\s+\b(?:because|since|so\s+that|so\s+we|so\s+i|but|although|though|unless|otherwise"
+    r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b",
+    re.IGNORECASE,
+)
+# After a due date, these words still belong to the task ("by Friday to the client").
+_CONTINUES_RE = re.compile(
+    r"\s*(?:to|for|with|from|about|into|via|whether|what|how|which|who)\b", re.IGNORECASE
+)
+_TRAILING_NAME_RE = re.compile(rf"(?P<comma>,)?\s*\b(?P<name>{_NAME})[\s.!?]*$")
+# A name after these is the task's object ("email Carol"), not the person asked.
+_TAKES_PERSON = frozenset(
+    {
+        "to", "for", "with", "from", "about", "into", "via", "by", "on", "at", "and", "or", "cc",
+        "tell", "ask", "call", "email", "ping", "remind", "thank", "meet", "invite", "message",
+        "text", "show", "send", "update", "help", "pay",
+    }
+)
+_LEADING_RE = re.compile(
+    r"^(?:[\s,]*\b(?:please|also|just|then|definitely|quickly|actually|probably|really|first"
+    r"|still|go\s+ahead\s+and|make\s+sure\s+(?:to|you)|be\s+sure\s+to|remember\s+to"
+    r"|try\s+(?:to|and)|need\s+to|have\s+to)\b)+[\s,]*",
+    re.IGNORECASE,
+)
+_TRAILING_RE = re.compile(
+    r"(?:[\s,.;:!?-]+|\b(?:please|thanks|thank\s+you|okay|ok|right|then|too|as\s+well|and|so"
+    r"|or|alright|later|soon|asap|right\s+away)\b)+$",
+    re.IGNORECASE,
+)
+# "may" and "march" are more often verbs than months.
+_PROPER_RE = re.compile(
+    rf"\b(?:{_WEEKDAY}|{_alternation(m for m in MONTHS if m not in ('may', 'march'))})\b",
+    re.IGNORECASE,
+)
+_FILLER_WORDS = frozenset(
+    {
+        "it", "that", "this", "them", "those", "these", "one", "so", "too", "there", "a", "an",
+        "the", "some",
+    }
+)
+_GENERIC_WORDS = _FILLER_WORDS | frozenset(
+    {
+        "do", "handle", "take", "care", "of", "look", "into", "sort", "out", "deal", "with", "get",
+        "on", "check", "try", "work", "done", "now", "later", "soon", "asap", "right", "away",
+        "you", "me", "us", "let", "know", "keep", "posted", "updated", "think", "about",
+    }
+)
+_NOT_TASK_VERBS = frozenset(
+    {
+        "be", "hear", "see", "say", "repeat", "hold", "wait", "imagine", "believe", "understand",
+        "mute", "unmute", "continue", "note",
+    }
+)
+
+# Running the meeting, not work to track: "I'm going to share my screen".
+_CHATTER_RE = re.compile(
+    r"\b(?:share|sharing)\s+(?:my|the|your)\s+screen\b|^(?:start|begin|end|wrap\s+up)\s+"
+    r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b",
+    re.IGNORECASE,
+)
+
+
+def clean_title(text: str) -> str:
+    """A task or decision as a phrase: no filler, no trailing punctuation, days capitalised."""
+    title = _TRAILING_RE.sub("", _LEADING_RE.sub("", normalize_text(text)))
+    title = _PROPER_RE.sub(lambda m: m[0].capitalize(), title)
+    return re.sub(r"\bi\b", "I", title)
+
+
+def _is_task(title: str) -> bool:
+    """False for "be there", "see", "do it", "look into that": nothing to track."""
+    words = [word.lower().strip(",.!?") for word in title.split()]
+    if not words or words[0] in _NOT_TASK_VERBS or _CHATTER_RE.search(title):
+        return False
+    specific = sum(word not in _FILLER_WORDS for word in words)
+    return specific >= 2 and any(word not in _GENERIC_WORDS for word in words)
+
+
+def _strip_trailing_vocative(clause: str, names: NameResolver) -> tuple[str, str | None]:
+    """Split off an addressee at the end: "fix the login error, David"."""
+    match = _TRAILING_NAME_RE.search(clause)
+    before = clause[: match.start()].split() if match else []
+    if not match or not before or before[-1].lower() in _TAKES_PERSON:
+        return clause, None
+    name = match["name"]
+    owner = names.resolve(name, unknown_ok=bool(match["comma"]) and name[0].isupper())
+    return (clause[: match.start()], owner) if owner else (clause, None)
+
+
+@dataclass(frozen=True)
+class _Context:
+    names: NameResolver
+    meeting_date: date
+    default_speaker: str | None
+
+
+def _task(span: str, context: _Context) -> tuple[str, str | None, date | None]:
+    """The title, a trailing addressee and the due date in the words after a trigger."""
+    cut = _BREAK_RE.search(span)
+    clause, addressee = _strip_trailing_vocative(
+        span[: cut.start()] if cut else span, context.names
+    )
+    phrase = find_due_date(clause, context.meeting_date)
+    if phrase is None:
+        return clean_title(clause), addressee, None
+    rest = clause[phrase.end :]
+    # In a run-on sentence a new thought follows the date; "to the client" does not.
+    kept = clause[: phrase.start] + (rest if _CONTINUES_RE.match(rest) else "")
+    return clean_title(kept), addressee, phrase.due
+
+
+# ------------------------------------------------------------------------- replies
+
+_ACCEPT_RE = re.compile(
+    r"\W*(?:sure|yes|yeah|yep|yup|ok|okay|of\s+course|absolutely|definitely|will\s+do"
+    r"|no\s+problem|no\s+worries|on\s+it|sounds\s+good|got\s+it|happy\s+to|i\s+can(?!')"
+    r"|i\s+will(?!\s+not)|i'll)\b",
+    re.IGNORECASE,
+)
+_REFUSE_RE = re.compile(
+    r"\W*(?:no|nope|sorry|unfortunately|not|i\s+can't|i\s+cannot|i\s+can\s+not|i\s+won't"
+    r"|i\s+will\s+not|i\s+don't\s+think)\b",
+    re.IGNORECASE,
+)
+
+
+def _reply(utterances: Sequence[Utterance], index: int) -> Utterance | None:
+    """The next utterance when another (known) speaker says it: the answer to a request."""
+    if index + 1 >= len(utterances):
+        return None
+    current, following = utterances[index], utterances[index + 1]
+    if not current.speaker or not following.speaker or current.speaker == following.speaker:
+        return None
+    return following
+
+
+def _settle_request(item: ActionItem, reply: Utterance | None) -> ActionItem | None:
+    """Keep a request unless it was turned down; an unnamed one needs a taker or a date."""
+    text = normalize_text(reply.text) if reply else ""
+    stance = "accept" if _ACCEPT_RE.match(text) else "refuse" if _REFUSE_RE.match(text) else None
+    if item.owner_name:
+        refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
+        return None if refused else item
+    if stance == "accept" and reply is not None:
+        return replace(item, owner_name=reply.speaker)
+    return item if stance is None and item.due_date else None
+
+
+# ------------------------------------------------------------------------- extract
+
+
+def _resolver(
+    utterances: Sequence[Utterance], default_speaker: str | None, known_names: Iterable[str]
+) -> NameResolver:
+    speakers = [u.speaker for u in utterances if u.speaker]
+    return NameResolver([*known_names, *speakers, *([default_speaker] if default_speaker else [])])
+
+
+def _owner(
+    trigger: _Trigger, addressee: str | None, speaker: str | None, context: _Context
+) -> str | None:
+    """The person named; for "I will ..." the speaker, or the uploader when nobody is."""
+    if trigger.kind == "self":
+        return speaker or context.default_speaker
+    return trigger.owner or addressee
+
+
+def _sentence_items(
+    sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context
+) -> Iterable[ActionItem]:
+    triggers = _triggers(sentence, context.names)
+    for index, trigger in enumerate(triggers):
+        if trigger.kind != "request" and sentence.endswith("?"):
+            continue  # "David will fix it?" asks; it does not promise
+        following = triggers[index + 1].start if index + 1 < len(triggers) else len(sentence)
+        title, addressee, due = _task(sentence[trigger.end : following], context)
+        if not _is_task(title):
+            continue
+        if due is None:  # "By Friday, I will ..." puts the date first
+            previous = triggers[index - 1].end if index else 0
+            due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
+        owner = _owner(trigger, addressee, utterance.speaker, context)
+        item = ActionItem(title, owner, due, utterance.segment_id)
+        settled = _settle_request(item, reply) if trigger.kind == "request" else item
+        if settled is not None:
+            yield settled
+
+
+def _same_task(a: ActionItem, b: ActionItem) -> bool:
+    return a.owner_name == b.owner_name and fuzz.token_set_ratio(a.title, b.title) >= 90
+
+
+def _merge_duplicates(items: Iterable[ActionItem]) -> list[ActionItem]:
+    """One item per task: "David, please fix X" then David's "I will fix X by Thursday"."""
+    merged: list[ActionItem] = []
+    for item in items:
+        twin = next((i for i, kept in enumerate(merged) if _same_task(kept, item)), None)
+        if twin is None:
+            merged.append(item)
+        elif merged[twin].due_date is None and item.due_date is not None:
+            merged[twin] = replace(merged[twin], due_date=item.due_date)
+    return merged
+
+
+def extract_action_items(
+    utterances: Sequence[Utterance],
+    *,
+    meeting_date: date,
+    default_speaker: str | None = None,
+    known_names: Iterable[str] = (),
+) -> list[ActionItem]:
+    """Tasks people commit to or are asked to do, with owner, due date and segment.
+
+    `known_names` (workspace members, say) are recognised even when lowercase or
+    misheard by a letter; the meeting's speakers and `default_speaker` always are.
+    """
+    context = _Context(
+        _resolver(utterances, default_speaker, known_names), meeting_date, default_speaker
+    )
+    items: list[ActionItem] = []
+    for index, utterance in enumerate(utterances):
+        reply = _reply(utterances, index)
+        for sentence in split_sentences(utterance.text):
+            items += _sentence_items(sentence, utterance, reply, context)
+    return _merge_duplicates(items)
+
+
+# ----------------------------------------------------------------------- decisions
+
+_DECISION_RE = re.compile(
+    r"\b(?:we(?:'ve|\s+have|\s+all|\s+both)?\s+(?:decided|agreed)"
+    r"|it(?:'s|\s+is|\s+was|\s+has\s+been)\s+(?:decided|agreed)"
+    r"|(?:the|our)\s+decision\s+(?:is|was))\b(?:\s*(?:that|to|on)\b|:)?",
+    re.IGNORECASE,
+)
+_WE_RE = re.compile(
+    r"^\s*we(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to|\s+should|'d|\s+would|\s+can)?\s+",
+    re.IGNORECASE,
+)
+
+
+def _decision_text(clause: str) -> str:
+    text = re.sub(r"^\s*not\s+to\s+", "not ", _WE_RE.sub("", clause), flags=re.IGNORECASE)
+    return clean_title(text)
+
+
+def _sentence_decisions(sentence: str, names: NameResolver) -> Iterable[str]:
+    if sentence.endswith("?"):
+        return  # "Have we decided to ship?"
+    starts = [trigger.start for trigger in _triggers(sentence, names)]
+    for match in _DECISION_RE.finditer(sentence):
+        rest = sentence[match.end() :]
+        cut = _BREAK_RE.search(rest)
+        clause = rest[: cut.start()] if cut else rest
+        # "... on Monday and David will fix X": the task is not part of the decision,
+        # but "we agreed that David will fix X" is all decision.
+        task = min((s - match.end() for s in starts if s > match.end()), default=len(clause))
+        text = _decision_text(clause[:task]) or _decision_text(clause)
+        if len(text.split()) >= 2:
+            yield text
+
+
+def extract_decisions(
+    utterances: Sequence[Utterance], *, known_names: Iterable[str] = ()
+) -> list[str]:
+    """What the meeting settled: "we decided / agreed to ...", "the decision is ..."."""
+    names = _resolver(utterances, None, known_names)
+    decisions: list[str] = []
+    for utterance in utterances:
+        for sentence in split_sentences(utterance.text):
+            decisions += _sentence_decisions(sentence, names)
+    return list(dict.fromkeys(decisions))
