@@ -15,6 +15,10 @@ os.environ.setdefault("MINA_JOBS_EAGER", "1")
 os.environ.setdefault("MINA_REALTIME_SLACK", "1000")
 os.environ.setdefault("MINA_SKIP_PARTIALS_WHEN_BUSY", "0")
 os.environ.setdefault("MINA_START_TIMEOUT_S", "1")
-os.environ.setdefault("MEDIA_ROOT", str(_ROOT / ".test-media"))
+# Per process, so two suites on one machine never share files or a database.
+os.environ.setdefault("MEDIA_ROOT", str(_ROOT / ".test-media" / str(os.getpid())))
 
 from mina.settings import *  # noqa: E402,F403
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_ROOT / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405
