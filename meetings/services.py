@@ -49,7 +49,7 @@ def meeting_update(*, meeting: Meeting, membership: Membership, title: str) -> M
 def meeting_delete(*, meeting: Meeting, membership: Membership) -> None:
     if not can_edit_meeting(meeting, membership):
         raise Forbidden("Only the organizer or a workspace admin can delete this meeting.")
-    files = [r.file.name for r in meeting.recordings.all() if r.file]
+    files = [str(r.file.name) for r in meeting.recordings.all() if r.file]
     meeting.delete()
     _delete_files_on_commit(files)
 

@@ -59,7 +59,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail_code = exc.get_codes()
         if isinstance(detail_code, str) and detail_code in {"token_expired", "token_not_valid"}:
             code = detail_code
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        message = f"Too many requests. Try again in {int(exc.wait) + 1} seconds."
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        message = f"Too many requests. Try again in {int(wait) + 1} seconds."
     response.data = error_body(code, message, fields)
     return response

@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from datetime import timedelta
 from typing import Any
 
@@ -61,14 +62,16 @@ def run_with_retries(task: Any, fn: Callable[..., None], **kwargs: Any) -> None:
 
 
 def _fail(kwargs: dict[str, Any], message: str) -> None:
-    meeting_id = kwargs.get("meeting_id")
+    meeting_id: int | None = kwargs.get("meeting_id")
     if "recording_id" in kwargs:
         recording = Recording.objects.filter(pk=kwargs["recording_id"]).first()
         if recording is None:
             return
         Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FAILED, error=message)
         meeting_id = recording.meeting_id
-    else:
+    if meeting_id is None:
+        return
+    if "recording_id" not in kwargs:
         Recording.objects.filter(
             meeting_id=meeting_id, source=Recording.Source.LIVE,
             status__in=[Recording.Status.QUEUED, Recording.Status.PROCESSING],
@@ -105,13 +108,17 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
     segments = services.segments_replace_refined(recording=recording, results=results)
     Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.DONE, progress=100)
     for segment in segments:
-        transaction.on_commit(lambda s=segment: events.send(s.meeting_id, events.transcript_segment(s)))
+        transaction.on_commit(partial(_send_segment, segment))
     return len(segments)
+
+
+def _send_segment(segment: Any) -> None:
+    events.send(segment.meeting_id, events.transcript_segment(segment))
 
 
 def _local_path(recording: Recording) -> tuple[str, bool]:
     try:
-        return default_storage.path(recording.file.name), False
+        return default_storage.path(str(recording.file.name)), False
     except NotImplementedError:  # remote storage: copy to a temporary file
         with tempfile.NamedTemporaryFile(delete=False) as tmp, recording.file.open("rb") as src:
             for chunk in src.chunks():
@@ -188,20 +195,20 @@ def _summarize_and_finish(meeting: Meeting) -> None:
 
 def _compress(recording: Recording) -> None:
     """Live audio is ~115 MB per speaker-hour as PCM: keep it compressed once refined."""
-    if not recording.file or not recording.file.name.endswith(".wav"):
+    name = str(recording.file.name or "")
+    if not name.endswith(".wav"):
         return
     try:
-        source = default_storage.path(recording.file.name)
+        source = default_storage.path(name)
     except NotImplementedError:
         return
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "out")
         extension = audio.compress(source, target)
-        old = recording.file.name
         with open(target, "rb") as fh:
             recording.file.save(f"live.{extension}", File(fh), save=False)
     Recording.objects.filter(pk=recording.pk).update(file=recording.file.name)
-    default_storage.delete(old)
+    default_storage.delete(name)
 
 
 # --- Upkeep --------------------------------------------------------------------------
@@ -235,7 +242,7 @@ def purge_expired() -> int:
     for workspace in Workspace.objects.filter(retention_days__isnull=False):
         cutoff = timezone.now() - timedelta(days=workspace.retention_days or 0)
         for meeting in workspace.meetings.filter(created_at__lt=cutoff):
-            files = [r.file.name for r in meeting.recordings.all() if r.file]
+            files = [str(r.file.name) for r in meeting.recordings.all() if r.file]
             meeting.delete()
             for name in files:
                 default_storage.delete(name)

@@ -10,7 +10,7 @@ from meetings.models import Meeting
 from tests.conftest import SPEECH
 from tests.factories import MembershipFactory, UserFactory
 from tests.sockets import access_token, connect, expect_refusal, receive
-from tests.streaming import collect, only_turns_of, read_pcm, send_audio, start, stop, wer
+from tests.streaming import only_turns_of, read_pcm, send_audio, start, stop, wer
 from transcription.models import Recording, Segment
 from workspaces.models import Role
 

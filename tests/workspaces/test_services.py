@@ -1,11 +1,12 @@
-import pytest
 from datetime import timedelta
+
+import pytest
 from django.utils import timezone
 
 from mina.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.factories import UserFactory
 from workspaces import services
 from workspaces.models import Membership, Role
-from tests.factories import UserFactory
 
 
 @pytest.mark.django_db

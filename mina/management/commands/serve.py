@@ -20,8 +20,8 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
-        from mina.asgi import application
         from mina import embedded
+        from mina.asgi import application
 
         if not no_jobs and not settings.SCALED:
             embedded.start_worker()

@@ -31,7 +31,9 @@ class Command(BaseCommand):
             raise CommandError(f"No file at {file}.")
         try:
             with file.open("rb") as fh:
-                recording = services.upload_create(meeting=found, membership=membership, upload=File(fh, name=file.name))
+                recording = services.upload_create(
+                    meeting=found, membership=membership, upload=File(fh, name=file.name)
+                )
         except MinaError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         recording.refresh_from_db()
