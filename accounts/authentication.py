@@ -1,13 +1,17 @@
-"""JWT authentication that tells an expired token apart from a bad one."""
+"""JWT authentication that tells an expired token apart from a bad one, and a race-free refresh."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 
 class TokenExpired(exceptions.AuthenticationFailed):
@@ -35,3 +39,22 @@ def validate_access_token(raw: str | bytes) -> Any:
 class JWTAuthentication(authentication.JWTAuthentication):
     def get_validated_token(self, raw_token: bytes) -> Any:
         return validate_access_token(raw_token)
+
+
+class RotatingRefreshSerializer(TokenRefreshSerializer):
+    """Refresh with rotation where two concurrent uses of one token cannot both win.
+
+    simplejwt checks the blacklist, then blacklists: two requests racing between those
+    steps would both get new tokens. Locking the token's row first serialises them.
+    """
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        with transaction.atomic():
+            try:
+                jti = RefreshToken(attrs["refresh"])[api_settings.JTI_CLAIM]
+            except TokenError as exc:
+                raise InvalidToken(str(exc)) from exc
+            list(OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti))
+            if BlacklistedToken.objects.filter(token__jti=jti).exists():
+                raise InvalidToken("Token is blacklisted")
+            return super().validate(attrs)

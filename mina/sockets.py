@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -61,6 +62,20 @@ class MinaConsumer(AsyncWebsocketConsumer):
             await self.on_authenticated()
         except MinaError as exc:
             await self.fail(exc)
+            return
+        self._recheck = asyncio.ensure_future(self._recheck_access())
+
+    async def _recheck_access(self) -> None:
+        """Signing out, a password change or a deactivated account ends the socket."""
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        while not self.closed:
+            await asyncio.sleep(settings.MINA_SOCKET_RECHECK_S)
+            if self.closed:
+                return
+            if not await _still_allowed(self.user.pk, session_key):
+                await self.fail(NotAuthenticated("Your session has ended. Sign in again.", code="session_ended"))
+                return
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
@@ -107,9 +122,9 @@ class MinaConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
-        timer = getattr(self, "_auth_timer", None)
-        if timer is not None:
-            timer.cancel()
+        for pending in (getattr(self, "_auth_timer", None), getattr(self, "_recheck", None)):
+            if pending is not None:
+                pending.cancel()
 
     # Subclasses fill these in.
     async def on_authenticated(self) -> None:
@@ -120,6 +135,26 @@ class MinaConsumer(AsyncWebsocketConsumer):
 
     async def on_bytes(self, data: bytes) -> None:
         raise Invalid("This socket takes no binary frames.", code="unexpected_binary")
+
+
+@database_sync_to_async
+def _still_allowed(user_id: Any, session_key: str | None) -> bool:
+    from importlib import import_module
+
+    from django.contrib.auth import HASH_SESSION_KEY, get_user_model
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # noqa: N806
+
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    if session_key is None:  # a JWT: valid until it expires; the account must stay active
+        return True
+    store = SessionStore(session_key=session_key)
+    if not store.exists(session_key):
+        return False
+    stored = store.load().get(HASH_SESSION_KEY)
+    return stored is None or stored == user.get_session_auth_hash()
 
 
 def parse_message(text: str) -> dict[str, Any]:
