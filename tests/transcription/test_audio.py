@@ -83,6 +83,16 @@ def test_probe_rejects_a_file_cut_off_mid_upload(tmp_path: Path) -> None:
     assert caught.value.code == "corrupt"
 
 
+@pytest.mark.parametrize("size", [b"\x00\x00\x00\x00", b"\xff\xff\xff\xff"])
+def test_probe_accepts_a_wav_whose_writer_left_the_size_unset(tmp_path: Path, size: bytes) -> None:
+    data = bytearray((SPEECH / "standup.wav").read_bytes())
+    data[40:44] = size  # the data chunk's size field in this 44-byte header
+    streamed = tmp_path / "streamed.wav"
+    streamed.write_bytes(data)
+
+    assert audio.probe(streamed, max_minutes=10).duration_ms == pytest.approx(STANDUP_MS, rel=0.02)
+
+
 def test_probe_rejects_under_a_tenth_of_a_second(tmp_path: Path) -> None:
     blip = tmp_path / "blip.wav"
     with blip.open("wb") as f:

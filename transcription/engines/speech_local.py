@@ -116,7 +116,7 @@ class LocalSpeechEngine:
             whisper.hf_tokenizer,
             whisper.model.is_multilingual,
             task="transcribe",
-            language=self._language or "en",
+            language="en",
         )
         return tokenizer, list(get_suppressed_tokens(tokenizer, [-1]))
 
@@ -162,14 +162,15 @@ class LocalSpeechEngine:
     def _short_window_text(self, audio: np.ndarray) -> str | None:
         """Decode only the utterance's mel frames (~5x cheaper than the 30 s window).
 
-        None when the shortcut does not apply or its output looks like a decoder loop:
-        the caller then takes the full window.
+        None when the shortcut does not apply (over ~29 s, or a multilingual model that
+        must detect the language first) or its output looks like a decoder loop: the
+        caller then takes the full window.
         """
         whisper = self._whisper
         features = whisper.feature_extractor(audio)[:, :-1]
         frames = max(features.shape[-1] + PARTIAL_PAD_FRAMES, PARTIAL_MIN_FRAMES)
         frames += frames % 2  # the encoder's convolution halves the frame count
-        if frames > MAX_WINDOW_FRAMES:
+        if frames > MAX_WINDOW_FRAMES or self._language is None:
             return None
         tokenizer, suppress_tokens = self._partial_tokens
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
@@ -251,3 +252,8 @@ def _words(segment: Segment) -> tuple[Word, ...]:
         )
         for w in segment.words or ()
     )
+
+
+def resolve_model_path(model: str | None) -> str:
+    """Where the model for this setting lives (the health check looks for model.bin)."""
+    return _resolve(model)[0]
