@@ -328,5 +328,7 @@ MINA_RATE_LIMITS = {
     "password_reset": env.str("MINA_RATE_PASSWORD_RESET", "5/h"),
     "upload": env.str("MINA_RATE_UPLOAD", "30/h"),
     "socket_connect": env.str("MINA_RATE_SOCKET_CONNECT", "60/min"),
+    "socket_messages": env.str("MINA_RATE_SOCKET_MESSAGES", "120/min"),
 }
+MINA_MAX_SOCKETS_PER_USER = env.int("MINA_MAX_SOCKETS_PER_USER", 20)
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["mina.ratelimit.RateThrottle"]

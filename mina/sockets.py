@@ -8,19 +8,24 @@ would give the client a bare HTTP 403 and no reason).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.socket_auth import SUBPROTOCOL, user_for_token
 from meetings import events
-from mina.errors import Invalid, MinaError, NotAuthenticated
+from mina import ratelimit
+from mina.errors import Invalid, MinaError, NotAuthenticated, Throttled
 
 logger = logging.getLogger(__name__)
+
+_open_sockets: collections.Counter[Any] = collections.Counter()
 
 _AUTH_MESSAGES = {
     "token_expired": "The access token has expired. Refresh it and connect again.",
@@ -59,6 +64,10 @@ class MinaConsumer(AsyncWebsocketConsumer):
     async def _authenticated(self, user: Any) -> None:
         self.user = user
         try:
+            await sync_to_async(ratelimit.check)(
+                f"socket_connect:{user.pk}", ratelimit.rate_for("socket_connect")
+            )
+            self._count_open(user.pk)
             await self.on_authenticated()
         except MinaError as exc:
             await self.fail(exc)
@@ -77,10 +86,21 @@ class MinaConsumer(AsyncWebsocketConsumer):
                 await self.fail(NotAuthenticated("Your session has ended. Sign in again.", code="session_ended"))
                 return
 
+    def _count_open(self, user_id: Any) -> None:
+        """A cap on open sockets per user (per server process)."""
+        if _open_sockets[user_id] >= settings.MINA_MAX_SOCKETS_PER_USER:
+            raise Throttled("Too many open connections; close another tab or device first.", code="too_many_sockets")
+        _open_sockets[user_id] += 1
+        self._counted = user_id
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return
         try:
+            if text_data is not None:
+                await sync_to_async(ratelimit.check)(
+                    f"socket_messages:{self.channel_name}", ratelimit.rate_for("socket_messages")
+                )
             if self.user is None:
                 await self._receive_token(text_data)
             elif text_data is not None:
@@ -122,6 +142,10 @@ class MinaConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        counted = getattr(self, "_counted", None)
+        if counted is not None:
+            _open_sockets[counted] -= 1
+            self._counted = None
         for pending in (getattr(self, "_auth_timer", None), getattr(self, "_recheck", None)):
             if pending is not None:
                 pending.cancel()
