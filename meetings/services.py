@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from mina.errors import Forbidden, Invalid
 from mina.jobs import enqueue
 from workspaces.models import Membership, Role, Workspace
@@ -50,6 +51,8 @@ def meeting_delete(*, meeting: Meeting, membership: Membership) -> None:
     if not can_edit_meeting(meeting, membership):
         raise Forbidden("Only the organizer or a workspace admin can delete this meeting.")
     files = [str(r.file.name) for r in meeting.recordings.all() if r.file]
+    audit.record("meeting_deleted", actor=membership.user, workspace=meeting.workspace, target=meeting,
+                 title=meeting.title)
     meeting.delete()
     _delete_files_on_commit(files)
 
@@ -190,6 +193,7 @@ def task_update(*, task: Task, membership: Membership, **changes: Any) -> Task:
 def task_delete(*, task: Task, membership: Membership) -> None:
     if not can_edit_task(task, membership):
         raise Forbidden("Only the assignee, its creator, the organizer or an admin can delete this task.")
+    audit.record("task_deleted", actor=membership.user, workspace=task.workspace, target=task)
     task.delete()
 
 

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "accounts.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "mina.urls"
@@ -205,6 +206,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "MeetingStatusEnum": "meetings.models.Meeting.Status",
         "TaskStatusEnum": "meetings.models.Task.Status",
@@ -332,3 +334,4 @@ MINA_RATE_LIMITS = {
 }
 MINA_MAX_SOCKETS_PER_USER = env.int("MINA_MAX_SOCKETS_PER_USER", 20)
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["mina.ratelimit.RateThrottle"]
+MINA_AUDIT_RETENTION_DAYS = env.int("MINA_AUDIT_RETENTION_DAYS", 365)

@@ -12,8 +12,8 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -215,8 +215,11 @@ def _compress(recording: Recording) -> None:
 
 
 def periodic() -> None:
+    from accounts import audit
+
     end_idle_meetings()
     purge_expired()
+    audit.purge_expired()
 
 
 def end_idle_meetings() -> int:

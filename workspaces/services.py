@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import audit
 from mina.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .models import Invitation, Membership, Role, Workspace
@@ -55,9 +56,12 @@ def invitation_create(*, membership: Membership, email: str, role: str = Role.ME
     email = email.strip().lower()
     if membership.workspace.memberships.filter(user__email__iexact=email).exists():
         raise Conflict(f"{email} is already a member of this workspace.")
-    return Invitation.objects.create(
+    invitation = Invitation.objects.create(
         workspace=membership.workspace, email=email, role=role, invited_by=membership.user
     )
+    audit.record("invitation_created", actor=membership.user, workspace=membership.workspace,
+                 target=f"email:{email}", role=role)
+    return invitation
 
 
 @transaction.atomic
@@ -77,6 +81,7 @@ def invitation_accept(*, user: Any, token: str) -> Membership:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    audit.record("invitation_accepted", actor=user, workspace=invitation.workspace, target=invitation)
     return membership
 
 
@@ -93,8 +98,11 @@ def membership_change_role(*, actor: Membership, target: Membership, role: str) 
         raise Forbidden("Only an owner can make or unmake owners.")
     if target.role == Role.OWNER and role != Role.OWNER and not _owners_left(target.workspace, target):
         raise Conflict("The last owner cannot be demoted. Make someone else an owner first.")
+    before = target.role
     target.role = role
     target.save(update_fields=["role"])
+    audit.record("role_changed", actor=actor.user, workspace=target.workspace,
+                 target=f"user:{target.user_id}", before=before, after=role)
     return target
 
 
@@ -106,4 +114,6 @@ def membership_remove(*, actor: Membership, target: Membership) -> None:
             raise Forbidden("Only an owner can remove an owner.")
     if target.role == Role.OWNER and not _owners_left(target.workspace, target):
         raise Conflict("The last owner cannot leave. Make someone else an owner first.")
+    audit.record("member_removed", actor=actor.user, workspace=target.workspace,
+                 target=f"user:{target.user_id}", role=target.role)
     target.delete()
