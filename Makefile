@@ -29,7 +29,7 @@ test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff check . --output-format concise
 	$(VENV)/bin/mypy .
 
 worker: $(VENV)/.base-installed
