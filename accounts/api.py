@@ -1,33 +1,54 @@
-"""JWT endpoints for native clients (/api/v1/auth/) and the signed-in user (/api/v1/auth/me/)."""
+"""JWT endpoints for native clients (/api/v1/auth/) and the signed-in user (/api/v1/me/)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
 
 from django.urls import path
-from rest_framework import generics, serializers
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
+from mina.ratelimit import RateThrottle, check, rate_for
+
 from .models import User
-
-urlpatterns = [
-    path("token/", jwt_views.TokenObtainPairView.as_view(), name="token-obtain"),
-    path("token/refresh/", jwt_views.TokenRefreshView.as_view(), name="token-refresh"),
-    path("token/verify/", jwt_views.TokenVerifyView.as_view(), name="token-verify"),
-    path("token/blacklist/", jwt_views.TokenBlacklistView.as_view(), name="token-blacklist"),
-]
+from .serializers import MeSerializer
 
 
-class MeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "email", "display_name", "name"]
-        read_only_fields = ["id", "email", "name"]
+def check_sign_in(*, email: str, address: str) -> None:
+    """Sign-in attempts are limited per account and per address (429 / Throttled)."""
+    rate = rate_for("sign_in")
+    # Hashed: whatever a client sends stays a short, safe cache key.
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    check(f"sign_in:account:{account}", rate)
+    check(f"sign_in:address:{address}", rate)
+
+
+class TokenObtainApi(jwt_views.TokenObtainPairView):
+    """Email and password for an access and a refresh token."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        email = data.get("email")
+        check_sign_in(email=email if isinstance(email, str) else "", address=RateThrottle().get_ident(request))
+        return super().post(request, *args, **kwargs)
 
 
 class MeApi(generics.RetrieveUpdateAPIView):
     """The signed-in user; PATCH changes the display name."""
 
     serializer_class = MeSerializer
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self) -> User:
         return self.request.user  # type: ignore[return-value]
 
 
-urlpatterns.append(path("me/", MeApi.as_view(), name="me"))
+urlpatterns = [
+    path("token/", TokenObtainApi.as_view(), name="token-obtain"),
+    path("token/refresh/", jwt_views.TokenRefreshView.as_view(), name="token-refresh"),
+    path("token/verify/", jwt_views.TokenVerifyView.as_view(), name="token-verify"),
+    path("token/blacklist/", jwt_views.TokenBlacklistView.as_view(), name="token-blacklist"),
+]

@@ -15,6 +15,7 @@ urlpatterns = [
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
         name="password-reset-done",
     ),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path(
         "password-reset/<uidb64>/<token>/",
         views.PasswordResetConfirmView.as_view(),

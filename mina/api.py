@@ -57,6 +57,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         message = _first_message(exc.detail)
         detail_code = exc.get_codes()
+        if isinstance(detail_code, dict):  # simplejwt's errors: {"detail": ..., "code": ...}
+            detail_code = detail_code.get("code")
         if isinstance(detail_code, str) and detail_code in {"token_expired", "token_not_valid"}:
             code = detail_code
     wait = getattr(exc, "wait", None)

@@ -22,3 +22,6 @@ from mina.settings import *  # noqa: E402,F403
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_ROOT / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# PBKDF2 costs ~0.5 s per user on this machine; tests create hundreds of users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from workspaces.models import Role
 
@@ -20,6 +21,13 @@ REAL = DATA / "real"
 def _clean_media() -> Any:
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Any:
+    """Rate-limit counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from mina.errors import Forbidden, NotFound
+from mina.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .models import Membership, Role, Workspace
+from .models import Invitation, Membership, Role, Workspace
 
 
 def workspace_list(*, user: Any) -> QuerySet[Workspace]:
@@ -40,3 +41,43 @@ def require_role(membership: Membership, min_role: str) -> None:
 
 def member_list(*, workspace: Workspace) -> QuerySet[Membership]:
     return workspace.memberships.select_related("user").order_by("user__email")
+
+
+def membership_list(*, user: Any) -> QuerySet[Membership]:
+    """The user's memberships with their workspaces (the workspace menu)."""
+    return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name", "id")
+
+
+def member_get(*, workspace: Workspace, membership_id: int) -> Membership:
+    """A membership of `workspace`; another workspace's id is NotFound."""
+    target = (
+        Membership.objects.select_related("workspace", "user")
+        .filter(workspace=workspace, pk=membership_id)
+        .first()
+    )
+    if target is None:
+        raise NotFound("Member not found.")
+    return target
+
+
+def invitation_pending_list(*, workspace: Workspace) -> QuerySet[Invitation]:
+    return (
+        workspace.invitations.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def invitation_get(*, user: Any, token: str) -> Invitation:
+    """The invitation `user` may accept, with the errors accepting it would give."""
+    invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()
+    if invitation is None or invitation.email.lower() != user.email.lower():
+        raise NotFound("This invitation does not exist or is for another email address.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been used.")
+    if invitation.is_expired:
+        raise Invalid(
+            "This invitation has expired. Ask the person who invited you for a new one.",
+            code="invitation_expired",
+        )
+    return invitation

@@ -53,13 +53,13 @@ def test_expired_access_token_says_token_expired(api, owner):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     response = api.post("/api/v1/auth/token/verify/", {"token": str(token)}, format="json")
     assert response.status_code == 401
-    response = api.get("/api/v1/auth/me/")
+    response = api.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_expired"
 
 
 def test_forged_token_is_refused(api, owner):
     api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
-    response = api.get("/api/v1/auth/me/")
+    response = api.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_not_valid"

@@ -13,7 +13,7 @@ def test_sign_up_creates_the_account_and_signs_in(client):
     assert response.status_code == 302
     user = User.objects.get()
     assert user.email == "ada@example.com"
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
 
 
 @pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_sign_up_refuses_a_weak_password(client):
 def test_sign_in_with_email_and_password(client, owner):
     response = client.post("/accounts/sign-in/", {"username": owner.email, "password": "a-strong-pass-123"})
     assert response.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
 
 
 def test_pages_need_sign_in(client, db):

@@ -1,0 +1,104 @@
+"""Downloads: the transcript as TXT, SRT and WebVTT, the summary as Markdown.
+
+Pure renderers (objects in, text out) shared by the pages and the API. Segments need
+`start_ms`, `end_ms`, `text` and `participant` (with `name`) or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.utils.text import slugify
+
+
+def _clock(ms: int, *, separator: str = ".") -> str:
+    """`01:02:03.456` (SRT wants a comma before the milliseconds)."""
+    ms = max(0, int(ms))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{separator}{milli:03d}"
+
+
+def _one_line(text: str) -> str:
+    # A blank line ends a cue in SRT and WebVTT: a transcript line stays one line.
+    return " ".join(text.split())
+
+
+def _speaker(segment: Any) -> str:
+    participant = getattr(segment, "participant", None)
+    return _one_line(participant.name) if participant is not None else ""
+
+
+def transcript_txt(segments: Iterable[Any]) -> str:
+    """`[00:01:02] Alice: text`, one line per segment."""
+    lines = []
+    for segment in segments:
+        speaker = _speaker(segment)
+        prefix = f"[{_clock(segment.start_ms)[:8]}] " + (f"{speaker}: " if speaker else "")
+        lines.append(prefix + _one_line(segment.text))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def transcript_srt(segments: Iterable[Any]) -> str:
+    cues = []
+    for number, segment in enumerate(segments, start=1):
+        speaker = _speaker(segment)
+        timing = f"{_clock(segment.start_ms, separator=',')} --> {_clock(segment.end_ms, separator=',')}"
+        text = (f"{speaker}: " if speaker else "") + _one_line(segment.text)
+        cues.append(f"{number}\n{timing}\n{text}\n")
+    return "\n".join(cues)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def transcript_vtt(segments: Iterable[Any]) -> str:
+    """WebVTT with voice spans (`<v Alice>`), which players show as the speaker."""
+    cues = ["WEBVTT\n"]
+    for segment in segments:
+        speaker = _speaker(segment)
+        timing = f"{_clock(segment.start_ms)} --> {_clock(segment.end_ms)}"
+        text = _vtt_escape(_one_line(segment.text))
+        if speaker:
+            text = f"<v {_vtt_escape(speaker)}>{text}"
+        cues.append(f"{timing}\n{text}\n")
+    return "\n".join(cues)
+
+
+def _bullets(items: Sequence[Any]) -> list[str]:
+    return [f"- {_one_line(str(item))}" for item in items if str(item).strip()]
+
+
+def _task_line(task: Any) -> str:
+    done = "x" if task.status == "done" else " "
+    owner = task.assignee.name if task.assignee is not None else task.owner_name
+    details = [d for d in (owner, f"due {task.due_date.isoformat()}" if task.due_date else "") if d]
+    suffix = f" ({', '.join(details)})" if details else ""
+    return f"- [{done}] {_one_line(task.title)}{suffix}"
+
+
+def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:
+    """The meeting's summary, decisions and action items as Markdown."""
+    when = meeting.started_at or meeting.created_at
+    lines = [f"# {_one_line(meeting.title)}", ""]
+    if when is not None:
+        lines += [f"_{when.strftime('%Y-%m-%d %H:%M %Z').strip()}_", ""]
+    if summary is not None and summary.overview.strip():
+        lines += ["## Summary", "", summary.overview.strip(), ""]
+    sections = [
+        ("Key points", _bullets(summary.key_points if summary else [])),
+        ("Decisions", _bullets(summary.decisions if summary else [])),
+        ("Action items", [_task_line(t) for t in tasks]),
+    ]
+    for title, bullets in sections:
+        if bullets:
+            lines += [f"## {title}", "", *bullets, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def filename(meeting: Any, suffix: str) -> str:
+    """A safe download name: `weekly-sync-12.srt`."""
+    return f"{slugify(meeting.title)[:60] or 'meeting'}-{meeting.id}.{suffix}"

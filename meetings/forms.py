@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import User
+from workspaces.models import Workspace
+
+from .models import Meeting, Task
+
+
+class MeetingForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+
+
+class MeetingFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Meeting.Status.choices])
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> dict[str, Any]:
+        """The filters that parsed; a bad one is ignored (and shown as an error)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "search": data.get("q") or "",
+            "status": data.get("status") or "",
+            "since": data.get("since"),
+            "until": data.get("until"),
+        }
+
+    @property
+    def active(self) -> bool:
+        return any(self.filters().values())
+
+
+class TaskStatusFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "All"), *Task.Status.choices])
+
+
+class TaskEditForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    due_date = forms.DateField(required=False)
+    status = forms.ChoiceField(choices=Task.Status.choices)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(memberships__workspace=workspace)  # type: ignore[attr-defined]
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Task.Status.choices)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.serializers import UserBriefSerializer
+
+from .models import Meeting, Participant, Summary, Task
+
+MEETING_ORDERINGS = ["-created_at", "created_at", "title", "-title"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    organizer = UserBriefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id", "workspace", "title", "organizer", "status", "language", "error",
+            "started_at", "ended_at", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MeetingFilterSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(required=False, source="workspace_id", help_text="Only this workspace.")
+    status = serializers.ChoiceField(choices=Meeting.Status.choices, required=False)
+    created_after = serializers.DateTimeField(required=False, help_text="Created at or after (ISO 8601).")
+    created_before = serializers.DateTimeField(required=False, help_text="Created before (ISO 8601).")
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Words in the title or the transcript."
+    )
+    ordering = serializers.ChoiceField(choices=MEETING_ORDERINGS, required=False, default="-created_at")
+
+
+class MeetingCreateInSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    language = serializers.RegexField(
+        r"^[a-z]{2,3}$", max_length=3, required=False, default="en", help_text="Spoken language (ISO 639-1)."
+    )
+
+
+class MeetingUpdateInSerializer(serializers.Serializer):
+    required_on_patch = True
+
+    title = serializers.CharField(max_length=200)
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Participant
+        fields = ["id", "name", "user"]
+        read_only_fields = fields
+
+
+class ParticipantRenameInSerializer(serializers.Serializer):
+    required_on_patch = True
+
+    name = serializers.CharField(max_length=150)
+
+
+class SummarySerializer(serializers.ModelSerializer):
+    key_points = serializers.ListField(child=serializers.CharField(), read_only=True)
+    decisions = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Summary
+        fields = ["meeting", "overview", "key_points", "decisions", "engine", "model", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class QueuedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["queued"], read_only=True)
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    assignee_name = serializers.SerializerMethodField(help_text="The assignee's name, else the name heard.")
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "workspace", "meeting", "title", "assignee", "owner_name", "assignee_name", "due_date",
+            "status", "source_segment", "created_by", "edited", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_assignee_name(self, task: Task) -> str:
+        return task.assignee.name if task.assignee else task.owner_name
+
+
+class MemberField(serializers.PrimaryKeyRelatedField):
+    """A user by id. The service checks membership; the message does not tell who exists."""
+
+    default_error_messages = {
+        "does_not_exist": "Not a member of this workspace.",
+        "incorrect_type": "A user id is expected.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=User.objects.all(), **kwargs)
+
+
+class TaskCreateInSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(required=False, help_text="Required unless `meeting` is given.")
+    meeting = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=300)
+    assignee = MemberField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("meeting") is None and attrs.get("workspace") is None:
+            raise serializers.ValidationError({"workspace": ["Give a workspace or a meeting."]})
+        return attrs
+
+
+class TaskUpdateInSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    assignee = MemberField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+
+
+class TaskFilterSerializer(serializers.Serializer):
+    workspace = serializers.IntegerField(required=False, source="workspace_id")
+    meeting = serializers.IntegerField(required=False, source="meeting_id")
+    assignee = serializers.CharField(required=False, max_length=20, help_text="`me` or a user id.")
+    status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+    due_before = serializers.DateField(required=False, help_text="Due strictly before this date.")
+
+    def validate_assignee(self, value: str) -> str | int:
+        if value == "me":
+            return value
+        if not re.fullmatch(r"[0-9]{1,18}", value):
+            raise serializers.ValidationError("Use `me` or a user id.")
+        return int(value)

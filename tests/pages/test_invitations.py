@@ -1,0 +1,78 @@
+"""The page an invitee opens from the link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import UserFactory
+from workspaces.models import Invitation, Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invitation(workspace, owner):
+    return Invitation.objects.create(workspace=workspace, email="bo@example.com", role=Role.MEMBER, invited_by=owner)
+
+
+@pytest.fixture
+def bo(db):
+    return UserFactory(email="bo@example.com", display_name="Bo")
+
+
+def test_signed_out_invitee_is_asked_to_sign_in_or_up(client, invitation):
+    response = client.get(f"/invitations/{invitation.token}/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"/accounts/sign-up/?next=/invitations/{invitation.token}/" in body
+    assert f"/accounts/sign-in/?next=/invitations/{invitation.token}/" in body
+    assert invitation.workspace.name not in body  # nothing about the workspace before sign-in
+
+
+def test_invitee_sees_whom_they_join(signed_in, invitation, bo):
+    body = signed_in(bo).get(f"/invitations/{invitation.token}/").content.decode()
+    assert f"Join {invitation.workspace.name}" in body
+    assert "as member" in body
+
+
+def test_accepting_joins_and_opens_the_meetings(signed_in, invitation, bo):
+    client = signed_in(bo)
+    response = client.post(f"/invitations/{invitation.token}/")
+    assert response.url == f"/w/{invitation.workspace_id}/meetings/"
+    assert Membership.objects.get(user=bo, workspace=invitation.workspace).role == Role.MEMBER
+    assert client.get("/").url == response.url
+    assert f"Welcome to {invitation.workspace.name}" in client.get(response.url).content.decode()
+
+
+def test_another_address_cannot_accept(signed_in, invitation, outsider):
+    client = signed_in(outsider)
+    response = client.get(f"/invitations/{invitation.token}/")
+    assert response.status_code == 404
+    assert "sign out and sign in with that one" in response.content.decode()
+    assert client.post(f"/invitations/{invitation.token}/").status_code == 404
+    assert not Membership.objects.filter(user=outsider, workspace=invitation.workspace).exists()
+
+
+def test_an_expired_invitation_says_what_to_do(signed_in, invitation, bo):
+    invitation.expires_at = timezone.now() - timedelta(minutes=1)
+    invitation.save()
+    response = signed_in(bo).get(f"/invitations/{invitation.token}/")
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "This invitation has expired" in body
+    assert "Ask the person who invited you for a new one." in body
+
+
+def test_a_used_invitation_cannot_be_used_again(signed_in, invitation, bo):
+    client = signed_in(bo)
+    client.post(f"/invitations/{invitation.token}/")
+    response = client.get(f"/invitations/{invitation.token}/")
+    assert response.status_code == 409
+    assert "already been used" in response.content.decode()
+
+
+def test_an_unknown_token_is_not_found(signed_in, bo):
+    assert signed_in(bo).get("/invitations/not-a-token/").status_code == 404

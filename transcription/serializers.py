@@ -1,0 +1,52 @@
+from rest_framework import serializers
+
+from .models import Recording, Segment
+
+
+class WordSerializer(serializers.Serializer):
+    start_ms = serializers.IntegerField(read_only=True)
+    end_ms = serializers.IntegerField(read_only=True)
+    word = serializers.CharField(read_only=True)
+    p = serializers.FloatField(read_only=True, help_text="Probability.")
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    speaker = serializers.CharField(source="participant.name", read_only=True, allow_null=True, default=None)
+    words = WordSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = [
+            "id", "utterance_id", "participant", "speaker", "start_ms", "end_ms", "text", "words",
+            "kind", "edited",
+        ]
+        read_only_fields = fields
+
+
+class SegmentFilterSerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="Only segments with a larger id (the last id you saw)."
+    )
+    kind = serializers.ChoiceField(
+        choices=Segment.Kind.choices, required=False, help_text="Default: refined when there is a refined pass."
+    )
+
+
+class SegmentEditInSerializer(serializers.Serializer):
+    required_on_patch = True
+
+    text = serializers.CharField(max_length=10_000)
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Recording
+        fields = [
+            "id", "meeting", "source", "status", "progress", "duration_ms", "original_name", "error",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadInSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="WAV, MP3, M4A, OGG, WebM or FLAC.")

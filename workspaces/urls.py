@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workspaces"
+
+urlpatterns = [
+    path("workspaces/new/", views.workspace_create, name="create"),
+    path("w/<int:workspace_id>/switch/", views.workspace_switch, name="switch"),
+    path("w/<int:workspace_id>/members/", views.member_list, name="members"),
+    path("w/<int:workspace_id>/invitations/", views.invitation_create, name="invite"),
+    path("w/<int:workspace_id>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
+    path("w/<int:workspace_id>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
+]

@@ -1,0 +1,129 @@
+"""Pages for workspaces: create, switch, members and invitations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from mina.pages import invalid_form, is_partial, page, remember_workspace, render, submit
+
+from . import selectors, services
+from .forms import InvitationForm, RoleForm, WorkspaceForm
+from .models import Membership, Role
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def workspace_create(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    workspace = submit(form, lambda data: services.workspace_create(user=request.user, name=data["name"]))
+    if workspace is not None:
+        remember_workspace(request, workspace.id)
+        return redirect("meetings:list", workspace_id=workspace.id)
+    first = not selectors.membership_list(user=request.user).exists()
+    return render(request, "workspaces/create.html", {"form": form, "first": first})
+
+
+@page
+@require_POST
+def workspace_switch(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id)
+    remember_workspace(request, membership.workspace_id)
+    return redirect("meetings:list", workspace_id=membership.workspace_id)
+
+
+@page
+def member_list(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id)
+    remember_workspace(request, workspace_id)
+    return render(request, "workspaces/members.html", _members_context(request, membership))
+
+
+def _members_context(request: HttpRequest, membership: Membership, form: InvitationForm | None = None) -> dict:
+    is_admin = membership.has_role(Role.ADMIN)
+    invitations = list(selectors.invitation_pending_list(workspace=membership.workspace)) if is_admin else []
+    for invitation in invitations:
+        invitation.link = request.build_absolute_uri(  # type: ignore[attr-defined]
+            reverse("workspaces:invitation", args=[invitation.token])
+        )
+    members = list(selectors.member_list(workspace=membership.workspace))
+    owners = [m for m in members if m.role == Role.OWNER]
+    return {
+        "section": "members",
+        "me": membership,
+        "workspace": membership.workspace,
+        "members": members,
+        # The last owner cannot leave: don't offer it.
+        "sole_owner": owners == [membership],
+        "invitations": invitations,
+        "form": form or InvitationForm(),
+        "is_admin": is_admin,
+        "roles": Role.choices,
+        "invitation_days": settings.MINA_INVITATION_DAYS,
+    }
+
+
+@page
+@require_POST
+def invitation_create(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id)
+    form = InvitationForm(request.POST)
+    invitation = submit(
+        form,
+        lambda data: services.invitation_create(membership=membership, email=data["email"], role=data["role"]),
+    )
+    if invitation is None:
+        return render(request, "workspaces/members.html", _members_context(request, membership, form), status=400)
+    messages.success(request, f"Invitation ready. Copy its link below and send it to {invitation.email}.")
+    return redirect("workspaces:members", workspace_id=workspace_id)
+
+
+@page
+@require_POST
+def member_role(request: HttpRequest, workspace_id: int, membership_id: int) -> HttpResponse:
+    actor = selectors.membership_get(user=request.user, workspace_id=workspace_id)
+    target = selectors.member_get(workspace=actor.workspace, membership_id=membership_id)
+    form = RoleForm(request.POST)
+    changed = submit(form, lambda data: services.membership_change_role(actor=actor, target=target, role=data["role"]))
+    if changed is None:
+        return invalid_form(request, form)
+    if is_partial(request):
+        context = {"m": changed, "me": actor, "is_admin": True, "roles": Role.choices}
+        return render(request, "workspaces/partials/member_row.html", context)
+    messages.success(request, f"{changed.user.name} is now {changed.get_role_display().lower()}.")
+    return redirect("workspaces:members", workspace_id=workspace_id)
+
+
+@page
+@require_POST
+def member_remove(request: HttpRequest, workspace_id: int, membership_id: int) -> HttpResponse:
+    actor = selectors.membership_get(user=request.user, workspace_id=workspace_id)
+    target = selectors.member_get(workspace=actor.workspace, membership_id=membership_id)
+    leaving = target.pk == actor.pk  # delete() clears the pk
+    services.membership_remove(actor=actor, target=target)
+    if leaving:
+        messages.success(request, f"You left {actor.workspace.name}.")
+        return HttpResponseClientRedirect("/") if is_partial(request) else redirect("/")
+    if is_partial(request):
+        return HttpResponse("")
+    messages.success(request, f"{target.user.name} was removed from {actor.workspace.name}.")
+    return redirect("workspaces:members", workspace_id=workspace_id)
+
+
+@page(login=False)
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "workspaces/invitation_signed_out.html", {"next": request.path})
+    invitation = selectors.invitation_get(user=request.user, token=token)
+    if request.method == "POST":
+        membership = services.invitation_accept(user=request.user, token=token)
+        remember_workspace(request, membership.workspace_id)
+        messages.success(request, f"Welcome to {membership.workspace.name}.")
+        return redirect("meetings:list", workspace_id=membership.workspace_id)
+    return render(request, "workspaces/invitation.html", {"invitation": invitation})
