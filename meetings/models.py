@@ -111,6 +111,9 @@ class Task(models.Model):
     )
     # Set once a person edits the task, so re-summarising leaves it alone.
     edited = models.BooleanField(default=False)
+    # The action item a summary made this task from (its normalised title), so a
+    # re-summary finds it again even after a person renamed it.
+    source_key = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -68,7 +68,7 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                 "model": engine.model,
             },
         )
-        existing = {_normalise(t.title): t for t in meeting.tasks.all()}
+        existing = {t.source_key or _normalise(t.title): t for t in meeting.tasks.all()}
         seen: set[str] = set()
         keep: list[int] = []
         for item in insights.action_items:
@@ -86,7 +86,7 @@ def summary_generate(*, meeting: Meeting) -> Summary:
             task = existing.get(key)
             if task is None:
                 task = Task.objects.create(
-                    workspace=meeting.workspace, meeting=meeting, title=item.title, **fields
+                    workspace=meeting.workspace, meeting=meeting, title=item.title, source_key=key, **fields
                 )
                 _send(meeting.id, events.task_event(task, created=True))
             elif not task.edited:
