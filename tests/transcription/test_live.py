@@ -148,7 +148,9 @@ async def test_reconnect_resumes_the_stream_without_loss_or_duplicates(meeting, 
     try:
         resumed = await start(mic, stream_id=ready["stream_id"])
         assert resumed["stream_id"] == ready["stream_id"]
-        assert resumed["received_ms"] == half // 32
+        # Frames still in flight when the socket dropped may be lost; the server says
+        # how far it got and the client resends from there.
+        assert resumed["received_ms"] <= half // 32
         await send_audio(mic, pcm[resumed["received_ms"] * 32 :])
         stopped = await stop(mic)
     finally:
