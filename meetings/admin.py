@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from transcription.models import Segment
+from transcription.admin import stats_table
+from transcription.models import Recording, Segment
 
 from .models import Meeting, Participant, Summary, Task
 
@@ -39,8 +42,23 @@ class MeetingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["workspace", "organizer"]
     list_select_related = ["workspace", "organizer"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "live_streams"]
     inlines = [ParticipantInline, TaskInline, SegmentInline]
+
+    @admin.display(description="Live streams")
+    def live_streams(self, obj: Meeting) -> SafeString:
+        """How each participant's live stream went (Recording.stats), one query."""
+        recordings = (
+            Recording.objects.filter(meeting=obj, source=Recording.Source.LIVE)
+            .select_related("participant")
+            .order_by("offset_ms", "id")
+        )
+        rows = [
+            (r.participant.name if r.participant else f"recording {r.id}", stats_table(r.stats)) for r in recordings
+        ]
+        if not rows:
+            return format_html("{}", "-")
+        return format_html_join("", "<p><strong>{}</strong></p>{}", rows)
 
 
 @admin.register(Participant)

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import audit
 from mina.errors import Invalid, NotFound
 from mina.rest import Page, validated
 from workspaces.models import Role
@@ -251,6 +252,7 @@ def _download(body: str, content_type: str, name: str) -> HttpResponse:
 class _ExportApi(APIView):
     content_type = "text/plain"
     suffix = "txt"
+    export = "transcript.txt"  # what the audit log calls it
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # A download answers whatever the client accepts; errors stay JSON.
@@ -261,7 +263,9 @@ class _ExportApi(APIView):
 
     def get(self, request: Request, meeting_id: int) -> HttpResponse:
         meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
-        return _download(self.render(meeting), self.content_type, exports.filename(meeting, self.suffix))
+        body = self.render(meeting)
+        audit.record("export", actor=request.user, workspace=meeting.workspace, target=meeting, export=self.export)
+        return _download(body, self.content_type, exports.filename(meeting, self.suffix))
 
 
 def _export_schema(content_type: str, what: str) -> Any:
@@ -280,7 +284,7 @@ class TranscriptTxtApi(_ExportApi):
 
 
 class TranscriptSrtApi(_ExportApi):
-    content_type, suffix = "application/x-subrip", "srt"
+    content_type, suffix, export = "application/x-subrip", "srt", "transcript.srt"
 
     @_export_schema("application/x-subrip", "The transcript as SubRip subtitles.")
     def get(self, request: Request, meeting_id: int) -> HttpResponse:
@@ -291,7 +295,7 @@ class TranscriptSrtApi(_ExportApi):
 
 
 class TranscriptVttApi(_ExportApi):
-    content_type, suffix = "text/vtt", "vtt"
+    content_type, suffix, export = "text/vtt", "vtt", "transcript.vtt"
 
     @_export_schema("text/vtt", "The transcript as WebVTT captions with speakers.")
     def get(self, request: Request, meeting_id: int) -> HttpResponse:
@@ -302,7 +306,7 @@ class TranscriptVttApi(_ExportApi):
 
 
 class SummaryMarkdownApi(_ExportApi):
-    content_type, suffix = "text/markdown", "md"
+    content_type, suffix, export = "text/markdown", "md", "summary.md"
 
     @_export_schema("text/markdown", "The summary, decisions and action items as Markdown.")
     def get(self, request: Request, meeting_id: int) -> HttpResponse:

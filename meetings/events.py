@@ -39,8 +39,12 @@ def _message(event: dict[str, Any]) -> dict[str, Any]:
 
 async def asend(meeting_id: int, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         await layer.group_send(group_name(meeting_id), _message(event))
+    except Exception as exc:  # Redis down: watchers resync from the database; never fail the caller
+        logger.warning("event not sent type=%s meeting=%s (%s)", event.get("type"), meeting_id, type(exc).__name__)
 
 
 def send(meeting_id: int, event: dict[str, Any]) -> None:
@@ -54,7 +58,7 @@ def send(meeting_id: int, event: dict[str, Any]) -> None:
         future.add_done_callback(_log_failure)
         return
     try:
-        async_to_sync(layer.group_send)(group_name(meeting_id), _message(event))
+        async_to_sync(asend)(meeting_id, event)
     except Exception:  # an event lost is resynced by the snapshot; never fail the caller
         logger.exception("event not sent type=%s meeting=%s", event.get("type"), meeting_id)
 

@@ -29,7 +29,10 @@ class Meeting(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["workspace", "status", "created_at"], name="meeting_ws_status_created")
+            models.Index(fields=["workspace", "status", "created_at"], name="meeting_ws_status_created"),
+            # The meetings list (newest first, `id` breaks ties): one workspace's first page
+            # is read in index order instead of sorting all of its meetings.
+            models.Index(fields=["workspace", "created_at", "id"], name="meeting_ws_created"),
         ]
 
     def __str__(self) -> str:
@@ -72,6 +75,16 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"Summary of {self.meeting}"
+
+
+# How task lists sort: open work first, then in progress, then done. The index on Task
+# repeats this very expression, which PostgreSQL needs in order to use it.
+TASK_STATUS_ORDER = models.Case(
+    models.When(status="open", then=models.Value(0)),
+    models.When(status="in_progress", then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
+)
 
 
 class Task(models.Model):
@@ -122,6 +135,12 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["assignee", "status"], name="task_assignee_status"),
             models.Index(fields=["workspace", "status", "created_at"], name="task_ws_status_created"),
+            # The task list's order (selectors.task_list), so a page is read, not sorted.
+            # `due_date ASC` sorts nulls last in PostgreSQL; SQLite has no NULLS LAST here.
+            models.Index(
+                models.F("workspace"), TASK_STATUS_ORDER, models.F("due_date").asc(),
+                models.F("created_at").desc(), models.F("id").desc(), name="task_ws_listing",
+            ),
         ]
 
     def __str__(self) -> str:

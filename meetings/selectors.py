@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from mina.errors import NotFound
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
-from .models import Meeting, Participant, Summary, Task
+from .models import TASK_STATUS_ORDER, Meeting, Participant, Summary, Task
 
 
 def meeting_get(*, user: Any, meeting_id: int | str, min_role: str = Role.VIEWER) -> tuple[Meeting, Membership]:
@@ -25,16 +25,25 @@ def meeting_get(*, user: Any, meeting_id: int | str, min_role: str = Role.VIEWER
         meeting_id = int(meeting_id)
     except (TypeError, ValueError):
         raise NotFound("Meeting not found.") from None
+    # One round trip: the membership's columns come along with the meeting (every
+    # meeting-scoped request and socket starts here).
     meeting = (
         Meeting.objects.select_related("workspace", "organizer")
         .filter(pk=meeting_id, workspace__memberships__user=user)
+        .annotate(
+            membership_id=F("workspace__memberships__id"),
+            membership_role=F("workspace__memberships__role"),
+            membership_created_at=F("workspace__memberships__created_at"),
+        )
         .first()
     )
     if meeting is None:
         raise NotFound("Meeting not found.")
-    membership = Membership.objects.select_related("workspace", "user").get(
-        workspace_id=meeting.workspace_id, user=user
+    membership = Membership.from_db(
+        meeting._state.db, ["id", "workspace_id", "user_id", "role", "created_at"],
+        [meeting.membership_id, meeting.workspace_id, user.pk, meeting.membership_role, meeting.membership_created_at],
     )
+    membership.workspace, membership.user = meeting.workspace, user
     require_role(membership, min_role)
     return meeting, membership
 
@@ -48,11 +57,10 @@ def meeting_list(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> QuerySet[Meeting]:
-    meetings = Meeting.objects.filter(workspace__memberships__user=user).select_related(
-        "workspace", "organizer"
-    )
+    workspace_ids = workspace_ids_of(user)
     if workspace_id is not None:
-        meetings = meetings.filter(workspace_id=workspace_id)
+        workspace_ids = [workspace_id] if workspace_id in workspace_ids else []
+    meetings = Meeting.objects.filter(workspace_id__in=workspace_ids).select_related("workspace", "organizer")
     if status:
         meetings = meetings.filter(status=status)
     if created_after is not None:
@@ -65,6 +73,13 @@ def meeting_list(
             | Q(pk__in=_meetings_with_text(search))
         )
     return meetings.order_by("-created_at", "-id")
+
+
+def workspace_ids_of(user: Any) -> list[int]:
+    """The user's workspaces, as ids: lists filter on `workspace_id IN (...)` rather than
+    join memberships, so PostgreSQL reads one workspace's newest rows in index order
+    (meeting_ws_created, task_ws_listing) instead of sorting all of them."""
+    return list(Membership.objects.filter(user=user).order_by().values_list("workspace_id", flat=True))
 
 
 def _meetings_with_text(search: str) -> QuerySet[Any]:
@@ -146,12 +161,7 @@ def meeting_search(
     return meetings
 
 
-_STATUS_ORDER = Case(
-    When(status=Task.Status.OPEN, then=Value(0)),
-    When(status=Task.Status.IN_PROGRESS, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
+_STATUS_ORDER = TASK_STATUS_ORDER
 
 
 def my_task_list(*, user: Any, status: str = "") -> QuerySet[Task]:
@@ -167,6 +177,17 @@ def meeting_task_list(*, meeting: Meeting) -> QuerySet[Task]:
 
 def summary_get(*, meeting: Meeting) -> Summary | None:
     return Summary.objects.filter(meeting=meeting).first()
+
+
+def playable_recording_list(*, meeting: Meeting) -> list[Any]:
+    """The recordings the meeting page plays, in meeting order: those with a stored file,
+    once the meeting is done (while it is processed, live audio is joined and compressed)."""
+    if meeting.status not in (Meeting.Status.READY, Meeting.Status.FAILED):
+        return []
+    from transcription.models import Recording
+
+    recordings = Recording.objects.filter(meeting=meeting).exclude(file="").select_related("participant")
+    return list(recordings.order_by("offset_ms", "id"))
 
 
 def participant_get(*, meeting: Meeting, participant_id: int) -> Participant:
@@ -185,12 +206,14 @@ def task_list(
     status: str = "",
     due_before: date | None = None,
 ) -> QuerySet[Task]:
-    """Tasks in the user's workspaces, filtered; open work first, soonest due first."""
-    tasks = Task.objects.filter(workspace__memberships__user=user).select_related(
-        "workspace", "meeting", "assignee", "created_by"
-    )
+    """Tasks in the user's workspaces, filtered; open work first, soonest due first.
+
+    Only the assignee is joined: the API shows the other relations as ids.
+    """
+    workspace_ids = workspace_ids_of(user)
     if workspace_id is not None:
-        tasks = tasks.filter(workspace_id=workspace_id)
+        workspace_ids = [workspace_id] if workspace_id in workspace_ids else []
+    tasks = Task.objects.filter(workspace_id__in=workspace_ids).select_related("assignee")
     if meeting_id is not None:
         tasks = tasks.filter(meeting_id=meeting_id)
     if assignee_id is not None:

@@ -54,6 +54,10 @@ def summary_generate(*, meeting: Meeting) -> Summary:
         m.user: [m.user.display_name, m.user.name, m.user.email.split("@")[0]]
         for m in meeting.workspace.memberships.select_related("user")
     }
+    # A speaker label renamed on the page still belongs to its member.
+    for participant in meeting.participants.filter(user__isnull=False):
+        if participant.user in members:
+            members[participant.user].append(participant.name)
     engine = get_summary_engine(known_names=tuple(n for names in members.values() for n in names if n))
     meeting_date = (meeting.started_at or meeting.created_at).date()
     insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))

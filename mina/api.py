@@ -41,14 +41,19 @@ def _first_message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, MinaError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    response = drf_exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
-        return response
+    drf_response = drf_exception_handler(exc, context)
+    if drf_response is None or not isinstance(exc, exceptions.APIException):
+        return drf_response
+    response = drf_response
     code = _CODES.get(response.status_code, "error")
     fields: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):

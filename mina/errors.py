@@ -6,6 +6,8 @@ once (HTTP status, or socket close code 4000 + status).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MinaError(Exception):
     status = 400
@@ -58,3 +60,7 @@ class TooLarge(MinaError):
 class Throttled(MinaError):
     status = 429
     code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header

@@ -107,9 +107,16 @@ def error_response(request: HttpRequest, error: MinaError) -> HttpResponse:
             next_step = ""
     context = {"message": message, "status": error.status, "heading": heading, "next_step": next_step}
     if is_partial(request):
-        response = django_render(request, "partials/error.html", context, status=error.status)
-        return reswap(retarget(response, "#flash"), "innerHTML")
-    return render(request, "error.html", context, status=error.status)
+        response = reswap(
+            retarget(django_render(request, "partials/error.html", context, status=error.status), "#flash"),
+            "innerHTML",
+        )
+    else:
+        response = render(request, "error.html", context, status=error.status)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def page(view: View | None = None, *, login: bool = True) -> Any:

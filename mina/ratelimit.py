@@ -6,6 +6,7 @@ processes. Pages, the API (through `RateThrottle`) and sockets all call `check`.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from .errors import Throttled
+
+logger = logging.getLogger(__name__)
 
 
 def _parse(rate: str) -> tuple[int, int]:
@@ -24,25 +27,37 @@ def _parse(rate: str) -> tuple[int, int]:
 
 
 def hit(key: str, rate: str) -> tuple[bool, int]:
-    """Count one hit; (allowed, seconds until the window resets)."""
+    """Count one hit; (allowed, seconds until the window resets).
+
+    Fails open: with the cache (Redis) down, pages, the API and sockets keep serving
+    without limits rather than all failing; /health/detailed reports the cache down.
+    """
     limit, window = _parse(rate)
     now = int(time.time())
     bucket = now // window
     cache_key = f"mina:rl:{key}:{bucket}"
+    try:
+        count = _count(cache_key, window)
+    except Exception as exc:
+        logger.warning("rate limit not checked, cache unavailable (%s)", type(exc).__name__)
+        return True, window - now % window
+    return count <= limit, window - now % window
+
+
+def _count(cache_key: str, window: int) -> int:
     cache.add(cache_key, 0, timeout=window + 1)
     try:
-        count = cache.incr(cache_key)
+        return int(cache.incr(cache_key))
     except ValueError:  # expired between add and incr
         cache.set(cache_key, 1, timeout=window + 1)
-        count = 1
-    return count <= limit, window - now % window
+        return 1
 
 
 def check(key: str, rate: str) -> None:
     """Raise Throttled (429 / 4429) when `key` went over `rate`."""
     allowed, retry_after = hit(key, rate)
     if not allowed:
-        raise Throttled(f"Too many requests. Try again in {retry_after} seconds.")
+        raise Throttled(f"Too many requests. Try again in {retry_after} seconds.", retry_after=retry_after)
 
 
 def rate_for(scope: str) -> str:

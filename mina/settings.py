@@ -12,6 +12,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -130,7 +132,11 @@ else:
     # Under ASGI every request may run on a new thread: persistent connections would
     # leak, so connections are pooled by psycopg instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # The pool checks a connection before lending it: after a PostgreSQL restart (or
+    # pg_terminate_backend) the next request gets a fresh one instead of an error.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": env.int("MINA_DB_POOL_SIZE", 10),
         "timeout": 10,
@@ -138,26 +144,67 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, jobs -------------------------------------------------------
+# A socket's group membership lapses after this long unless renewed; open meeting
+# sockets renew theirs at every re-check (MINA_SOCKET_RECHECK_S), so only dead ones lapse.
+MINA_CHANNEL_GROUP_EXPIRY_S = env.int("MINA_CHANNEL_GROUP_EXPIRY_S", 86400)
+# Every Redis call is bounded in time, and retried once on a fresh connection so the
+# first call after a Redis restart does not fail on a dead pooled connection.
+REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
 if SCALED:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_CLIENT_OPTIONS,
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            # channels_redis that waits out a Redis outage (mina/layers.py). Its reads
+            # block up to 5 s (BZPOPMIN), so the read timeout must be longer than that.
+            "BACKEND": "mina.layers.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py's async pool allows 100 connections by default and then raises
+                # MaxConnectionsError: with hundreds of sockets joining or leaving at once a
+                # process needs more (benchmarks/fanout.py), or group_add/discard fail.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        **REDIS_CLIENT_OPTIONS,
+                        "socket_timeout": 10,
+                        "max_connections": env.int("MINA_CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+                    }
+                ],
+                "capacity": 1000,
+                "expiry": 60,
+                "group_expiry": MINA_CHANNEL_GROUP_EXPIRY_S,
+            },
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000, "group_expiry": MINA_CHANNEL_GROUP_EXPIRY_S},
+        }
     }
     CELERY_BROKER_URL = "memory://"
 
 # The default 1 s polling of the memory broker would add ~0.7 s to every embedded job.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1, "visibility_timeout": 3600}
+# A job whose worker died unacknowledged goes back to the queue after the visibility
+# timeout: it must be longer than the longest job, or a job still running runs twice.
+MINA_JOB_VISIBILITY_TIMEOUT_S = env.int("MINA_JOB_VISIBILITY_TIMEOUT_S", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "polling_interval": 0.1,
+    "visibility_timeout": MINA_JOB_VISIBILITY_TIMEOUT_S,
+    # Workers look for such jobs every few seconds (kombu's default is every ~100 s).
+    "unacked_restore_interval": max(1, min(10, MINA_JOB_VISIBILITY_TIMEOUT_S // 4)),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -306,11 +353,28 @@ OPENAI_SUMMARY_MODEL = env.str("OPENAI_SUMMARY_MODEL", "gpt-4o-mini")
 MINA_SUMMARY_ENGINE = env.str("MINA_SUMMARY_ENGINE", "openai" if OPENAI_API_KEY else "local")
 
 MINA_VAD_AGGRESSIVENESS = env.int("MINA_VAD_AGGRESSIVENESS", 2)
-MINA_VAD_SILENCE_MS = env.int("MINA_VAD_SILENCE_MS", 450)
+MINA_VAD_SILENCE_MS = env.int("MINA_VAD_SILENCE_MS", 300)
 MINA_VAD_MAX_UTTERANCE_S = env.float("MINA_VAD_MAX_UTTERANCE_S", 15.0)
 MINA_VAD_PADDING_MS = env.int("MINA_VAD_PADDING_MS", 300)
+MINA_PARTIAL_FIRST_MS = env.int("MINA_PARTIAL_FIRST_MS", 600)
 MINA_PARTIAL_EVERY_MS = env.int("MINA_PARTIAL_EVERY_MS", 1000)
+MINA_PARTIAL_EXPIRE_MS = env.int("MINA_PARTIAL_EXPIRE_MS", 2000)
 MINA_SKIP_PARTIALS_WHEN_BUSY = env.bool("MINA_SKIP_PARTIALS_WHEN_BUSY", True)
+# "short": finals decode the utterance's own frames (measured in docs/performance.md);
+# "full": Whisper's 30 s window, ~5x the compute.
+MINA_FINAL_WINDOW = env.str("MINA_FINAL_WINDOW", "short")
+# Where live audio is transcribed: "pool" (threads in the web process) or "celery"
+# (the `realtime` queue; web processes then never run the model).
+MINA_LIVE_TRANSCRIBER = env.str("MINA_LIVE_TRANSCRIBER", "celery" if SCALED else "pool")
+if MINA_LIVE_TRANSCRIBER not in ("pool", "celery") or (MINA_LIVE_TRANSCRIBER == "celery" and not SCALED):
+    raise ImproperlyConfigured("MINA_LIVE_TRANSCRIBER is `pool`, or `celery` when REDIS_URL is set.")
+MINA_FINAL_RESEND_S = env.float("MINA_FINAL_RESEND_S", 30.0)
+# Overload: this many signs of strain (a partial skipped; a final queued too long or
+# finals backing up count as all of them) within the window; normal after a quiet window.
+MINA_OVERLOAD_SKIPS = env.int("MINA_OVERLOAD_SKIPS", 3)
+MINA_OVERLOAD_WINDOW_S = env.float("MINA_OVERLOAD_WINDOW_S", 5.0)
+MINA_OVERLOAD_WAIT_MS = env.int("MINA_OVERLOAD_WAIT_MS", 1500)
+MINA_OVERLOAD_BACKLOG = env.int("MINA_OVERLOAD_BACKLOG", 3)
 MINA_START_TIMEOUT_S = env.float("MINA_START_TIMEOUT_S", 5.0)
 MINA_REALTIME_SLACK = env.float("MINA_REALTIME_SLACK", 4.0)
 MINA_IDLE_END_MINUTES = env.float("MINA_IDLE_END_MINUTES", 10.0)

@@ -22,6 +22,7 @@ from accounts.socket_auth import SUBPROTOCOL, user_for_token
 from meetings import events
 from mina import ratelimit
 from mina.errors import Invalid, MinaError, NotAuthenticated, Throttled
+from workspaces.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ _AUTH_MESSAGES = {
 
 class MinaConsumer(AsyncWebsocketConsumer):
     meeting_id: int | None = None
+    # The role in the meeting's workspace that the socket needs, checked again at every re-check.
+    min_role: str = Role.VIEWER
     user: Any = None
     closed = False
 
@@ -75,14 +78,26 @@ class MinaConsumer(AsyncWebsocketConsumer):
         self._recheck = asyncio.ensure_future(self._recheck_access())
 
     async def _recheck_access(self) -> None:
-        """Signing out, a password change or a deactivated account ends the socket."""
+        """Signing out, a password change or a deactivated account ends the socket; so do
+        leaving the workspace (4404), a role now too low (4403) and a deleted meeting."""
         session = self.scope.get("session")
         session_key = getattr(session, "session_key", None)
         while not self.closed:
             await asyncio.sleep(settings.MINA_SOCKET_RECHECK_S)
             if self.closed:
                 return
-            if not await _still_allowed(self.user.pk, session_key):
+            try:
+                allowed = await _still_allowed(self.user.pk, session_key)
+                if allowed:
+                    await _still_in_meeting(self.user, self.meeting_id, self.min_role)
+                    await self.on_recheck()
+            except MinaError as exc:
+                await self.fail(exc)
+                return
+            except Exception as exc:  # the database or Redis is down: try again next time
+                logger.warning("socket re-check failed path=%s (%s)", self.scope.get("path"), type(exc).__name__)
+                continue
+            if not allowed:
                 await self.fail(NotAuthenticated("Your session has ended. Sign in again.", code="session_ended"))
                 return
 
@@ -150,15 +165,34 @@ class MinaConsumer(AsyncWebsocketConsumer):
             if pending is not None:
                 pending.cancel()
 
+    async def layer_recovered(self, message: dict[str, Any]) -> None:
+        """The channel layer is back after a Redis outage (mina/layers.py)."""
+        if self.user is not None and not self.closed:
+            await self.on_layer_recovered()
+
     # Subclasses fill these in.
     async def on_authenticated(self) -> None:
         raise NotImplementedError
+
+    async def on_recheck(self) -> None:
+        """Every MINA_SOCKET_RECHECK_S while the user stays allowed."""
+
+    async def on_layer_recovered(self) -> None:
+        """Group memberships and messages were lost with Redis: rejoin and resync."""
 
     async def on_message(self, message: dict[str, Any]) -> None:
         raise Invalid(f"Unknown message type {message.get('type')!r}.", code="unknown_type")
 
     async def on_bytes(self, data: bytes) -> None:
         raise Invalid("This socket takes no binary frames.", code="unexpected_binary")
+
+
+@database_sync_to_async
+def _still_in_meeting(user: Any, meeting_id: int | None, min_role: str) -> None:
+    """NotFound or Forbidden once the user left the workspace, lost the role or the meeting is gone."""
+    from meetings.selectors import meeting_get
+
+    meeting_get(user=user, meeting_id=meeting_id or 0, min_role=min_role)
 
 
 @database_sync_to_async

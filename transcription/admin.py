@@ -1,23 +1,73 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from . import jobs
 from .models import Recording, Segment
+
+
+def _clock(ms: int) -> str:
+    seconds = ms // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """A live stream's stats (Recording.stats) as (label, value) rows for people."""
+    if not stats.get("audio_ms"):
+        return []
+    audio, processing = stats["audio_ms"], stats.get("processing_ms", 0)
+    latency = stats.get("final_latency_ms") or {}
+    periods = stats.get("overload_periods") or []
+    return [
+        ("audio", f"{audio / 1000:.1f} s"),
+        ("processing", f"{processing / 1000:.1f} s ({processing / audio:.0%} of the audio)"),
+        ("finals", f"{stats.get('finals', 0)} ({stats.get('dropped', 0)} dropped as silence or noise)"),
+        ("final latency", f"median {latency.get('median')} ms, p90 {latency.get('p90')} ms"
+         if latency.get("median") is not None else "-"),
+        ("partials", f"{stats.get('partials', 0)} sent, {stats.get('partials_skipped', 0)} skipped"),
+        ("overloaded", f"{stats.get('overloaded_ms', 0) / 1000:.1f} s in {len(periods)} period(s)"
+         + "".join(f", {_clock(p['start_ms'])}-{_clock(p['end_ms'])}" for p in periods[:10])),
+    ]
+
+
+def stats_table(stats: dict[str, Any]) -> SafeString:
+    rows = stats_rows(stats or {})
+    if not rows:
+        return format_html("{}", "-")
+    return format_html(
+        "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+    )
 
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
     list_display = [
         "id", "meeting", "participant", "source", "status", "progress", "attempts",
-        "duration_ms", "created_at",
+        "duration_ms", "final_latency", "created_at",
     ]
     list_filter = ["status", "source"]
     search_fields = ["meeting__title", "participant__name", "original_name", "error"]
     raw_id_fields = ["meeting", "participant", "uploaded_by"]
     list_select_related = ["meeting", "participant"]
-    readonly_fields = ["stream_id", "stats", "error", "attempts", "progress", "created_at", "updated_at"]
+    readonly_fields = [
+        "stream_id", "live_stats", "stats", "error", "attempts", "progress", "created_at", "updated_at",
+    ]
     actions = ["retranscribe"]
+
+    @admin.display(description="How the live stream went")
+    def live_stats(self, obj: Recording) -> SafeString:
+        return stats_table(obj.stats)
+
+    @admin.display(description="Final latency p50 / p90")
+    def final_latency(self, obj: Recording) -> str:
+        latency = (obj.stats or {}).get("final_latency_ms") or {}
+        if latency.get("median") is None:
+            return "-"
+        return f"{latency['median']} / {latency['p90']} ms"
 
     @admin.action(description="Re-transcribe the selected recordings")
     def retranscribe(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:

@@ -105,10 +105,14 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
         if is_temp:
             os.unlink(path)
     results = list(get_speech_engine().transcribe_file(samples, on_progress=on_progress))
-    segments = services.segments_replace_refined(recording=recording, results=results)
-    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.DONE, progress=100)
-    for segment in segments:
-        transaction.on_commit(partial(_send_segment, segment))
+    with transaction.atomic():
+        # Locked: should the broker deliver this job twice at once (a worker presumed
+        # dead past the visibility timeout), the second writer replaces the first's set.
+        Recording.objects.select_for_update().filter(pk=recording.pk).first()
+        segments = services.segments_replace_refined(recording=recording, results=results)
+        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.DONE, progress=100)
+        for segment in segments:
+            transaction.on_commit(partial(_send_segment, segment))
     return len(segments)
 
 
@@ -257,6 +261,8 @@ def purge_expired() -> int:
 
 def recover_unfinished() -> int:
     """Re-enqueue what a restart interrupted (embedded mode: the queue lived in memory)."""
+    from mina.jobs import enqueue
+
     from .tasks import process_meeting, transcribe_recording
 
     count = 0
@@ -267,9 +273,9 @@ def recover_unfinished() -> int:
         ).values_list("id", flat=True)
         if uploads:
             for recording_id in uploads:
-                transcribe_recording.delay(recording_id)
+                enqueue(transcribe_recording, recording_id)
         else:
-            process_meeting.delay(meeting_id)
+            enqueue(process_meeting, meeting_id)
         count += 1
     return count
 

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.db import models
 
+# The only extensions a stored recording keeps: the recordings view serves a file with the
+# type its extension names, and an uploaded `x.html` or `x.svg` must never come back as a page.
+AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".mp4", ".aac", ".ogg", ".oga", ".opus", ".webm", ".flac"}
+
 
 def recording_path(instance: Recording, filename: str) -> str:
     # Random names: a recording's URL never reveals or guesses another's.
-    return f"recordings/{uuid.uuid4().hex}{filename[filename.rfind('.'):] if '.' in filename else ''}"
+    extension = os.path.splitext(filename)[1].lower()
+    return f"recordings/{uuid.uuid4().hex}{extension if extension in AUDIO_EXTENSIONS else ''}"
 
 
 class Recording(models.Model):

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Recording, Segment
@@ -10,9 +11,15 @@ class WordSerializer(serializers.Serializer):
     p = serializers.FloatField(read_only=True, help_text="Probability.")
 
 
+@extend_schema_field(WordSerializer(many=True))
+class WordsField(serializers.ReadOnlyField):
+    """The words as stored, already in WordSerializer's shape (services._words_json): a
+    nested serializer per word cost more than all the rest of a segment page."""
+
+
 class SegmentSerializer(serializers.ModelSerializer):
     speaker = serializers.CharField(source="participant.name", read_only=True, allow_null=True, default=None)
-    words = WordSerializer(many=True, read_only=True)
+    words = WordsField()
 
     class Meta:
         model = Segment

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
 from django.core.cache import cache
 
-from . import jobs
+from . import jobs, live
 
 
 @shared_task(name="transcription.tasks.ping")
@@ -36,3 +40,20 @@ def run_periodic() -> None:
 @shared_task(name="transcription.tasks.summarize_meeting", bind=True, max_retries=3, acks_late=True)
 def summarize_meeting(self, meeting_id: int) -> None:  # type: ignore[no-untyped-def]
     jobs.run_with_retries(self, jobs.meeting_summarize, meeting_id=meeting_id)
+
+
+@shared_task(name="transcription.tasks.transcribe_realtime", acks_late=False, ignore_result=True)
+def transcribe_realtime(job_id: str, reply_channel: str, kind: str, audio: str) -> None:
+    """A live partial or final (base64 PCM16); the answer goes to `reply_channel`.
+
+    Not acked late: a worker that dies mid-job leaves the asker to send it again, instead
+    of the broker replaying stale audio an hour later.
+    """
+    live.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio)
+
+
+@worker_ready.connect
+def _warm_up_speech(**kwargs: Any) -> None:
+    # In the background: the worker takes jobs meanwhile; the first live one is not slowed
+    # by loading the model.
+    threading.Thread(target=live.warm_up, name="mina-stt-warm", daemon=True).start()

@@ -31,9 +31,11 @@ def recording_audio(request: HttpRequest, recording_id: int) -> FileResponse:
     filename = f"{meeting.title[:60]}-{recording.pk}{extension}".replace("/", "-")
     if download:
         audit.record("recording_downloaded", actor=request.user, workspace=meeting.workspace, target=recording)
+    content_type = mimetypes.guess_type(name)[0] or ""
+    if not content_type.startswith(("audio/", "video/")):  # a file stored under another name is never a page
+        content_type = "application/octet-stream"
     response = FileResponse(
-        recording.file.open("rb"), as_attachment=download, filename=filename,
-        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        recording.file.open("rb"), as_attachment=download, filename=filename, content_type=content_type
     )
     response["Cache-Control"] = "private, no-store"
     return response

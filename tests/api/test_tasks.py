@@ -163,5 +163,5 @@ def test_task_list_runs_constant_queries(rows, meeting, owner):
         [Task(workspace=meeting.workspace, meeting=meeting, title=f"t{n}", assignee=u, created_by=u)
          for n, u in enumerate(users)]
     )
-    # user, count, page
-    assert queries_for(client_for(owner), "/api/v1/tasks/?limit=100") == 3
+    # user, workspace ids, count, page
+    assert queries_for(client_for(owner), "/api/v1/tasks/?limit=100") == 4

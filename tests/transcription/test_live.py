@@ -1,16 +1,22 @@
 """Live transcription through the real ASGI app, real audio and the real model."""
 
 import asyncio
+import base64
 import json
+import time
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from meetings.models import Meeting
 from tests.conftest import SPEECH
 from tests.factories import MembershipFactory, UserFactory
 from tests.sockets import access_token, connect, expect_refusal, receive
 from tests.streaming import only_turns_of, read_pcm, send_audio, start, stop, wer
+from transcription import live
+from transcription.engines.base import TranscribedSegment, Word
 from transcription.models import Recording, Segment
 from workspaces.models import Role
 
@@ -82,6 +88,11 @@ async def test_standup_streams_to_partials_and_finals_for_every_watcher(meeting,
     recording = await database_sync_to_async(Recording.objects.get)(meeting=meeting)
     assert recording.status == Recording.Status.QUEUED
     assert abs(recording.duration_ms - STANDUP["duration_ms"]) < 50
+    stats = recording.stats
+    assert stats["audio_ms"] == recording.duration_ms
+    assert stats["finals"] == len(segments) and stats["partials"] > 0
+    assert stats["processing_ms"] > 0
+    assert 0 < stats["final_latency_ms"]["median"] <= stats["final_latency_ms"]["p90"]
 
 
 async def _drain_events(ws, quiet=0.5):
@@ -278,3 +289,182 @@ async def test_a_finished_meeting_cannot_be_recorded_4409(meeting, owner):
         assert (await expect_refusal(mic, 4409))["code"] == "not_live"
     finally:
         await mic.disconnect()
+
+
+# --- Cutting and drafts ----------------------------------------------------------------
+
+
+def test_the_segmenter_drafts_early_then_once_a_period_and_finalises_after_the_silence():
+    segmenter = live.Segmenter(
+        silence_ms=300, partial_first_ms=600, partial_every_ms=1000, padding_ms=300, max_utterance_ms=15000,
+        aggressiveness=2,
+    )
+    pcm = read_pcm(SPEECH / "standup.wav")
+    cuts = [c for i in range(0, len(pcm), 3200) for c in segmenter.feed(pcm[i : i + 3200])]
+    first = [c for c in cuts if c.utterance_id == cuts[0].utterance_id]
+    lengths = [c.end_ms - c.start_ms for c in first]
+    assert lengths[0] == 600  # 20 frames of 30 ms, padding included
+    assert {b - a for a, b in zip(lengths[:-2], lengths[1:-1], strict=True)} == {990}  # 33 frames
+    assert first[-1].final and not any(c.final for c in first[:-1])
+    finals = [c for c in cuts if c.final]
+    assert len(finals) == len(STANDUP["turns"])
+    for cut, turn in zip(finals, STANDUP["turns"], strict=True):
+        # webrtcvad may hear the quiet tail of a last word as silence; 150 ms of it is kept.
+        assert -200 < cut.end_ms - turn["end_ms"] < 600, (cut.end_ms, turn)
+
+
+def test_an_empty_draft_is_tried_again_sooner():
+    segmenter = live.Segmenter(silence_ms=300, partial_first_ms=600, partial_every_ms=1000, padding_ms=300)
+    pcm = read_pcm(SPEECH / "short.wav")
+    cuts = []
+    for i in range(0, len(pcm), 960):
+        for cut in segmenter.feed(pcm[i : i + 960]):
+            cuts.append(cut)
+            if len(cuts) == 1:
+                segmenter.draft_sooner(cut.utterance_id, 300)
+    assert [c.end_ms - c.start_ms for c in cuts[:3]] == [600, 900, 1890]
+
+
+# --- Load, stats and overload ----------------------------------------------------------
+
+
+def test_the_load_monitor_needs_repeated_strain_and_a_quiet_window_to_recover():
+    monitor = live.LoadMonitor(window_s=5, skips=3)
+    assert monitor.strain(0.0) is None and monitor.strain(1.0) is None
+    assert monitor.strain(2.0) is True  # three signs within 5 s
+    assert monitor.check(6.5) is None  # the last sign is still in the window
+    assert monitor.check(7.5) is False
+    assert monitor.strain(8.0, weight=3) is True  # a final that waited too long
+
+
+def test_stream_stats_add_up_over_reconnects():
+    first = live.StreamStats(partials=3, finals=2, processing_ms=500)
+    first.final_done(400)
+    again = live.StreamStats.resume(first.as_json())
+    again.final_done(200)
+    again.final_done(900)
+    saved = again.as_json()
+    assert (saved["finals"], saved["partials"], saved["processing_ms"]) == (5, 3, 500)
+    assert saved["final_latency_ms"] == {"median": 400, "p90": 900}
+    assert live.StreamStats().as_json()["final_latency_ms"] == {"median": None, "p90": None}
+
+
+async def test_an_overloaded_stream_skips_drafts_keeps_every_final_and_says_so(meeting, owner, settings, monkeypatch):
+    settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
+    settings.MINA_OVERLOAD_WINDOW_S = 1.0
+
+    def slow(kind, pcm):  # a machine far too busy: every job takes 0.3 s
+        time.sleep(0.3)
+        if kind == "partial":
+            return live.Outcome("draft", 300)
+        return live.Outcome(TranscribedSegment(0, len(pcm) // 32, "words"), 300)
+
+    monkeypatch.setattr(live, "_transcribe", slow)
+    watch, _ = await watcher(meeting, owner)
+    mic = await audio_socket(meeting, owner)
+    try:
+        await start(mic)
+        await send_audio(mic, read_pcm(SPEECH / "standup.wav"))
+        await stop(mic)
+        seen = await _drain_events(watch)
+    finally:
+        await mic.disconnect()
+        await watch.disconnect()
+    loads = [e for e in seen if e["type"] == "meeting.status" and "load" in e]
+    assert [e["load"] for e in loads] == ["overloaded", "normal"]
+    assert loads[0]["status"] == "live"
+    assert len(await finals(meeting)) == len(STANDUP["turns"])  # late, never lost
+    stats = (await database_sync_to_async(Recording.objects.get)(meeting=meeting)).stats
+    assert stats["partials_skipped"] > 0 and stats["finals"] == len(STANDUP["turns"])
+    assert stats["overload_periods"] and stats["overloaded_ms"] >= 0
+
+
+def test_a_meeting_is_overloaded_while_any_of_its_streams_is():
+    from transcription.consumers import _meeting_load_changes
+
+    assert _meeting_load_changes(-1, "a", True) is True
+    assert _meeting_load_changes(-1, "b", True) is False
+    assert _meeting_load_changes(-1, "a", False) is False
+    assert _meeting_load_changes(-1, "b", False) is True
+
+
+# --- The Celery transcriber (answers through the channel layer) -----------------------
+
+ANSWER = TranscribedSegment(0, 900, "hello there", (Word(0, 400, "hello", 0.9), Word(400, 900, "there", 0.8)), 0.1)
+
+
+async def test_a_final_not_answered_in_time_is_sent_again_and_answered(settings, monkeypatch):
+    settings.MINA_FINAL_RESEND_S = 0.3
+    loop, layer, sent = asyncio.get_running_loop(), get_channel_layer(), []
+
+    def enqueue(job_id, channel, kind, pcm, expires):
+        sent.append((job_id, kind, expires))
+        if len(sent) == 2:  # the first went down with its worker
+            message = {"type": "stt.result", "job_id": job_id, "result": live._encode(live.Outcome(ANSWER)),
+                       "processing_ms": 7}
+            asyncio.run_coroutine_threadsafe(layer.send(channel, message), loop)
+
+    monkeypatch.setattr(live, "_enqueue", enqueue)
+    transcriber = live.CeleryTranscriber()
+    await transcriber.start()
+    try:
+        outcome = await asyncio.wait_for(transcriber.final(b"\x00\x00" * 1600), 10)
+    finally:
+        await transcriber.close()
+    assert outcome == live.Outcome(ANSWER, 7)
+    assert sent[0] == sent[1] == (sent[0][0], "final", None)  # same job: the first answer wins
+
+
+async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monkeypatch):
+    settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
+    settings.MINA_PARTIAL_EXPIRE_MS = 100
+    sent = []
+    monkeypatch.setattr(live, "_enqueue", lambda *args: sent.append(args))
+    transcriber = live.CeleryTranscriber()
+    await transcriber.start()
+    try:
+        outcome = await asyncio.wait_for(transcriber.partial(b"\x00\x00" * 1600), 5)
+        assert not transcriber.partial_capacity() or transcriber.partials_out == 0
+    finally:
+        await transcriber.close()
+    assert outcome.result is None
+    assert sent[0][2:] == ("partial", b"\x00\x00" * 1600, 0.1)
+
+
+async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
+    monkeypatch.setattr(live, "_transcribe", lambda kind, pcm: live.Outcome(ANSWER, 12))
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    audio = base64.b64encode(b"\x00\x00" * 1600).decode()
+    await sync_to_async(live.realtime_job)(job_id="j1", reply_channel=channel, kind="final", audio=audio)
+    message = await asyncio.wait_for(layer.receive(channel), 5)
+    assert message["job_id"] == "j1"
+    assert live._decode(message) == live.Outcome(ANSWER, 12)
+
+
+async def test_a_worker_that_fails_still_answers_so_nobody_waits_for_ever(monkeypatch):
+    def broken(kind, pcm):
+        raise RuntimeError("no model")
+
+    monkeypatch.setattr(live, "_transcribe", broken)
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await sync_to_async(live.realtime_job)(job_id="j2", reply_channel=channel, kind="final", audio="AAA=")
+    message = await asyncio.wait_for(layer.receive(channel), 5)
+    with pytest.raises(live.TranscriptionFailed):
+        live._decode(message)
+
+
+# --- Operators -------------------------------------------------------------------------
+
+
+def test_the_admin_shows_how_a_live_stream_went(admin_client, meeting):
+    stats = live.StreamStats(audio_ms=60_000, processing_ms=9_000, partials=40, partials_skipped=3, finals=12)
+    stats.final_done(420)
+    stats.overload_periods.append({"start_ms": 61_000, "end_ms": 65_000})
+    recording = Recording.objects.create(meeting=meeting, source=Recording.Source.LIVE, stats=stats.as_json())
+
+    page = admin_client.get(f"/admin/transcription/recording/{recording.id}/change/").content.decode()
+    assert "40 sent, 3 skipped" in page and "median 420 ms" in page and "1:01-1:05" in page
+    assert "420 / 420 ms" in admin_client.get("/admin/transcription/recording/").content.decode()
+    assert "40 sent, 3 skipped" in admin_client.get(f"/admin/meetings/meeting/{meeting.id}/change/").content.decode()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from transcription.audio import decode
-from transcription.engines.speech_local import LocalSpeechEngine
+from transcription.engines.speech_local import LocalSpeechEngine, _before_loop
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SPEECH = DATA / "speech"
@@ -125,3 +125,40 @@ def test_threads_share_one_model_and_agree(
 
     assert LocalSpeechEngine()._whisper is engine._whisper
     assert alone and texts == [alone.text, alone.text]
+
+
+def test_a_final_from_the_short_window_has_word_times_inside_the_utterance(
+    engine: LocalSpeechEngine, turns: list[np.ndarray]
+) -> None:
+    result = engine.transcribe_utterance(turns[3])
+
+    assert engine.final_window == "short"
+    assert result and "customer survey" in plain(result.text)
+    starts = [w.start_ms for w in result.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start_ms <= w.end_ms <= len(turns[3]) // 16 for w in result.words)
+    assert result.words[-1].end_ms > len(turns[3]) // 16 - 1500  # reaches the end of the speech
+    assert all(w.word and w.word[0] not in ",." for w in result.words)  # punctuation joins its word
+
+
+def test_the_full_window_is_still_there_by_setting(turns: list[np.ndarray]) -> None:
+    full = LocalSpeechEngine(final_window="full")
+
+    result = full.transcribe_utterance(turns[2])
+
+    assert result and "login error" in plain(result.text)
+    with pytest.raises(ValueError):
+        LocalSpeechEngine(final_window="medium")
+
+
+@pytest.mark.parametrize(
+    ("looping", "draft"),
+    [
+        ("Good morning, everyone! Good morning, everyone! Good morning", "Good morning, everyone!"),
+        ("David... David... David...", "David..."),
+        ("And so my fellow Americans and and and and", "And so my fellow Americans and"),
+        ("We decided to ship the mobile release on Monday.", "We decided to ship the mobile release on Monday."),
+    ],
+)
+def test_a_looping_draft_keeps_the_text_before_the_repeat(looping: str, draft: str) -> None:
+    assert _before_loop(looping) == draft

@@ -27,6 +27,7 @@ def get_speech_engine() -> SpeechEngine:
         settings.MINA_WHISPER_MODEL or None,
         cpu_threads=settings.MINA_WHISPER_THREADS,
         num_workers=settings.MINA_TRANSCRIBE_WORKERS,
+        final_window=settings.MINA_FINAL_WINDOW,
     )
 
 

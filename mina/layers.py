@@ -1,0 +1,49 @@
+"""channels_redis, made to ride out a Redis outage instead of killing every socket.
+
+Stock channels_redis raises from `receive` when Redis goes away, and Channels then ends
+the consumer: every open socket of the process dies, audio sockets included, though they
+need Redis only to publish events. Here `receive` waits for Redis instead and, once it
+answers again, hands the consumer one `layer.recovered` message: its group memberships
+and the messages sent meanwhile were lost with Redis, so the consumer joins its group
+again and resyncs (see MeetingConsumer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels_redis.core import RedisChannelLayer as StockRedisChannelLayer
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RECOVERED = {"type": "layer.recovered"}
+# What a lost, refused or hung Redis connection raises (TimeoutError is an OSError).
+OUTAGE = (RedisError, OSError)
+
+
+class RedisChannelLayer(StockRedisChannelLayer):
+    retry_min_s = 0.2
+    retry_max_s = 2.0
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        try:
+            return await super().receive(channel)  # type: ignore[no-any-return]
+        except OUTAGE as exc:
+            logger.warning("channel layer unreachable (%s); waiting for Redis", type(exc).__name__)
+        await self._wait_for_redis(channel)
+        logger.info("channel layer reachable again")
+        return dict(RECOVERED)
+
+    async def _wait_for_redis(self, channel: str) -> None:
+        delay = self.retry_min_s
+        index = self.consistent_hash(self.non_local_name(channel))
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.connection(index).ping()
+                return
+            except OUTAGE:
+                delay = min(self.retry_max_s, delay * 2)
