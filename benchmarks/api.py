@@ -196,7 +196,8 @@ def main() -> None:
     print(f"load average before: {load_average()}")
     with contextlib.ExitStack() as stack:
         clusters = {label: stack.enter_context(Cluster(args.database, web=2, root=root,
-                                                       MINA_RATE_API_USER="1000000/min"))
+                                                       MINA_RATE_API_USER="1000000/min",
+                                                       MINA_JWT_ACCESS_MINUTES="600"))
                     for label, (root, _) in trees.items()}
         tokens = {label: token_for(c.urls[0], args.email, args.password) for label, c in clusters.items()}
         print(f"{'endpoint':<38} {'code':<8} {'SQL':>3} {'conc':>4} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
+from mina.rest import ID_MAX, id_field
 
 from .models import Meeting, Participant, Summary, Task
 
@@ -26,7 +27,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class MeetingFilterSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(required=False, source="workspace_id", help_text="Only this workspace.")
+    workspace = id_field(required=False, source="workspace_id", help_text="Only this workspace.")
     status = serializers.ChoiceField(choices=Meeting.Status.choices, required=False)
     created_after = serializers.DateTimeField(required=False, help_text="Created at or after (ISO 8601).")
     created_before = serializers.DateTimeField(required=False, help_text="Created before (ISO 8601).")
@@ -37,7 +38,7 @@ class MeetingFilterSerializer(serializers.Serializer):
 
 
 class MeetingCreateInSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField()
+    workspace = id_field()
     title = serializers.CharField(max_length=200)
     language = serializers.RegexField(
         r"^[a-z]{2,3}$", max_length=3, required=False, default="en", help_text="Spoken language (ISO 639-1)."
@@ -94,20 +95,32 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user by id. The service checks membership; the message does not tell who exists."""
+    """A user by id; the service checks that the user is a member of the workspace.
 
-    default_error_messages = {
-        "does_not_exist": "Not a member of this workspace.",
-        "incorrect_type": "A user id is expected.",
-    }
+    An id no user has comes back as an unsaved stand-in that the service refuses exactly
+    as it refuses a user of another workspace: the answer never tells which ids exist.
+    """
+
+    default_error_messages = {"incorrect_type": "A user id is expected."}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(queryset=User.objects.all(), **kwargs)
 
+    def to_internal_value(self, data: Any) -> User:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk <= ID_MAX:
+            return User(pk=0)
+        return User.objects.filter(pk=pk).first() or User(pk=pk)
+
 
 class TaskCreateInSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(required=False, help_text="Required unless `meeting` is given.")
-    meeting = serializers.IntegerField(required=False, allow_null=True)
+    workspace = id_field(required=False, help_text="Required unless `meeting` is given.")
+    meeting = id_field(required=False, allow_null=True)
     title = serializers.CharField(max_length=300)
     assignee = MemberField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
@@ -126,8 +139,8 @@ class TaskUpdateInSerializer(serializers.Serializer):
 
 
 class TaskFilterSerializer(serializers.Serializer):
-    workspace = serializers.IntegerField(required=False, source="workspace_id")
-    meeting = serializers.IntegerField(required=False, source="meeting_id")
+    workspace = id_field(required=False, source="workspace_id")
+    meeting = id_field(required=False, source="meeting_id")
     assignee = serializers.CharField(required=False, max_length=20, help_text="`me` or a user id.")
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
     due_before = serializers.DateField(required=False, help_text="Due strictly before this date.")

@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts import audit
 from mina.errors import Invalid, NotFound
 from mina.pages import (
     current_workspace_id,
@@ -253,7 +254,9 @@ def meeting_export(request: HttpRequest, meeting_id: int, name: str) -> HttpResp
     if name not in _EXPORTS:
         raise NotFound("There is no such download.")
     content_type, render_export = _EXPORTS[name]
-    response = HttpResponse(render_export(meeting), content_type=f"{content_type}; charset=utf-8")
+    body = render_export(meeting)
+    audit.record("export", actor=request.user, workspace=meeting.workspace, target=meeting, export=name)
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, exports.filename(meeting, name.split(".")[1]))
     return response
 

@@ -7,6 +7,13 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 
+ID_MAX = 2**63 - 1  # the largest id a BigAutoField holds
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An object id in a body or a query: out of range is a 400, never a database error."""
+    return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
+
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, *, partial: bool = False) -> Any:
     """Parse input with a serializer; a ValidationError becomes a 400 in the error shape."""

@@ -20,9 +20,11 @@ def membership_get(*, user: Any, workspace_id: int, min_role: str = Role.VIEWER)
     """The user's membership, or NotFound (not a member) / Forbidden (role too low)."""
     if not getattr(user, "is_authenticated", False):
         raise NotFound("Workspace not found.")
+    # `workspace__pk`, not `workspace_id`: an id past the database's integers then matches
+    # nothing (Django guards integer lookups), where a foreign key lookup would fail.
     membership = (
         Membership.objects.select_related("workspace")
-        .filter(user=user, workspace_id=workspace_id)
+        .filter(user=user, workspace__pk=workspace_id)
         .first()
     )
     if membership is None:

@@ -28,6 +28,8 @@ from workspaces.models import Invitation, Membership, Role
 
 ALPHA = "zebracorn"  # only ever in workspace A
 BETA = "quokkafish"  # only ever in workspace B
+# `<word>ette` is said in the tenant's meeting and written nowhere else: a search for it
+# can only match the transcript.
 ROLES = [Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER]
 
 
@@ -59,7 +61,9 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
         workspace=workspace, organizer=owner, title=f"{word} planning", status=Meeting.Status.READY
     )
     participant = ParticipantFactory(meeting=meeting, user=owner, name=f"{word.title()} speaker")
-    segment = SegmentFactory(meeting=meeting, participant=participant, text=f"the {word} budget is approved")
+    segment = SegmentFactory(
+        meeting=meeting, participant=participant, text=f"the {word} budget is approved by {word}ette"
+    )
     summary = Summary.objects.create(
         meeting=meeting,
         overview=f"We agreed on the {word} budget.",

@@ -35,11 +35,6 @@ def test_a_refused_export_is_not_audited(tenant_a, tenant_b):
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meetings/views.py meeting_export does not call audit.record('export', ...) yet; "
-    "remove this marker when it does",
-)
 @pytest.mark.parametrize("export", EXPORTS)
 def test_a_page_export_is_audited(export, tenant_a, client):
     client.force_login(tenant_a.users[Role.VIEWER])

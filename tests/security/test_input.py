@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from meetings.models import Meeting
 from tests.api.helpers import client_for, error_code
+from tests.security.routes import api_operations, page_routes, page_url, params
 from transcription import audio
 from transcription.models import Recording
 
@@ -115,7 +116,7 @@ def test_any_file_name_is_stored_under_a_random_audio_name_and_served_as_audio(r
     page.force_login(owner)
     wav = one_second_wav()
 
-    @FUZZ
+    @hsettings(FUZZ, max_examples=15)
     @given(name=file_names)
     def run(name):
         with transaction.atomic():  # the upload makes the meeting `processing`: undo it each time
@@ -137,6 +138,62 @@ def test_any_file_name_is_stored_under_a_random_audio_name_and_served_as_audio(r
             transaction.set_rollback(True)
 
     run()
+
+
+# --- Ids out of any range -------------------------------------------------------------
+
+HUGE = 10**30  # past any database's integer
+
+
+def test_ids_past_any_integer_are_not_found_or_refused_never_a_server_error(tenant_a):
+    """Every path id (pages, partials, downloads, API) and every id in a query or a body."""
+    owner = tenant_a.users["owner"]
+    api, page = client_for(owner), Client()
+    api.raise_request_exception = page.raise_request_exception = False
+    page.force_login(owner)
+    for method, path in api_operations():
+        for name in params(path):
+            url = path.format(**{**tenant_a.ids, name: HUGE})
+            response = getattr(api, method.lower())(url, {"title": "x"}, format="json")
+            assert response.status_code == 404, (method, url, response.status_code)
+    for name, route in page_routes():
+        for param in set(params(route)) & set(tenant_a.ids) - {"token"}:
+            url = page_url(name, route, {**tenant_a.ids, param: HUGE})
+            for send in (page.get, page.post):
+                response = send(url)
+                assert response.status_code in (302, 404, 405), (url, response.status_code)
+    queries = ["workspace", "meeting", "after", "assignee"]
+    for url in ("/api/v1/meetings/", "/api/v1/tasks/", f"/api/v1/meetings/{tenant_a.meeting.id}/segments/"):
+        for query in queries:
+            assert api.get(f"{url}?{query}={HUGE}").status_code in (200, 400), (url, query)
+            assert api.get(f"{url}?{query}=-{HUGE}").status_code in (200, 400), (url, query)
+    task = tenant_a.task.id
+    bodies = [
+        ("post", "/api/v1/meetings/", {"workspace": HUGE, "title": "x"}),
+        ("post", "/api/v1/tasks/", {"workspace": HUGE, "title": "x"}),
+        ("post", "/api/v1/tasks/", {"workspace": -HUGE, "title": "x"}),
+        ("post", "/api/v1/tasks/", {"meeting": HUGE, "title": "x"}),
+        ("post", "/api/v1/tasks/", {"workspace": tenant_a.workspace.id, "title": "x", "assignee": HUGE}),
+        ("patch", f"/api/v1/tasks/{task}/", {"assignee": HUGE}),
+        ("patch", f"/api/v1/workspaces/{tenant_a.workspace.id}/", {"retention_days": HUGE}),
+    ]
+    for method, url, body in bodies:
+        response = getattr(api, method)(url, body, format="json")
+        assert response.status_code in (400, 404), (url, body, response.status_code)
+    assert page.post(f"/tasks/{task}/", {"status": "done", "assignee": HUGE}).status_code == 400
+    assert page.get(f"/w/{tenant_a.workspace.id}/meetings/?q=x&page={HUGE}").status_code == 200
+
+
+def test_a_user_id_that_does_not_exist_looks_like_any_non_member(tenant_a, tenant_b):
+    """The answer for an assignee never tells which user ids exist (in any workspace)."""
+    api = client_for(tenant_a.users["owner"])
+    answers = [
+        api.patch(f"/api/v1/tasks/{tenant_a.task.id}/", {"assignee": user_id}, format="json").json()
+        for user_id in (tenant_b.users["owner"].id, 10**6)
+    ]
+    assert answers[0] == answers[1] and answers[0]["error"]["fields"] == {
+        "assignee": ["Not a member of this workspace."]
+    }
 
 
 # --- Passwords ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from workspaces.models import Membership, Role
 
 FUZZ = hsettings(
     derandomize=True,
-    max_examples=50,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -113,16 +113,18 @@ def user_for(who: str, a: Any, b: Any) -> Any:
 
 
 # A new test client loads the middleware again, and WhiteNoise then looks at every
-# static file: one client of each kind serves the whole module.
-_PAGE_CLIENT = Client()
+# static file: one page client per person and one API client serve the whole module.
+_PAGE_CLIENTS: dict[str, Client] = {}
 _API_CLIENT = APIClient()
 
 
-def page_client(user: Any) -> Client:
-    _PAGE_CLIENT.cookies.clear()
-    if user is not None:
-        _PAGE_CLIENT.force_login(user)
-    return _PAGE_CLIENT
+def page_client(who: str, user: Any) -> Client:
+    client = _PAGE_CLIENTS.setdefault(who, Client())
+    if user is None:
+        client.cookies.clear()
+    elif client.session.get("_auth_user_id") != str(user.pk):  # a new test's user, or signed out
+        client.force_login(user)
+    return client
 
 
 def api_client(user: Any) -> APIClient:
@@ -165,7 +167,7 @@ def test_page(name, route, tenant_a, tenant_b, no_limits):
     else:
         cases = [(method, hx, who) for method in ("GET", "POST") for hx in (False, True) for who in WHO]
     for method, hx, who in cases:
-        client = page_client(user_for(who, tenant_a, tenant_b))
+        client = page_client(who, user_for(who, tenant_a, tenant_b))
         send = client.get if method == "GET" else client.post
         extra = HX if hx else {}
         response, body = rolled_back(send, url, PAGE_DATA if method == "POST" else None, **extra)
@@ -175,6 +177,8 @@ def test_page(name, route, tenant_a, tenant_b, no_limits):
         check_words(who, body, where)
         if _is_public(name):
             continue
+        if who != "anonymous" and status == 302:
+            assert not response["Location"].startswith("/accounts/sign-in/"), f"{who} sent to sign in at {where}"
         if who == "anonymous":
             if name == "workspaces:invitation":
                 assert status == 200, where  # "sign in or sign up to accept"

@@ -41,6 +41,7 @@ def _page_reads(tenant, other):
     return [
         f"/w/{ws}/meetings/",
         f"/w/{ws}/meetings/?q={word}",
+        f"/w/{ws}/meetings/?q={word}ette",
         f"/w/{ws}/meetings/?q={word}&status=ready",
         "/tasks/",
         "/tasks/?status=open",
@@ -58,6 +59,7 @@ def _api_reads(tenant, other):
         f"/api/v1/workspaces/{tenant.workspace.id}/members/",
         "/api/v1/meetings/",
         f"/api/v1/meetings/?search={word}",
+        f"/api/v1/meetings/?search={word}ette",
         f"/api/v1/meetings/?workspace={other.workspace.id}",
         "/api/v1/tasks/",
         f"/api/v1/tasks/?workspace={other.workspace.id}",
@@ -75,8 +77,9 @@ def test_pages_lists_searches_and_downloads_stay_in_the_workspace(reader, tenant
     me, other = (tenant_a, tenant_b) if reader == "a" else (tenant_b, tenant_a)
     client.force_login(me.users[Role.OWNER])
     # The search works: my own word finds my meeting, in the page and the partial.
-    own = client.get(f"/w/{me.workspace.id}/meetings/?q={_word_of(me)}", HTTP_HX_REQUEST="true").content.decode()
-    assert me.meeting.title in own
+    for word in (_word_of(me), f"{_word_of(me)}ette"):  # in the title; only in the transcript
+        own = client.get(f"/w/{me.workspace.id}/meetings/?q={word}", HTTP_HX_REQUEST="true").content.decode()
+        assert me.meeting.title in own, word
     for url in _page_reads(me, other):
         for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
             response = client.get(url, **headers)
@@ -89,8 +92,9 @@ def test_pages_lists_searches_and_downloads_stay_in_the_workspace(reader, tenant
 def test_api_lists_searches_and_downloads_stay_in_the_workspace(reader, tenant_a, tenant_b, no_limits):
     me, other = (tenant_a, tenant_b) if reader == "a" else (tenant_b, tenant_a)
     api = client_for(me.users[Role.OWNER])
-    found = api.get(f"/api/v1/meetings/?search={_word_of(me)}").json()["results"]
-    assert [m["id"] for m in found] == [me.meeting.id]
+    for word in (_word_of(me), f"{_word_of(me)}ette"):
+        found = api.get(f"/api/v1/meetings/?search={word}").json()["results"]
+        assert [m["id"] for m in found] == [me.meeting.id], word
     for url in _api_reads(me, other):
         response = api.get(url)
         assert response.status_code == 200, (url, response.status_code)
