@@ -60,3 +60,12 @@ def outsider(db: Any) -> Any:
     """Owner of another workspace."""
     other = WorkspaceFactory()
     return MembershipFactory(workspace=other, role=Role.OWNER).user
+
+
+@pytest.fixture(autouse=True)
+def _mina_celery_app_stays_current() -> Any:
+    """A test that builds another Celery app must not leave it as the current app."""
+    from mina.celery import app
+
+    yield
+    app.set_current()

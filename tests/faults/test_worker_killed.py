@@ -31,7 +31,8 @@ def _processing_meeting(meeting, source, wav):
 
 def _enqueue(broker_url, task, *args):
     """What `enqueue` does in a web process of the scaled mode."""
-    app = Celery("faults", broker=broker_url)
+    # Not the current app: tasks after this test must keep using Mina's own app.
+    app = Celery("faults", broker=broker_url, set_as_current=False)
     try:
         app.send_task(task, args=list(args), queue="default")
     finally:
