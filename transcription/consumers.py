@@ -2,7 +2,7 @@
 
 Every frame is stored first (numbered chunks through Django's storage), then cut into
 utterances by the voice detector; partials and finals are transcribed off the event
-loop by a `live.Transcriber` (a thread pool embedded, Celery workers when scaled).
+loop by a `transcribers.Transcriber` (a thread pool embedded, Celery workers when scaled).
 Finals of a stream are transcribed in order and never skipped. Under load partials go
 first: a due partial waits for a free worker (the next frame retries with the grown
 utterance) and is skipped when the next one falls due (unless
@@ -30,7 +30,7 @@ from mina.errors import Conflict, Invalid, MinaError, Throttled
 from mina.sockets import MinaConsumer
 from workspaces.models import Role
 
-from . import live, services
+from . import live, services, transcribers
 from .engines.base import SAMPLE_RATE, TranscribedSegment
 from .models import Recording
 
@@ -72,12 +72,12 @@ class AudioConsumer(MinaConsumer):
     recording: Recording | None = None
     participant: Participant | None = None
     segmenter: live.Segmenter | None = None
-    transcriber: live.Transcriber | None = None
+    transcriber: transcribers.Transcriber | None = None
 
     async def on_authenticated(self) -> None:
         assert self.meeting_id is not None
         await _authorise(self.user, self.meeting_id)
-        live.prepare()
+        transcribers.prepare()
         self.finals: asyncio.Queue[tuple[live.Cut, float] | None] = asyncio.Queue()
         self.partials_running: set[str] = set()
         self.deferred: str | None = None  # a due partial waiting for a free worker
@@ -128,7 +128,7 @@ class AudioConsumer(MinaConsumer):
         self.received_here = 0
         self.last_touch = time.monotonic()
         self.stats = live.StreamStats.resume(self.recording.stats)
-        self.transcriber = live.transcriber()
+        self.transcriber = transcribers.transcriber()
         await self.transcriber.start()
         self.segmenter = live.Segmenter(start_sample=received // 2)
         self.worker = asyncio.ensure_future(self._finals_worker())
@@ -181,6 +181,7 @@ class AudioConsumer(MinaConsumer):
             return
         if self.deferred == cut.utterance_id:
             self._skip_partial()
+            self.deferred = None
         self.finals.put_nowait((cut, time.monotonic()))
         if self.finals.qsize() >= settings.MINA_OVERLOAD_BACKLOG:
             self._strain(settings.MINA_OVERLOAD_SKIPS)
@@ -212,8 +213,8 @@ class AudioConsumer(MinaConsumer):
                 self._offer_partial(cut)
 
     def _skip_partial(self) -> None:
+        """A due draft never shown (superseded, or expired unrun): a sign of strain."""
         self.stats.partials_skipped += 1
-        self.deferred = None
         self._strain(1)
 
     async def _partial(self, cut: live.Cut) -> None:
@@ -226,7 +227,7 @@ class AudioConsumer(MinaConsumer):
         finally:
             self.partials_running.discard(cut.utterance_id)
         self.stats.processing_ms += outcome.processing_ms
-        if outcome.result is None:  # expired in the queue
+        if outcome.result is None:  # expired in the queue, or no worker free for drafts
             self._skip_partial()
             return
         if cut.utterance_id in self.finalised or self.closed:
@@ -313,16 +314,26 @@ class AudioConsumer(MinaConsumer):
         """Finalise what is open and wait for every final of this connection."""
         if self.segmenter is None:
             return
-        for cut in self.segmenter.flush():
-            self._dispatch(cut)
-        self.segmenter = None
-        await self.finals.put(None)
-        await self.worker
-        if self.load.overloaded:
-            self.load.overloaded = False
-            self._load_changed(False)
-        assert self.transcriber is not None
-        await self.transcriber.close()
+        try:
+            for cut in self.segmenter.flush():
+                self._dispatch(cut)
+            self.segmenter = None
+            await self.finals.put(None)
+            await self.worker
+            if self.load.overloaded:
+                self.load.overloaded = False
+                self._load_changed(False)
+        finally:
+            await self._release()
+
+    async def _release(self) -> None:
+        """Even when the server gives up waiting (a socket's close timeout): no listener
+        or finals task may outlive its socket."""
+        worker = getattr(self, "worker", None)
+        if worker is not None and not worker.done():
+            worker.cancel()
+        if self.transcriber is not None:
+            await self.transcriber.close()
 
     async def _stop(self) -> None:
         if self.recording is None:
@@ -351,6 +362,7 @@ class AudioConsumer(MinaConsumer):
         if self.segmenter is not None and self.recording is not None:
             await self._drain()
             await database_sync_to_async(live.stats_save)(recording_id=self.recording.id, stats=self._stats())
+        await self._release()
 
 
 # Per meeting, the streams of this process under strain: the meeting is `overloaded`

@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.core.cache import cache
 
-from . import jobs, live
+from . import jobs, transcribers
 
 
 @shared_task(name="transcription.tasks.ping")
@@ -49,11 +49,11 @@ def transcribe_realtime(job_id: str, reply_channel: str, kind: str, audio: str) 
     Not acked late: a worker that dies mid-job leaves the asker to send it again, instead
     of the broker replaying stale audio an hour later.
     """
-    live.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio)
+    transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio)
 
 
 @worker_ready.connect
 def _warm_up_speech(**kwargs: Any) -> None:
     # In the background: the worker takes jobs meanwhile; the first live one is not slowed
     # by loading the model.
-    threading.Thread(target=live.warm_up, name="mina-stt-warm", daemon=True).start()
+    threading.Thread(target=transcribers.warm_up, name="mina-stt-warm", daemon=True).start()

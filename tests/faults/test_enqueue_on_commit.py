@@ -20,7 +20,7 @@ APPS = ["accounts", "meetings", "mina", "transcription", "workspaces"]
 # Direct sends that create no rows a job could miss: `enqueue` itself, the health ping,
 # the embedded timer's upkeep tick, and live audio (the job carries the audio, stateless).
 ALLOWED = {("mina/jobs.py", "enqueue"), ("mina/health.py", "check_job_runner"), ("mina/embedded.py", "loop"),
-           ("transcription/live.py", "_enqueue")}
+           ("transcription/transcribers.py", "_enqueue")}
 
 
 def test_an_upload_job_waits_for_the_commit(meeting, owner):

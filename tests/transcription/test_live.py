@@ -15,7 +15,7 @@ from tests.conftest import SPEECH
 from tests.factories import MembershipFactory, UserFactory
 from tests.sockets import access_token, connect, expect_refusal, receive
 from tests.streaming import only_turns_of, read_pcm, send_audio, start, stop, wer
-from transcription import live
+from transcription import live, transcribers
 from transcription.engines.base import TranscribedSegment, Word
 from transcription.models import Recording, Segment
 from workspaces.models import Role
@@ -356,10 +356,10 @@ async def test_an_overloaded_stream_skips_drafts_keeps_every_final_and_says_so(m
     def slow(kind, pcm):  # a machine far too busy: every job takes 0.3 s
         time.sleep(0.3)
         if kind == "partial":
-            return live.Outcome("draft", 300)
-        return live.Outcome(TranscribedSegment(0, len(pcm) // 32, "words"), 300)
+            return transcribers.Outcome("draft", 300)
+        return transcribers.Outcome(TranscribedSegment(0, len(pcm) // 32, "words"), 300)
 
-    monkeypatch.setattr(live, "_transcribe", slow)
+    monkeypatch.setattr(transcribers, "_transcribe", slow)
     watch, _ = await watcher(meeting, owner)
     mic = await audio_socket(meeting, owner)
     try:
@@ -400,18 +400,18 @@ async def test_a_final_not_answered_in_time_is_sent_again_and_answered(settings,
     def enqueue(job_id, channel, kind, pcm, expires):
         sent.append((job_id, kind, expires))
         if len(sent) == 2:  # the first went down with its worker
-            message = {"type": "stt.result", "job_id": job_id, "result": live._encode(live.Outcome(ANSWER)),
+            message = {"type": "stt.result", "job_id": job_id, "result": transcribers._encode(transcribers.Outcome(ANSWER)),
                        "processing_ms": 7}
             asyncio.run_coroutine_threadsafe(layer.send(channel, message), loop)
 
-    monkeypatch.setattr(live, "_enqueue", enqueue)
-    transcriber = live.CeleryTranscriber()
+    monkeypatch.setattr(transcribers, "_enqueue", enqueue)
+    transcriber = transcribers.CeleryTranscriber()
     await transcriber.start()
     try:
         outcome = await asyncio.wait_for(transcriber.final(b"\x00\x00" * 1600), 10)
     finally:
         await transcriber.close()
-    assert outcome == live.Outcome(ANSWER, 7)
+    assert outcome == transcribers.Outcome(ANSWER, 7)
     assert sent[0] == sent[1] == (sent[0][0], "final", None)  # same job: the first answer wins
 
 
@@ -419,8 +419,8 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_PARTIAL_EXPIRE_MS = 100
     sent = []
-    monkeypatch.setattr(live, "_enqueue", lambda *args: sent.append(args))
-    transcriber = live.CeleryTranscriber()
+    monkeypatch.setattr(transcribers, "_enqueue", lambda *args: sent.append(args))
+    transcriber = transcribers.CeleryTranscriber()
     await transcriber.start()
     try:
         outcome = await asyncio.wait_for(transcriber.partial(b"\x00\x00" * 1600), 5)
@@ -432,27 +432,42 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
 
 
 async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
-    monkeypatch.setattr(live, "_transcribe", lambda kind, pcm: live.Outcome(ANSWER, 12))
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm: transcribers.Outcome(ANSWER, 12))
     layer = get_channel_layer()
     channel = await layer.new_channel()
     audio = base64.b64encode(b"\x00\x00" * 1600).decode()
-    await sync_to_async(live.realtime_job)(job_id="j1", reply_channel=channel, kind="final", audio=audio)
+    await sync_to_async(transcribers.realtime_job)(job_id="j1", reply_channel=channel, kind="final", audio=audio)
     message = await asyncio.wait_for(layer.receive(channel), 5)
     assert message["job_id"] == "j1"
-    assert live._decode(message) == live.Outcome(ANSWER, 12)
+    assert transcribers._decode(message) == transcribers.Outcome(ANSWER, 12)
 
 
 async def test_a_worker_that_fails_still_answers_so_nobody_waits_for_ever(monkeypatch):
     def broken(kind, pcm):
         raise RuntimeError("no model")
 
-    monkeypatch.setattr(live, "_transcribe", broken)
+    monkeypatch.setattr(transcribers, "_transcribe", broken)
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await sync_to_async(live.realtime_job)(job_id="j2", reply_channel=channel, kind="final", audio="AAA=")
+    await sync_to_async(transcribers.realtime_job)(job_id="j2", reply_channel=channel, kind="final", audio="AAA=")
     message = await asyncio.wait_for(layer.receive(channel), 5)
-    with pytest.raises(live.TranscriptionFailed):
-        live._decode(message)
+    with pytest.raises(transcribers.TranscriptionFailed):
+        transcribers._decode(message)
+
+
+async def test_a_busy_worker_answers_a_draft_skipped_at_once(settings, monkeypatch):
+    settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
+    settings.MINA_TRANSCRIBE_WORKERS = 2
+    monkeypatch.setattr(transcribers, "_worker_partials", 1)  # another draft holds the only draft thread
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm: transcribers.Outcome(ANSWER, 12))
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    audio = base64.b64encode(b"\x00\x00" * 1600).decode()
+    await sync_to_async(transcribers.realtime_job)(job_id="d", reply_channel=channel, kind="partial", audio=audio)
+    await sync_to_async(transcribers.realtime_job)(job_id="f", reply_channel=channel, kind="final", audio=audio)
+    skipped, final = [await asyncio.wait_for(layer.receive(channel), 5) for _ in range(2)]
+    assert transcribers._decode(skipped) == transcribers.Outcome(None)
+    assert transcribers._decode(final) == transcribers.Outcome(ANSWER, 12)
 
 
 # --- Operators -------------------------------------------------------------------------

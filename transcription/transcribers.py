@@ -1,0 +1,342 @@
+"""Where live audio is transcribed, chosen by `MINA_LIVE_TRANSCRIBER`.
+
+`pool` (embedded) is a bounded thread pool in this process where finals go before
+partials and partials expire; `celery` (scaled) sends stateless jobs to the `realtime`
+queue and gets the results back through the channel layer, so web processes never do
+heavy compute. Either way a partial never takes the last free worker: a final never
+waits for a draft.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import logging
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from .engines import get_speech_engine
+from .engines.base import TranscribedSegment, Word
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A transcriber's answer: `result` is None for a partial that expired unheard."""
+
+    result: TranscribedSegment | str | None
+    processing_ms: int = 0
+
+
+class Transcriber(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def partial_capacity(self) -> bool:
+        """Whether a partial may be sent now (else it waits for the next frame)."""
+
+    async def partial(self, pcm: bytes) -> Outcome: ...
+
+    async def final(self, pcm: bytes) -> Outcome:
+        """Never expires: late under load, but always answered."""
+
+
+def transcriber() -> Transcriber:
+    if settings.MINA_LIVE_TRANSCRIBER == "celery":
+        return CeleryTranscriber()
+    return PoolTranscriber()
+
+
+def _transcribe(kind: str, pcm: bytes) -> Outcome:
+    """Run the engine on one job (pool thread or Celery worker), timing it."""
+    from .audio import pcm16_to_float32
+
+    engine = get_speech_engine()
+    samples = pcm16_to_float32(pcm)
+    started = time.perf_counter()
+    transcribe = engine.transcribe_utterance if kind == "final" else engine.transcribe_partial
+    result: TranscribedSegment | str | None = transcribe(samples)
+    return Outcome(result, int((time.perf_counter() - started) * 1000))
+
+
+FINAL, PARTIAL = 0, 1  # pool priorities: a final never waits behind partials
+
+
+class _PriorityPool:
+    """A fixed set of threads taking finals first; a partial older than its deadline is
+    answered "expired" unrun, so a backlog of stale drafts never delays a final."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.jobs: queue.PriorityQueue[tuple[int, int, float | None, str, bytes, Future[Outcome]]] = (
+            queue.PriorityQueue()
+        )
+        self.order = itertools.count()
+        self.in_flight = 0
+        self.partials_in_flight = 0
+        self.lock = threading.Lock()
+        for index in range(workers):
+            threading.Thread(target=self._work, name=f"mina-stt-{index}", daemon=True).start()
+
+    def submit(self, kind: str, pcm: bytes, deadline: float | None) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        priority = FINAL if kind == "final" else PARTIAL
+        with self.lock:
+            self.in_flight += 1
+            self.partials_in_flight += priority
+        self.jobs.put((priority, next(self.order), deadline, kind, pcm, future))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            priority, _, deadline, kind, pcm, future = self.jobs.get()
+            try:
+                if not future.set_running_or_notify_cancel():
+                    continue  # its socket is gone
+                if deadline is not None and time.monotonic() > deadline:
+                    future.set_result(Outcome(None))
+                else:
+                    future.set_result(_transcribe(kind, pcm))
+            except BaseException as exc:  # the waiting consumer logs it
+                future.set_exception(exc)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+                    self.partials_in_flight -= priority
+
+
+_pool: _PriorityPool | None = None
+_pool_lock = threading.Lock()
+_warmed = threading.Event()
+
+
+def _get_pool() -> _PriorityPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _PriorityPool(settings.MINA_TRANSCRIBE_WORKERS)
+        return _pool
+
+
+def pool_busy() -> bool:
+    """True when a partial must wait: every thread is taken, or partials hold all but one
+    (kept free so a final never waits for a draft)."""
+    if _pool is None:
+        return False
+    return _pool.in_flight >= _pool.workers or _pool.partials_in_flight >= max(1, _pool.workers - 1)
+
+
+def warm_up() -> None:
+    """Load the model and run it once, so the first utterance of a process is not slow."""
+    with _pool_lock:
+        if _warmed.is_set():
+            return
+        _warmed.set()
+    warm = getattr(get_speech_engine(), "warm_up", None)
+    if warm is not None:
+        started = time.perf_counter()
+        warm()
+        logger.info("speech engine warm in %.1f s", time.perf_counter() - started)
+
+
+def prepare() -> None:
+    """An audio socket opened: have the model loaded by the time its first words come
+    (pool only; Celery workers warm up when they start)."""
+    if settings.MINA_LIVE_TRANSCRIBER == "pool" and not _warmed.is_set():
+        threading.Thread(target=warm_up, name="mina-stt-warm", daemon=True).start()
+
+
+class PoolTranscriber:
+    """Embedded: the process-wide priority pool."""
+
+    async def start(self) -> None:
+        prepare()
+
+    async def close(self) -> None:
+        return None
+
+    def partial_capacity(self) -> bool:
+        return not (settings.MINA_SKIP_PARTIALS_WHEN_BUSY and pool_busy())
+
+    async def partial(self, pcm: bytes) -> Outcome:
+        deadline = None
+        if settings.MINA_SKIP_PARTIALS_WHEN_BUSY:
+            deadline = time.monotonic() + settings.MINA_PARTIAL_EXPIRE_MS / 1000
+        return await asyncio.wrap_future(_get_pool().submit("partial", pcm, deadline))
+
+    async def final(self, pcm: bytes) -> Outcome:
+        return await asyncio.wrap_future(_get_pool().submit("final", pcm, None))
+
+
+class CeleryTranscriber:
+    """Scaled: stateless jobs on the `realtime` queue, answered on a channel of our own.
+
+    The answers do not come through the consumer's own channel: a consumer handles one
+    message at a time, so a handler waiting for a final (`stop`, a disconnect) would
+    never see the answer it waits for.
+    """
+
+    def __init__(self) -> None:
+        self.channel = ""
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.listener: asyncio.Task[None] | None = None
+        self.partials_out = 0
+
+    async def start(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None
+        self.channel = await layer.new_channel()
+        self.listener = asyncio.ensure_future(self._listen())
+
+    async def close(self) -> None:
+        if self.listener is not None:
+            self.listener.cancel()
+            self.listener = None
+        for waiter in self.waiting.values():
+            waiter.cancel()
+        self.waiting.clear()
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except Exception:  # Redis away: keep listening, the finals are sent again
+                logger.warning("realtime answers unavailable; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            waiter = self.waiting.pop(message.get("job_id", ""), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+
+    def partial_capacity(self) -> bool:
+        # One partial of a stream in flight at a time: the next draft supersedes it anyway.
+        return not (settings.MINA_SKIP_PARTIALS_WHEN_BUSY and self.partials_out > 0)
+
+    async def partial(self, pcm: bytes) -> Outcome:
+        skip = settings.MINA_SKIP_PARTIALS_WHEN_BUSY
+        expires = settings.MINA_PARTIAL_EXPIRE_MS / 1000 if skip else None
+        self.partials_out += 1
+        try:
+            # The worker drops it unrun once expired; wait a little longer for its answer.
+            message = await self._ask("partial", pcm, expires=expires, timeout=expires and expires + 0.5)
+        finally:
+            self.partials_out -= 1
+        return Outcome(None) if message is None else _decode(message)
+
+    async def final(self, pcm: bytes) -> Outcome:
+        job_id = uuid.uuid4().hex
+        timeout = settings.MINA_FINAL_RESEND_S
+        while True:
+            try:
+                message = await self._ask("final", pcm, job_id=job_id, timeout=timeout)
+            except Exception:  # the broker is away: wait for it, never drop the final
+                logger.warning("final not sent; trying again", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            if message is not None:
+                self.waiting.pop(job_id, None)
+                return _decode(message)
+            # A worker died with it or the queue is long: ask again (the first answer
+            # wins), waiting longer each time so a slow queue is not flooded.
+            logger.warning("final not answered in %.0f s; sending it again", timeout)
+            timeout *= 2
+
+    async def _ask(
+        self, kind: str, pcm: bytes, *, job_id: str | None = None,
+        expires: float | None = None, timeout: float | None = None,
+    ) -> dict[str, Any] | None:
+        job_id = job_id or uuid.uuid4().hex
+        waiter = self.waiting.get(job_id)
+        if waiter is None or waiter.done():
+            waiter = self.waiting[job_id] = asyncio.get_running_loop().create_future()
+        await sync_to_async(_enqueue, thread_sensitive=False)(job_id, self.channel, kind, pcm, expires)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            if kind != "final":
+                self.waiting.pop(job_id, None)
+            return None
+
+
+def _enqueue(job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None) -> None:
+    from .tasks import transcribe_realtime
+
+    transcribe_realtime.apply_async(
+        args=[job_id, reply_channel, kind, base64.b64encode(pcm).decode("ascii")],
+        queue="realtime",
+        expires=expires,
+        # Redis serves priority 0 first: finals never wait behind queued partials.
+        priority=0 if kind == "final" else 9,
+    )
+
+
+def _encode(outcome: Outcome) -> Any:
+    if isinstance(outcome.result, TranscribedSegment):
+        return asdict(outcome.result)
+    return outcome.result
+
+
+class TranscriptionFailed(Exception):
+    """The worker could not transcribe a job (its log says why)."""
+
+
+def _decode(message: dict[str, Any]) -> Outcome:
+    if "error" in message:
+        raise TranscriptionFailed(message["error"])
+    result = message.get("result")
+    if isinstance(result, dict):
+        words = tuple(Word(**w) for w in result.pop("words", ()))
+        result = TranscribedSegment(**result, words=words)
+    return Outcome(result, int(message.get("processing_ms", 0)))
+
+
+_worker_partials = 0
+_worker_lock = threading.Lock()
+
+
+def realtime_job(*, job_id: str, reply_channel: str, kind: str, audio: str) -> None:
+    """A Celery worker's side of `CeleryTranscriber`: transcribe, answer the asker.
+
+    As in the pool, drafts never take a worker's last thread (run workers with `-c` =
+    MINA_TRANSCRIBE_WORKERS): a draft that finds them taken is answered "skipped" at once,
+    so a final arriving next never waits for drafts.
+    """
+    global _worker_partials
+    message: dict[str, Any] = {"type": "stt.result", "job_id": job_id, "kind": kind, "result": None}
+    draft = kind != "final"
+    with _worker_lock:
+        room = _worker_partials < max(1, settings.MINA_TRANSCRIBE_WORKERS - 1)
+        run = not draft or room or not settings.MINA_SKIP_PARTIALS_WHEN_BUSY
+        if draft and run:
+            _worker_partials += 1
+    try:
+        if run:
+            outcome = _transcribe(kind, base64.b64decode(audio))
+            message.update(result=_encode(outcome), processing_ms=outcome.processing_ms)
+    except Exception as exc:  # answered all the same: the asker must not wait for ever
+        logger.exception("realtime %s failed", kind)
+        message["error"] = type(exc).__name__
+    finally:
+        if draft and run:
+            with _worker_lock:
+                _worker_partials -= 1
+    layer = get_channel_layer()
+    assert layer is not None
+    try:
+        async_to_sync(layer.send)(reply_channel, message)
+    except Exception:  # the asker is gone, or resends; never retry a realtime job
+        logger.exception("realtime answer not sent kind=%s", kind)
