@@ -69,6 +69,7 @@ def _open_stream(
 
 
 class AudioConsumer(MinaConsumer):
+    min_role = Role.MEMBER  # a member demoted to viewer loses the microphone
     recording: Recording | None = None
     participant: Participant | None = None
     segmenter: live.Segmenter | None = None

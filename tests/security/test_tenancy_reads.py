@@ -11,8 +11,10 @@ import asyncio
 import pytest
 
 from tests.api.helpers import client_for
+from tests.factories import MeetingFactory
 from tests.security.conftest import ALPHA, BETA
 from tests.sockets import access_token, connect, expect_refusal, receive
+from tests.streaming import start
 from workspaces.models import Role
 
 EXPORTS = ["transcript.txt", "transcript.srt", "transcript.vtt", "summary.md"]
@@ -200,3 +202,26 @@ def test_a_removed_member_loses_the_socket(tenant_a, settings):
             await ws.disconnect()
 
     assert asyncio.run(run())["code"] == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_demoted_to_viewer_loses_the_microphone(tenant_a, settings):
+    """Viewers may watch but not speak: the audio socket closes at the next re-check."""
+    settings.MINA_SOCKET_RECHECK_S = 0.2
+    member = tenant_a.users[Role.MEMBER]
+    meeting = MeetingFactory(workspace=tenant_a.workspace, organizer=member)
+
+    async def run():
+        from channels.db import database_sync_to_async
+
+        ws, _, _ = await connect(
+            f"/ws/meetings/{meeting.id}/audio/", token=access_token(member), origin=None
+        )
+        try:
+            await start(ws)
+            await database_sync_to_async(lambda: member.memberships.update(role=Role.VIEWER))()
+            return await expect_refusal(ws, 4403)
+        finally:
+            await ws.disconnect()
+
+    assert asyncio.run(run())["code"] == "forbidden"
