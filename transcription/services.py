@@ -52,6 +52,19 @@ def stream_received_bytes(recording: Recording) -> int:
     return int(last.removesuffix(".pcm")) + default_storage.size(f"{recording.chunk_dir}/{last}")
 
 
+def _trim_to_whole_ms(recording: Recording) -> int:
+    """The client resends from `received_ms`: cut a last frame that ended mid-millisecond
+    back to that boundary, or the resent bytes would overlap it."""
+    received = stream_received_bytes(recording)
+    torn = received % BYTES_PER_MS
+    if torn:
+        last = chunk_names(recording)[-1]
+        with default_storage.open(last) as fh:
+            data = fh.read()
+        chunk_save(recording=recording, offset_bytes=received - len(data), data=data[:-torn])
+    return received - torn
+
+
 @transaction.atomic
 def stream_open(
     *, meeting: Meeting, participant: Participant, stream_id: uuid.UUID | None
@@ -64,7 +77,7 @@ def stream_open(
                 raise Forbidden("That stream belongs to someone else.")
             if recording.status != Recording.Status.RECEIVING:
                 raise Invalid("That stream has already ended; start a new one.", code="stream_ended")
-            return recording, stream_received_bytes(recording)
+            return recording, _trim_to_whole_ms(recording)
     started = meeting.started_at or timezone.now()
     offset_ms = max(0, int((timezone.now() - started).total_seconds() * 1000))
     recording = Recording.objects.create(

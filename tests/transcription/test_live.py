@@ -178,6 +178,31 @@ async def test_reconnect_resumes_the_stream_without_loss_or_duplicates(meeting, 
     assert "survey report" in " ".join(texts).lower()
 
 
+async def test_a_stream_dropped_mid_millisecond_resumes_without_overlap(meeting, owner):
+    """The last frame before the drop ends 8 bytes into a millisecond; the client resends
+    from the whole millisecond the server names."""
+    pcm = read_pcm(SPEECH / "short.wav")
+    mic = await audio_socket(meeting, owner)
+    ready = await start(mic)
+    await mic.send_to(bytes_data=pcm[:3200])
+    await mic.send_to(bytes_data=pcm[3200:4200])  # 131.25 ms
+    await asyncio.sleep(0.5)  # stored before the drop
+    await mic.disconnect()
+
+    mic = await audio_socket(meeting, owner)
+    try:
+        resumed = await start(mic, stream_id=ready["stream_id"])
+        assert resumed["received_ms"] == 131
+        await send_audio(mic, pcm[131 * 32 :])
+        stopped = await stop(mic)
+    finally:
+        await mic.disconnect()
+    assert stopped["received_ms"] == len(pcm) // 32
+    recording = await database_sync_to_async(Recording.objects.get)(meeting=meeting)
+    with recording.file.open("rb") as fh:
+        assert fh.read()[44:] == pcm
+
+
 # --- Bad input -------------------------------------------------------------------------
 
 
