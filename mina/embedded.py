@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from celery.worker import WorkController
+from django.conf import settings
 
 from mina.celery import app
 
@@ -38,13 +39,13 @@ def start_worker() -> Any:
     return worker
 
 
-def start_timer(interval_s: float = 60.0) -> threading.Thread:
+def start_timer() -> threading.Thread:
     from transcription.tasks import run_periodic
 
     stop = threading.Event()
 
     def loop() -> None:
-        while not stop.wait(interval_s):
+        while not stop.wait(settings.MINA_UPKEEP_EVERY_S):
             run_periodic.delay()
 
     thread = threading.Thread(target=loop, name="mina-timer", daemon=True)

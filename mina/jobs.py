@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
+
 
 def enqueue(task: Any, *args: Any, **options: Any) -> None:
-    transaction.on_commit(lambda: task.apply_async(args=args, **options))
+    """The request that asked for the job has committed its change either way: with the
+    broker away, say so in the log and let the upkeep job queue it again
+    (`transcription.jobs.requeue_stalled`) rather than answer a 500."""
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, **options)
+        except Exception as exc:
+            logger.error("job not queued task=%s args=%s (%s); the upkeep job will queue it again",
+                         task.name, args, exc)
+
+    transaction.on_commit(send)

@@ -214,8 +214,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("MINA_JOBS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Upkeep (idle meetings end, retention, stalled jobs queued again): beat in scaled mode,
+# a timer thread in embedded mode.
+MINA_UPKEEP_EVERY_S = env.float("MINA_UPKEEP_EVERY_S", 60.0)
 CELERY_BEAT_SCHEDULE = {
-    "periodic": {"task": "transcription.tasks.run_periodic", "schedule": 60.0},
+    "periodic": {"task": "transcription.tasks.run_periodic", "schedule": MINA_UPKEEP_EVERY_S},
 }
 
 # --- Auth -----------------------------------------------------------------------------
@@ -381,6 +384,9 @@ MINA_IDLE_END_MINUTES = env.float("MINA_IDLE_END_MINUTES", 10.0)
 MINA_MAX_UPLOAD_MB = env.int("MINA_MAX_UPLOAD_MB", 500)
 MINA_MAX_AUDIO_MINUTES = env.float("MINA_MAX_AUDIO_MINUTES", 240.0)
 MINA_JOB_MAX_ATTEMPTS = env.int("MINA_JOB_MAX_ATTEMPTS", 3)
+# A processing meeting none of whose recordings moved for this long is queued again (its
+# job was never queued, or was lost); running jobs move at least once per percent.
+MINA_JOB_STALLED_S = env.float("MINA_JOB_STALLED_S", 600.0)
 MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
 MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)

@@ -85,7 +85,7 @@ def _fail(kwargs: dict[str, Any], message: str) -> None:
 
 def _start_attempt(recording: Recording) -> None:
     Recording.objects.filter(pk=recording.pk).update(
-        attempts=F("attempts") + 1, status=Recording.Status.PROCESSING, error=""
+        attempts=F("attempts") + 1, status=Recording.Status.PROCESSING, error="", updated_at=timezone.now()
     )
     recording.refresh_from_db()
     if recording.attempts > settings.MINA_JOB_MAX_ATTEMPTS:
@@ -110,7 +110,9 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
         # dead past the visibility timeout), the second writer replaces the first's set.
         Recording.objects.select_for_update().filter(pk=recording.pk).first()
         segments = services.segments_replace_refined(recording=recording, results=results)
-        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.DONE, progress=100)
+        Recording.objects.filter(pk=recording.pk).update(
+            status=Recording.Status.DONE, progress=100, updated_at=timezone.now()
+        )
         for segment in segments:
             transaction.on_commit(partial(_send_segment, segment))
     return len(segments)
@@ -143,7 +145,10 @@ class _Progress:
             percent = int(100 * (self.done_ms + fraction * recording.duration_ms) / self.total_ms)
             if percent != self.last:
                 self.last = percent
-                Recording.objects.filter(pk=recording.pk).update(progress=int(fraction * 100))
+                # updated_at too: a job that moves is not stalled (`requeue_stalled`).
+                Recording.objects.filter(pk=recording.pk).update(
+                    progress=int(fraction * 100), updated_at=timezone.now()
+                )
                 events.send(
                     self.meeting_id,
                     events.job_progress(
@@ -222,6 +227,7 @@ def periodic() -> None:
     from accounts import audit
 
     end_idle_meetings()
+    requeue_stalled()
     purge_expired()
     audit.purge_expired()
 
@@ -261,12 +267,40 @@ def purge_expired() -> int:
 
 def recover_unfinished() -> int:
     """Re-enqueue what a restart interrupted (embedded mode: the queue lived in memory)."""
+    meeting_ids = list(Meeting.objects.filter(status=Meeting.Status.PROCESSING).values_list("id", flat=True))
+    for meeting_id in meeting_ids:
+        _requeue(meeting_id)
+    return len(meeting_ids)
+
+
+def requeue_stalled() -> int:
+    """Processing meetings whose job was never queued (the broker was down when the
+    meeting ended) or was lost: nothing of theirs moved for `MINA_JOB_STALLED_S`.
+
+    A job merely waiting behind a long queue may be queued twice; jobs are idempotent
+    (the second finds the work done), and the requeue counts as movement, so it is
+    queued again at most once per period.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.MINA_JOB_STALLED_S)
+    stalled = list(
+        Meeting.objects.filter(status=Meeting.Status.PROCESSING)
+        .exclude(ended_at__gte=cutoff)
+        .exclude(recordings__updated_at__gte=cutoff)
+        .values_list("id", flat=True)
+    )
+    for meeting_id in stalled:
+        logger.warning("stalled job queued again meeting=%s", meeting_id)
+        _requeue(meeting_id)
+    return len(stalled)
+
+
+def _requeue(meeting_id: int) -> None:
     from mina.jobs import enqueue
 
     from .tasks import process_meeting, transcribe_recording
 
-    count = 0
-    for meeting_id in Meeting.objects.filter(status=Meeting.Status.PROCESSING).values_list("id", flat=True):
+    with transaction.atomic():
+        Recording.objects.filter(meeting_id=meeting_id).update(updated_at=timezone.now())
         uploads = Recording.objects.filter(
             meeting_id=meeting_id, source=Recording.Source.UPLOAD,
             status__in=[Recording.Status.QUEUED, Recording.Status.PROCESSING],
@@ -276,8 +310,6 @@ def recover_unfinished() -> int:
                 enqueue(transcribe_recording, recording_id)
         else:
             enqueue(process_meeting, meeting_id)
-        count += 1
-    return count
 
 
 def retranscribe(*, recording: Recording) -> None:

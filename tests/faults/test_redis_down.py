@@ -65,8 +65,8 @@ def test_a_live_meeting_survives_redis_going_away_and_coming_back(meeting, owner
         redis.start()
         web.start()
         during, stopped = asyncio.run(scenario())
-        health, _ = http(web.address, "/health/detailed")
-        assert health == 200, "healthy again once Redis is back"
+        health, body = http(web.address, "/health/detailed")
+        assert health == 200, f"healthy again once Redis is back: {body!r}"
 
     recording = Recording.objects.get(meeting=meeting)
     assert stopped["received_ms"] == len(pcm) // 32

@@ -228,3 +228,43 @@ def test_idle_live_meetings_end_by_themselves(meeting, settings):
     assert meeting.status in (Meeting.Status.PROCESSING, Meeting.Status.READY)
 
 
+
+
+def _stuck_upload(meeting, owner, moved_ago):
+    """An upload whose job was never queued: processing, nothing moved for `moved_ago`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from transcription.services import upload_create
+
+    recording = upload_create(
+        meeting=meeting, membership=owner.memberships.get(),
+        upload=SimpleUploadedFile("short.wav", (SPEECH / "short.wav").read_bytes()),
+    )
+    recording.segments.all().delete()
+    Recording.objects.filter(pk=recording.pk).update(
+        status=Recording.Status.QUEUED, updated_at=timezone.now() - moved_ago
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.PROCESSING)
+    return recording
+
+
+def test_a_stalled_job_is_queued_again_by_the_upkeep(meeting, owner, settings, django_capture_on_commit_callbacks):
+    settings.MINA_JOB_STALLED_S = 600
+    recording = _stuck_upload(meeting, owner, dt.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.periodic()  # jobs run inline in tests
+    recording.refresh_from_db()
+    meeting.refresh_from_db()
+    assert recording.status == Recording.Status.DONE
+    assert meeting.status == Meeting.Status.READY
+    assert "quarterly budget" in " ".join(meeting.segments.values_list("text", flat=True)).lower()
+
+
+def test_a_job_that_moved_recently_is_left_alone(meeting, owner, settings, django_capture_on_commit_callbacks):
+    settings.MINA_JOB_STALLED_S = 600
+    recording = _stuck_upload(meeting, owner, dt.timedelta(minutes=9))
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert jobs.requeue_stalled() == 0
+    assert not queued
+    recording.refresh_from_db()
+    assert recording.status == Recording.Status.QUEUED
