@@ -1,11 +1,12 @@
 """The meeting socket: everyone in the workspace watches a meeting's transcript here.
 
-The channel layer delivers at most once: it drops events past a channel's capacity, and
-loses every event and group membership while Redis is down. So the socket remembers
-which segments it has sent, and at every re-check (MINA_SOCKET_RECHECK_S) and when
-Redis comes back it sends a `snapshot` of the segments it missed, with the status. The
-same re-check renews its group membership, which would otherwise lapse after
-MINA_CHANNEL_GROUP_EXPIRY_S.
+Events reach it through the process's hub (hub.py: one group membership per process
+and meeting, each event serialised once). The channel layer delivers at most once: it
+drops events past a channel's capacity, and loses every event and group membership while
+Redis is down. So the socket remembers which segments it has sent, and at every re-check
+(MINA_SOCKET_RECHECK_S) and when Redis comes back it sends a `snapshot` of the segments
+it missed, with the status. The same re-check renews the process's group membership,
+which would otherwise lapse after MINA_CHANNEL_GROUP_EXPIRY_S.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mina.errors import Invalid
 from mina.sockets import MinaConsumer
 
 from . import events
+from .hub import hub
 from .models import Meeting
 from .selectors import meeting_get
 
@@ -68,21 +70,26 @@ def _missed(meeting_id: int, after: int, sent: frozenset[int]) -> tuple[dict[str
 
 
 class MeetingConsumer(MinaConsumer):
-    group: str | None = None
+    joined = False
     # Every segment with an id up to `synced_to` was sent; `sent` holds those sent above it.
     synced_to = 0
     status: str | None = None
+    # Events that came before the first snapshot was sent: they follow it.
+    early: list[tuple[dict[str, Any], str]] | None = None
 
     async def on_authenticated(self) -> None:
         assert self.meeting_id is not None
         await database_sync_to_async(meeting_get)(user=self.user, meeting_id=self.meeting_id)
         self.sent: set[int] = set()
-        self.group = events.group_name(self.meeting_id)
+        self.early = []
         await self._join_group()
         after = _after_from_query(self.scope)
         snapshot = await _snapshot(self.meeting_id, after)
         self.synced_to = max([after, *(s["id"] for s in snapshot["segments"])])
         await self._send_snapshot(snapshot)
+        early, self.early = self.early, None
+        for event, text in early:
+            await self.deliver(event, text)
 
     async def on_message(self, message: dict[str, Any]) -> None:
         if message.get("type") == "sync":
@@ -97,13 +104,18 @@ class MeetingConsumer(MinaConsumer):
     def close_on_bad_input(self, exc: Any) -> bool:
         return False
 
-    async def meeting_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
+    async def deliver(self, event: dict[str, Any], text: str) -> None:
+        """An event from the hub, already serialised."""
+        if self.closed:
+            return
+        if self.early is not None:
+            self.early.append((event, text))
+            return
         if event["type"] in SEGMENT_EVENTS:
             self.sent.add(event["id"])
         elif event["type"] == "meeting.status":
             self.status = event["status"]
-        await self.send_json(event)
+        await self.send(text_data=text)
 
     async def on_recheck(self) -> None:
         await self._join_group()
@@ -115,9 +127,10 @@ class MeetingConsumer(MinaConsumer):
 
     async def _join_group(self) -> None:
         """Join the meeting's group, or renew the membership before it lapses."""
-        assert self.group is not None
+        assert self.meeting_id is not None
+        self.joined = True
         try:
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            await hub().join(self.meeting_id, self)
         except Exception as exc:  # Redis down: the layer says when it is back (layer.recovered)
             logger.warning("socket not in its group meeting=%s (%s)", self.meeting_id, type(exc).__name__)
 
@@ -138,8 +151,9 @@ class MeetingConsumer(MinaConsumer):
 
     async def disconnect(self, code: int) -> None:
         await super().disconnect(code)
-        if self.group:
+        if self.joined:
+            assert self.meeting_id is not None
             try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await hub().leave(self.meeting_id, self)
             except Exception as exc:  # Redis down: the membership lapses by itself
                 logger.warning("group not left meeting=%s (%s)", self.meeting_id, type(exc).__name__)

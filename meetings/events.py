@@ -1,4 +1,4 @@
-"""The only code that talks to the channel layer about meetings.
+"""The sending side of meeting events (hub.py is the receiving side).
 
 Every event is JSON with `type` and `meeting`. `send` works from any thread: a request,
 a consumer's helper thread, the embedded job thread or a Celery worker. With the

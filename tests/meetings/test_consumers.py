@@ -151,3 +151,33 @@ async def test_an_event_sent_from_a_job_thread_arrives_within_200_ms(meeting, ow
     finally:
         await ws.disconnect()
     await asyncio.sleep(0)
+
+
+async def test_watchers_of_one_process_share_one_group_membership(meeting, owner):
+    """Each event goes through the channel layer once per process, not once per watcher."""
+    from channels.layers import get_channel_layer
+
+    group = events.group_name(meeting.id)
+    watchers = [(await connect(f"/ws/meetings/{meeting.id}/", user=owner))[0] for _ in range(3)]
+    try:
+        for ws in watchers:
+            assert (await receive(ws))["type"] == "snapshot"
+        layer = get_channel_layer()
+        members = await _group_members(layer, group)
+        assert len(members) == 1
+        segment = await database_sync_to_async(SegmentFactory)(meeting=meeting, text="for everyone")
+        await events.asend(meeting.id, events.transcript_segment(segment))
+        for ws in watchers:
+            event = await receive(ws)
+            assert event["type"] == "transcript.final" and event["text"] == "for everyone"
+    finally:
+        for ws in watchers:
+            await ws.disconnect()
+    assert await _group_members(layer, group) == [], "the last watcher to leave takes the process out"
+
+
+async def _group_members(layer, group):
+    if hasattr(layer, "groups"):  # in memory
+        return list(layer.groups.get(group, {}))
+    connection = layer.connection(layer.consistent_hash(group))
+    return await connection.zrange(layer._group_key(group), 0, -1)
