@@ -145,6 +145,15 @@ def task_event(task: Any, *, created: bool) -> dict[str, Any]:
     }
 
 
+def participant_renamed(participant: Any) -> dict[str, Any]:
+    return {
+        "type": "participant.renamed",
+        "meeting": participant.meeting_id,
+        "participant": participant.id,
+        "name": participant.name,
+    }
+
+
 def summary_ready(summary: Any) -> dict[str, Any]:
     return {
         "type": "summary.ready",

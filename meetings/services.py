@@ -127,6 +127,7 @@ def participant_rename(*, participant: Participant, membership: Membership, name
         raise Invalid("Give the participant a name.", fields={"name": ["This field is required."]})
     participant.name = name[:150]
     participant.save(update_fields=["name"])
+    _send_on_commit(participant.meeting_id, events.participant_renamed(participant))
     return participant
 
 

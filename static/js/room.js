@@ -217,13 +217,14 @@
 
   document.body.addEventListener("mina:refresh", function () { refreshPanels(["summary-panel", "tasks-panel"]); });
 
-  // A renamed speaker: every line they said, here, shows the new name.
-  document.body.addEventListener("mina:renamed", function (event) {
-    var detail = event.detail || {};
+  // A renamed speaker (here, or by someone else: the socket's participant.renamed):
+  // every line they said shows the new name.
+  function showRenamed(detail) {
     document.querySelectorAll('.speaker[data-participant-id="' + detail.participant + '"]').forEach(function (el) {
       el.textContent = detail.name;
     });
-  });
+  }
+  document.body.addEventListener("mina:renamed", function (event) { showRenamed(event.detail || {}); });
 
   // --- The live transcript ----------------------------------------------------------
 
@@ -435,6 +436,7 @@
         case "meeting.status": setStatus(event.status, event.load); break;
         case "job.progress": onJobProgress(event); break;
         case "summary.ready": refreshPanels(["summary-panel", "tasks-panel"]); break;
+        case "participant.renamed": showRenamed(event); break;
         case "task.created": refreshPanels(["tasks-panel"]); break;
         case "task.updated":
           // One's own change is already on the page (with its "Saved").

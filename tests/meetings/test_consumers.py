@@ -181,3 +181,20 @@ async def _group_members(layer, group):
         return list(layer.groups.get(group, {}))
     connection = layer.connection(layer.consistent_hash(group))
     return await connection.zrange(layer._group_key(group), 0, -1)
+
+
+async def test_a_renamed_speaker_is_announced_to_every_watcher(meeting, owner):
+    from meetings.services import participant_rename
+    from tests.factories import ParticipantFactory
+
+    carol = await database_sync_to_async(ParticipantFactory)(meeting=meeting, name="Carol")
+    ws, _, _ = await connect(f"/ws/meetings/{meeting.id}/", user=owner)
+    try:
+        assert (await receive(ws))["type"] == "snapshot"
+        await database_sync_to_async(
+            lambda: participant_rename(participant=carol, membership=owner.memberships.get(), name="Carol Diaz")
+        )()
+        event = await receive(ws)
+    finally:
+        await ws.disconnect()
+    assert event == {"type": "participant.renamed", "meeting": meeting.id, "participant": carol.id, "name": "Carol Diaz"}
