@@ -18,6 +18,8 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from mina.ratelimit import client_address
+
 from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -25,9 +27,7 @@ _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("mina_cl
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind a proxy, run it so that it sets the real address
-    # (X-Forwarded-For is whatever the client says).
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request) or None
 
 
 class AuditMiddleware:

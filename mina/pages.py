@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retar
 from django_htmx.middleware import HtmxDetails
 
 from mina.errors import Conflict, Invalid, MinaError, NotAuthenticated
-from mina.ratelimit import check, rate_for
+from mina.ratelimit import check, client_address, rate_for
 from workspaces.selectors import membership_list
 
 View = Callable[..., HttpResponse]
@@ -174,7 +174,7 @@ def invalid_form(request: HttpRequest, form: forms.Form) -> HttpResponse:
 def limit(request: HttpRequest, scope: str, *, email: str = "") -> None:
     """Rate-limit a sensitive POST by address and, when given, by the email it tries."""
     rate = rate_for(scope)
-    check(f"{scope}:ip:{request.META.get('REMOTE_ADDR', '')}", rate)
+    check(f"{scope}:ip:{client_address(request)}", rate)
     if email:
         check(f"{scope}:email:{email.strip().lower()}", rate)
 

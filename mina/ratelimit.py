@@ -64,6 +64,13 @@ def rate_for(scope: str) -> str:
     return str(settings.MINA_RATE_LIMITS[scope])
 
 
+def client_address(request: Any) -> str:
+    """REMOTE_ADDR only. X-Forwarded-For is whatever the client says; behind a proxy the
+    server sets REMOTE_ADDR from it (MINA_PROXY_HEADERS, Daphne's --proxy-headers), and
+    only there."""
+    return str(request.META.get("REMOTE_ADDR") or "")
+
+
 class RateThrottle(BaseThrottle):
     """DRF face of the same counter: per user when signed in, else per address."""
 
@@ -78,6 +85,11 @@ class RateThrottle(BaseThrottle):
             key, scope = f"{self.anon_scope}:{self.get_ident(request)}", self.anon_scope
         allowed, self._wait = hit(key, rate_for(scope))
         return allowed
+
+    def get_ident(self, request: Any) -> str:
+        # DRF's own reads X-Forwarded-For when present: a forged header per request
+        # would dodge every per-address limit.
+        return client_address(request)
 
     def wait(self) -> float | None:
         return float(getattr(self, "_wait", 1))

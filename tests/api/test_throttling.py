@@ -103,3 +103,24 @@ def test_unknown_api_paths_answer_in_the_error_shape(owner, as_user):
     response = as_user(owner).get("/api/v1/nothing-here/")
     assert response.status_code == 404
     assert error_code(response) == "not_found"
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_address_limits(rates, db):
+    """X-Forwarded-For is whatever the client says: the address is REMOTE_ADDR, which a
+    trusted proxy sets through the server (MINA_PROXY_HEADERS)."""
+    rates(sign_in="3/min", api_anon="100/min")
+    codes = [
+        APIClient(REMOTE_ADDR="10.0.2.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").post(
+            "/api/v1/auth/token/", {"email": f"nobody{n}@example.com", "password": "x"}, format="json"
+        ).status_code
+        for n in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    rates(api_anon="2/min")
+    verify = [
+        APIClient(REMOTE_ADDR="10.0.2.2", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").post(
+            "/api/v1/auth/token/verify/", {"token": "x"}, format="json"
+        ).status_code
+        for n in range(3)
+    ]
+    assert verify == [401, 401, 429]

@@ -7,6 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+PROXY_HEADERS = {
+    "proxy_forwarded_address_header": "X-Forwarded-For",
+    "proxy_forwarded_port_header": "X-Forwarded-Port",
+    "proxy_forwarded_proto_header": "X-Forwarded-Proto",
+}
+
 
 class Command(BaseCommand):
     help = "Serve Mina (Daphne) with the embedded job runner; HOST and PORT choose the address."
@@ -39,4 +45,7 @@ class Command(BaseCommand):
             endpoints=build_endpoint_description_strings(host=host, port=port),
             websocket_timeout=-1,
             application_close_timeout=10,
+            # Behind a proxy that sets them (docs/deployment.md): the client's address
+            # for rate limits and the audit log. Never without one: anyone could forge them.
+            **(PROXY_HEADERS if settings.MINA_PROXY_HEADERS else {}),
         ).run()
