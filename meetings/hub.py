@@ -53,17 +53,27 @@ class Hub:
         del self.watchers[meeting_id]
         if self.channel is None:
             return
-        await self.layer.group_discard(group_name(meeting_id), self.channel)
+        try:
+            await self.layer.group_discard(group_name(meeting_id), self.channel)
+        finally:
+            if not self.watchers:
+                self._stop_reading()
         if meeting_id in self.watchers:  # someone joined while we were leaving
             await self._group_add(meeting_id)
+
+    def _stop_reading(self) -> None:
+        """No watcher left in this process: no read left pending on the layer either (the
+        next watcher starts a new one)."""
+        if self.reader is not None:
+            self.reader.cancel()
+        self.layer = self.channel = self.reader = None
 
     async def _group_add(self, meeting_id: int) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         if layer is not self.layer:  # the first watcher (or tests swapped the layer)
-            if self.reader is not None:
-                self.reader.cancel()
+            self._stop_reading()
             # The default prefix: channels_redis reads one key per prefix under one lock,
             # so a channel of another prefix waits up to 5 s behind the sockets' reads.
             self.layer, self.channel = layer, await layer.new_channel()

@@ -174,6 +174,9 @@ async def test_watchers_of_one_process_share_one_group_membership(meeting, owner
         for ws in watchers:
             await ws.disconnect()
     assert await _group_members(layer, group) == [], "the last watcher to leave takes the process out"
+    from meetings.hub import hub
+
+    assert hub().reader is None, "and leaves no read pending on the channel layer"
 
 
 async def _group_members(layer, group):
