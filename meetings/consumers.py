@@ -146,7 +146,9 @@ class MeetingConsumer(MinaConsumer):
 
     async def _send_snapshot(self, snapshot: dict[str, Any]) -> None:
         self.status = snapshot["status"]
-        self.sent.update(s["id"] for s in snapshot["segments"])
+        # Only ids above `synced_to` need remembering: a long meeting's first snapshot
+        # would otherwise sit in every socket's memory.
+        self.sent.update(i for i in (s["id"] for s in snapshot["segments"]) if i > self.synced_to)
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:

@@ -31,6 +31,13 @@ class RedisChannelLayer(StockRedisChannelLayer):
     async def receive(self, channel: str) -> dict[str, Any]:
         try:
             return await super().receive(channel)  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            # A socket closed while its receive held the read lock: stock channels_redis
+            # leaves the channel's (empty) buffer behind, ~1.5 KB per closed socket.
+            buffer = self.receive_buffer.get(channel)
+            if buffer is not None and buffer.empty():
+                del self.receive_buffer[channel]
+            raise
         except OUTAGE as exc:
             logger.warning("channel layer unreachable (%s); waiting for Redis", type(exc).__name__)
         await self._wait_for_redis(channel)

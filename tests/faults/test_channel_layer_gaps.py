@@ -119,3 +119,18 @@ async def test_an_idle_watcher_outlives_the_redis_read_timeout(meeting, owner, s
         await ws.disconnect()
     assert event["type"] == "transcript.final"
     assert "channel layer unreachable" not in caplog.text, "an idle read is not an outage"
+
+
+async def test_a_cancelled_receive_leaves_no_buffer_behind(settings, production_layer):
+    """A socket that closes while its receive holds channels_redis's read lock."""
+    if "Redis" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        pytest.skip("channels_redis only: runs on the scaled run")
+    production_layer()
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    reading = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0.3)  # in BZPOPMIN, holding the lock
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reading
+    assert channel not in layer.receive_buffer
