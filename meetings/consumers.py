@@ -148,7 +148,7 @@ class MeetingConsumer(MinaConsumer):
         self.status = snapshot["status"]
         # Only ids above `synced_to` need remembering: a long meeting's first snapshot
         # would otherwise sit in every socket's memory.
-        self.sent.update(i for i in (s["id"] for s in snapshot["segments"]) if i > self.synced_to)
+        self.sent.update(s["id"] for s in snapshot["segments"] if s["id"] > self.synced_to)
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:

@@ -13,17 +13,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 def _sign_in(address, n, forwarded_for):
     body = json.dumps({"email": f"nobody{n}@example.com", "password": "wrong"}).encode()
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(f"http://{address}/api/v1/auth/token/", data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    request.add_header("X-Forwarded-For", forwarded_for)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback only)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    status, _ = http(address, "/api/v1/auth/token/", method="POST", body=body, content_type="application/json",
+                     headers={"X-Forwarded-For": forwarded_for})
+    return status
 
 
 def test_the_proxys_forwarded_address_is_the_clients_address():

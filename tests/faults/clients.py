@@ -158,7 +158,8 @@ class Microphone:
 
 
 def http(address: str, path: str, *, token: str | None = None, method: str = "GET",
-         body: bytes | None = None, content_type: str | None = None, timeout: float = 30) -> tuple[int, bytes]:
+         body: bytes | None = None, content_type: str | None = None, timeout: float = 30,
+         headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """A plain HTTP request; (status, body) whatever the status."""
     import urllib.error
     import urllib.request
@@ -168,6 +169,8 @@ def http(address: str, path: str, *, token: str | None = None, method: str = "GE
         request.add_header("Authorization", f"Bearer {token}")
     if content_type:
         request.add_header("Content-Type", content_type)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback only)
             return response.status, response.read()
