@@ -6,6 +6,7 @@ cookie with its Origin checked against ALLOWED_HOSTS).
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
@@ -14,6 +15,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.socket_auth import TokenAuthMiddleware  # noqa: E402
+from mina.memory import start_trimming  # noqa: E402
 from mina.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -22,3 +24,5 @@ application = ProtocolTypeRouter(
         "websocket": TokenAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
+
+start_trimming(settings.MINA_MEMORY_TRIM_S)

@@ -1,11 +1,22 @@
 """The Celery app: a Redis broker when scaled, the in-process memory broker embedded."""
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
 
 app = Celery("mina")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.worker_process_init.connect  # each prefork child: a thread does not survive fork
+def trim_memory(**kwargs: Any) -> None:
+    from django.conf import settings
+
+    from mina.memory import start_trimming
+
+    start_trimming(settings.MINA_MEMORY_TRIM_S)

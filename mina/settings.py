@@ -390,6 +390,8 @@ MINA_PROXY_HEADERS = env.bool("MINA_PROXY_HEADERS", False)
 # A processing meeting none of whose recordings moved for this long is queued again (its
 # job was never queued, or was lost); running jobs move at least once per percent.
 MINA_JOB_STALLED_S = env.float("MINA_JOB_STALLED_S", 600.0)
+# Every server process hands the memory it freed back to the OS this often (mina/memory.py).
+MINA_MEMORY_TRIM_S = env.float("MINA_MEMORY_TRIM_S", 60.0)
 MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
 MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
