@@ -6,7 +6,8 @@ import threading
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.concurrency.prefork import TaskPool as PreforkPool
+from celery.signals import worker_process_init, worker_ready
 from django.core.cache import cache
 
 from . import jobs, transcribers
@@ -52,8 +53,18 @@ def transcribe_realtime(job_id: str, reply_channel: str, kind: str, audio: str) 
     transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio)
 
 
-@worker_ready.connect
-def _warm_up_speech(**kwargs: Any) -> None:
-    # In the background: the worker takes jobs meanwhile; the first live one is not slowed
-    # by loading the model.
+def _warm_up_in_background() -> None:
+    # The worker takes jobs meanwhile; the first live one is not slowed by loading the model.
     threading.Thread(target=transcribers.warm_up, name="mina-stt-warm", daemon=True).start()
+
+
+@worker_process_init.connect  # each prefork (or solo) process that will run the jobs
+def _warm_up_pool_process(**kwargs: Any) -> None:
+    _warm_up_in_background()
+
+
+@worker_ready.connect
+def _warm_up_thread_pool(sender: Any, **kwargs: Any) -> None:
+    # A prefork parent only hands jobs to its children: a model here would be ~120 MB for nothing.
+    if not isinstance(getattr(sender, "pool", None), PreforkPool):
+        _warm_up_in_background()
