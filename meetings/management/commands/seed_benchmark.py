@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -105,6 +105,11 @@ class Command(BaseCommand):
             for slug in OTHER_SLUGS:
                 other = self._workspace(slug, slug.title(), [outsider])
                 self._segments(self._meetings(other, 1000, [outsider], rng), 2000, 0, rng)
+        if connection.vendor == "postgresql":
+            # Fresh statistics, as autovacuum would gather within minutes: without them the
+            # planner guesses (the segment page's count took 7 ms instead of 1.5).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self._report(workspace, options["email"])
 
     def _user(self, email: str, password: str | None, name: str) -> User:
