@@ -1,17 +1,33 @@
 """Recordings are served only to members of their workspace."""
 
+from pathlib import Path
+
 import pytest
-from django.core.files.base import ContentFile
+from asgiref.sync import async_to_sync
+from django.core.files.base import ContentFile, File
+from django.test import Client
 
 from accounts.models import AuditEvent
+from tests.faults.clients import http
+from tests.faults.processes import running, serve, server_env
 from transcription.models import Recording
+from transcription.views import Unsatisfiable, requested_range
 from workspaces.models import Role
+
+BYTES = b"OggS fake audio bytes"  # 21 bytes
+
+
+def body(response) -> bytes:
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(read)()
 
 
 @pytest.fixture
 def recording(meeting):
     recording = Recording(meeting=meeting, source="upload", status="done")
-    recording.file.save("standup.ogg", ContentFile(b"OggS fake audio bytes"), save=True)
+    recording.file.save("standup.ogg", ContentFile(BYTES), save=True)
     return recording
 
 
@@ -19,9 +35,50 @@ def test_members_stream_it_inline(client, recording, workspace, member_of):
     client.force_login(member_of(workspace, Role.VIEWER))
     response = client.get(f"/recordings/{recording.pk}/audio")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"OggS fake audio bytes"
+    assert body(response) == BYTES
     assert response["Content-Disposition"].startswith("inline")
     assert response["Content-Type"] == "audio/ogg"
+    assert response["Content-Length"] == "21" and response["Accept-Ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(("header", "part"), [
+    ("bytes=5-9", (5, 9)),
+    ("bytes=10-", (10, 20)),
+    ("bytes=-4", (17, 20)),
+    ("bytes=0-999", (0, 20)),  # a last byte past the end means the end
+    ("bytes=-999", (0, 20)),
+])
+def test_the_player_seeks_with_a_range(client, recording, owner, header, part):
+    client.force_login(owner)
+    response = client.get(f"/recordings/{recording.pk}/audio", HTTP_RANGE=header)
+    first, last = part
+    assert response.status_code == 206
+    assert body(response) == BYTES[first:last + 1]
+    assert response["Content-Range"] == f"bytes {first}-{last}/21"
+    assert response["Content-Length"] == str(last - first + 1)
+
+
+def test_a_range_past_the_end_is_416(client, recording, owner):
+    client.force_login(owner)
+    response = client.get(f"/recordings/{recording.pk}/audio", HTTP_RANGE="bytes=21-")
+    assert response.status_code == 416 and response["Content-Range"] == "bytes */21"
+
+
+@pytest.mark.parametrize("header", ["", "bytes=0-1,5-6", "items=0-5", "bytes=x-", "bytes=-"])
+def test_what_is_not_one_byte_range_gets_the_whole_file(header):
+    assert requested_range(header, 21) is None
+
+
+@pytest.mark.parametrize("header", ["bytes=21-", "bytes=9-3", "bytes=-0"])
+def test_unsatisfiable_ranges(header):
+    with pytest.raises(Unsatisfiable):
+        requested_range(header, 21)
+
+
+def test_an_empty_file_has_no_byte_to_give():
+    with pytest.raises(Unsatisfiable):
+        requested_range("bytes=0-", 0)
+    assert requested_range("", 0) is None
 
 
 def test_a_download_is_an_attachment_and_is_audited(client, recording, owner):
@@ -50,3 +107,37 @@ def test_files_have_random_names_outside_static(recording, settings):
 def test_media_is_never_served_directly(client, recording, owner):
     client.force_login(owner)
     assert client.get(f"/media/{recording.file.name}").status_code == 404
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_large_recording_streams_through_a_real_server_without_being_held_in_memory(meeting, owner, tmp_path):
+    """Django's ASGI handler reads a synchronous file response whole before sending it;
+    the recording is read in chunks, so serving 96 MB costs the server a few MB."""
+    large = tmp_path / "long.ogg"
+    large.write_bytes(b"OggS" + bytes(range(256)) * (96 * 4096))
+    recording = Recording(meeting=meeting, source="upload", status="done")
+    with large.open("rb") as handle:
+        recording.file.save("long.ogg", File(handle), save=True)
+    client = Client()
+    client.force_login(owner)
+    cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    path = f"/recordings/{recording.pk}/audio"
+    web = serve(server_env())
+    with running(web):
+        web.start()
+        http(web.address, path, headers={**cookie, "Range": "bytes=0-0"})  # the view and its imports loaded
+        before = _peak_rss_mb(web.pid)
+        status, whole = http(web.address, path, headers=cookie)
+        peak = _peak_rss_mb(web.pid) - before
+        part_status, part = http(web.address, path, headers={**cookie, "Range": "bytes=50000000-50000099"})
+    assert status == 200 and whole == large.read_bytes()
+    assert peak < 32, f"serving 96 MB raised the server's peak memory by {peak:.0f} MB"
+    assert part_status == 206 and part == large.read_bytes()[50_000_000:50_000_100]
