@@ -88,6 +88,7 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
         "task_id": task.id,
         "member_id": target.id,
         "membership_id": target.id,
+        "invitation_id": invitation.id,
         "token": invitation.token,
     }
     return tenant

@@ -20,6 +20,7 @@ import pytest
 from django.test import Client, override_settings
 
 from tests.factories import UserFactory
+from tests.responses import content_of
 from tests.security.routes import page_routes, page_url
 from tests.servers import ROOT
 from workspaces.models import Role
@@ -69,7 +70,7 @@ def crawl(client: Client, seeds: list[str], *, htmx: bool = False, limit: int = 
             response = client.get(url, **extra)
             assert response.status_code < 500, (url, response.status_code)
             if response.streaming:  # read to the end: closing it early would close the test's database connection
-                b"".join(response.streaming_content)
+                content_of(response)
             check_headers(response, f"{url}{' (htmx)' if extra else ''} -> {response.status_code}")
         if not response.streaming and response.headers.get("Content-Type", "").startswith("text/html"):
             queue.extend(link.replace("&amp;", "&") for link in LINK.findall(response.content.decode()))
@@ -123,7 +124,7 @@ def test_api_answers_and_downloads_carry_the_headers(tenant_a, client):
         check_headers(api.get(url), url)
     client.force_login(tenant_a.users[Role.OWNER])
     download = client.get(f"/recordings/{tenant_a.recording.id}/audio?download=1")
-    b"".join(download.streaming_content)
+    content_of(download)
     check_headers(download, "recording download")
     assert download["Content-Disposition"].startswith("attachment")
 

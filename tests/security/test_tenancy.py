@@ -26,6 +26,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.api.helpers import client_for, error_code
+from tests.responses import content_of
 from tests.security.conftest import ALPHA, BETA, ROLES, workspace_of_every_row
 from tests.security.routes import api_operations, page_routes, page_url, params, walk
 from workspaces.models import ROLE_RANK, Role
@@ -54,6 +55,7 @@ PAGE_POLICY: dict[str, dict[str, str]] = {
     "workspaces:invite": {"POST": Role.ADMIN},
     "workspaces:member-role": {"POST": Role.ADMIN},
     "workspaces:member-remove": {"POST": Role.ADMIN},
+    "workspaces:invitation-revoke": {"POST": Role.ADMIN},
     "transcription:recording-audio": {"GET": Role.VIEWER, "POST": Role.VIEWER},
 }
 API_POLICY: dict[tuple[str, str], str] = {
@@ -61,6 +63,8 @@ API_POLICY: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/workspaces/{workspace_id}/members/{member_id}/"): Role.ADMIN,
     ("DELETE", "/api/v1/workspaces/{workspace_id}/members/{member_id}/"): Role.ADMIN,
     ("POST", "/api/v1/workspaces/{workspace_id}/invitations/"): Role.ADMIN,
+    ("GET", "/api/v1/workspaces/{workspace_id}/invitations/"): Role.ADMIN,
+    ("DELETE", "/api/v1/workspaces/{workspace_id}/invitations/{invitation_id}/"): Role.ADMIN,
     ("PATCH", "/api/v1/meetings/{meeting_id}/"): Role.ADMIN,
     ("DELETE", "/api/v1/meetings/{meeting_id}/"): Role.ADMIN,
     ("POST", "/api/v1/meetings/{meeting_id}/end/"): Role.ADMIN,
@@ -103,7 +107,7 @@ def rolled_back(send: Any, *args: Any, **kwargs: Any) -> Any:
     """One request in a savepoint that is undone: every request meets the same world."""
     with transaction.atomic():
         response = send(*args, **kwargs)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = content_of(response)
         transaction.set_rollback(True)
     return response, body.decode(errors="replace")
 

@@ -3,25 +3,18 @@
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.core.files.base import ContentFile, File
 from django.test import Client
 
 from accounts.models import AuditEvent
 from tests.faults.clients import http
 from tests.faults.processes import running, serve, server_env
+from tests.responses import content_of
 from transcription.models import Recording
 from transcription.views import Unsatisfiable, requested_range
 from workspaces.models import Role
 
 BYTES = b"OggS fake audio bytes"  # 21 bytes
-
-
-def body(response) -> bytes:
-    async def read() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])
-
-    return async_to_sync(read)()
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def test_members_stream_it_inline(client, recording, workspace, member_of):
     client.force_login(member_of(workspace, Role.VIEWER))
     response = client.get(f"/recordings/{recording.pk}/audio")
     assert response.status_code == 200
-    assert body(response) == BYTES
+    assert content_of(response) == BYTES
     assert response["Content-Disposition"].startswith("inline")
     assert response["Content-Type"] == "audio/ogg"
     assert response["Content-Length"] == "21" and response["Accept-Ranges"] == "bytes"
@@ -53,7 +46,7 @@ def test_the_player_seeks_with_a_range(client, recording, owner, header, part):
     response = client.get(f"/recordings/{recording.pk}/audio", HTTP_RANGE=header)
     first, last = part
     assert response.status_code == 206
-    assert body(response) == BYTES[first:last + 1]
+    assert content_of(response) == BYTES[first:last + 1]
     assert response["Content-Range"] == f"bytes {first}-{last}/21"
     assert response["Content-Length"] == str(last - first + 1)
 
