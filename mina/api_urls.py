@@ -34,6 +34,11 @@ urlpatterns = [
         workspaces.InvitationsApi.as_view(),
         name="api-invitations",
     ),
+    path(
+        "workspaces/<int:workspace_id>/invitations/<int:invitation_id>/",
+        workspaces.InvitationApi.as_view(),
+        name="api-invitation",
+    ),
     path("invitations/accept/", workspaces.InvitationAcceptApi.as_view(), name="api-invitation-accept"),
     # Meetings
     path("meetings/", meetings.MeetingsApi.as_view(), name="api-meetings"),

@@ -13,7 +13,14 @@ from mina.rest import Page, validated
 
 from . import services
 from .models import Membership, Role
-from .selectors import member_get, member_list, membership_get, membership_list
+from .selectors import (
+    invitation_of,
+    invitation_pending_list,
+    member_get,
+    member_list,
+    membership_get,
+    membership_list,
+)
 from .serializers import (
     InvitationAcceptInSerializer,
     InvitationInSerializer,
@@ -90,6 +97,13 @@ class MemberApi(APIView):
 class InvitationsApi(APIView):
     error_statuses = (409,)
 
+    @extend_schema(responses=InvitationSerializer(many=True))
+    def get(self, request: Request, workspace_id: int) -> Response:
+        """Open invitations, newest first (admin and up: they carry the links)."""
+        membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+        invitations = invitation_pending_list(workspace=membership.workspace)
+        return Response(InvitationSerializer(invitations, many=True).data)
+
     @extend_schema(request=InvitationInSerializer, responses={201: InvitationSerializer})
     def post(self, request: Request, workspace_id: int) -> Response:
         """Invite an email address (admin and up); the token goes to the invited person."""
@@ -97,6 +111,16 @@ class InvitationsApi(APIView):
         data = validated(InvitationInSerializer, request.data)
         invitation = services.invitation_create(membership=membership, **data)
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class InvitationApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, workspace_id: int, invitation_id: int) -> Response:
+        """Revoke an open invitation (admin and up; an owner's invitation, owners only)."""
+        membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+        invitation = invitation_of(workspace=membership.workspace, invitation_id=invitation_id)
+        services.invitation_revoke(membership=membership, invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InvitationAcceptApi(APIView):

@@ -70,6 +70,14 @@ def invitation_pending_list(*, workspace: Workspace) -> QuerySet[Invitation]:
     )
 
 
+def invitation_of(*, workspace: Workspace, invitation_id: int) -> Invitation:
+    """An open invitation of `workspace`; another workspace's id, or a used one, is NotFound."""
+    invitation = workspace.invitations.filter(pk=invitation_id, accepted_at__isnull=True).first()
+    if invitation is None:
+        raise NotFound("Invitation not found.")
+    return invitation
+
+
 def invitation_get(*, user: Any, token: str) -> Invitation:
     """The invitation `user` may accept, with the errors accepting it would give."""
     invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()

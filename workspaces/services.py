@@ -64,6 +64,16 @@ def invitation_create(*, membership: Membership, email: str, role: str = Role.ME
     return invitation
 
 
+def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None:
+    """Take an invitation back (admin and up): its link stops working at once."""
+    require_role(membership, Role.ADMIN)
+    if invitation.role == Role.OWNER and membership.role != Role.OWNER:
+        raise Forbidden("Only an owner can revoke an invitation to become an owner.")
+    invitation.delete()
+    audit.record("invitation_revoked", actor=membership.user, workspace=membership.workspace,
+                 target=f"email:{invitation.email}", role=invitation.role)
+
+
 @transaction.atomic
 def invitation_accept(*, user: Any, token: str) -> Membership:
     invitation = Invitation.objects.select_for_update().filter(token=token).first()

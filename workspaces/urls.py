@@ -11,5 +11,10 @@ urlpatterns = [
     path("w/<int:workspace_id>/invitations/", views.invitation_create, name="invite"),
     path("w/<int:workspace_id>/members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("w/<int:workspace_id>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path(
+        "w/<int:workspace_id>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation-revoke",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
 ]

@@ -115,6 +115,18 @@ def member_remove(request: HttpRequest, workspace_id: int, membership_id: int) -
     return redirect("workspaces:members", workspace_id=workspace_id)
 
 
+@page
+@require_POST
+def invitation_revoke(request: HttpRequest, workspace_id: int, invitation_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+    invitation = selectors.invitation_of(workspace=membership.workspace, invitation_id=invitation_id)
+    services.invitation_revoke(membership=membership, invitation=invitation)
+    if is_partial(request):
+        return HttpResponse("")
+    messages.success(request, f"The invitation for {invitation.email} was revoked; its link no longer works.")
+    return redirect("workspaces:members", workspace_id=workspace_id)
+
+
 @page(login=False)
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:

@@ -20,13 +20,14 @@ from meetings.models import Summary
 from tests.api.helpers import client_for
 from tests.factories import MeetingFactory, MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording
-from workspaces.models import Role
+from workspaces.models import Invitation, Role
 
 EXPECTED_PATHS = {
     "/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/token/verify/",
     "/api/v1/auth/token/blacklist/", "/api/v1/me/",
     "/api/v1/workspaces/", "/api/v1/workspaces/{workspace_id}/", "/api/v1/workspaces/{workspace_id}/members/",
     "/api/v1/workspaces/{workspace_id}/members/{member_id}/", "/api/v1/workspaces/{workspace_id}/invitations/",
+    "/api/v1/workspaces/{workspace_id}/invitations/{invitation_id}/",
     "/api/v1/invitations/accept/",
     "/api/v1/meetings/", "/api/v1/meetings/{meeting_id}/", "/api/v1/meetings/{meeting_id}/end/",
     "/api/v1/meetings/{meeting_id}/participants/", "/api/v1/meetings/{meeting_id}/participants/{participant_id}/",
@@ -127,6 +128,7 @@ def world(workspace, owner, settings):
         "recording_id": Recording.objects.create(meeting=meeting, source=Recording.Source.UPLOAD).id,
         "task_id": TaskFactory(meeting=meeting, assignee=owner).id,
         "member_id": MembershipFactory(workspace=workspace, role=Role.MEMBER).id,
+        "invitation_id": Invitation.objects.create(workspace=workspace, email="new@example.com").id,
     }
 
 
@@ -138,6 +140,7 @@ def _throwaway(world, workspace, owner):
         "meeting_id": meeting.id,
         "task_id": TaskFactory(meeting=meeting).id,
         "member_id": MembershipFactory(workspace=workspace, role=Role.VIEWER).id,
+        "invitation_id": Invitation.objects.create(workspace=workspace, email="other@example.com").id,
     }
 
 
@@ -145,7 +148,7 @@ def test_no_request_breaks_the_server_or_the_schema(wsgi_app, world, workspace, 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     auth = {"Authorization": client_for(owner)._credentials["HTTP_AUTHORIZATION"]}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 39
+    assert len(operations) == 41
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         ids = _throwaway(world, workspace, owner) if operation.method.upper() == "DELETE" else world

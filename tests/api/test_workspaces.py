@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from tests.api.helpers import ROLES, client_for, error_code, queries_for, quick_users
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Invitation, Membership, Role
@@ -225,3 +226,39 @@ def test_member_list_runs_constant_queries(rows, workspace, owner, db):
 WORKSPACE_LIST_QUERIES = 3
 # user, membership, count, page
 MEMBER_LIST_QUERIES = 4
+
+
+def test_an_admin_lists_and_revokes_open_invitations(workspace, owner, member_of, as_user):
+    admin = as_user(member_of(workspace, Role.ADMIN))
+    invitation = _invite(workspace, owner)
+    used = _invite(workspace, owner, email="used@example.com")
+    Invitation.objects.filter(pk=used.pk).update(accepted_at=timezone.now())
+    listed = admin.get(f"/api/v1/workspaces/{workspace.id}/invitations/")
+    assert listed.status_code == 200
+    assert [row["email"] for row in listed.json()] == ["bob@example.com"]
+
+    response = admin.delete(f"/api/v1/workspaces/{workspace.id}/invitations/{invitation.id}/")
+    assert response.status_code == 204
+    assert not Invitation.objects.filter(pk=invitation.pk).exists()
+    assert AuditEvent.objects.filter(action="invitation_revoked", target="email:bob@example.com").exists()
+    bob = UserFactory(email="bob@example.com")
+    accept = as_user(bob).post("/api/v1/invitations/accept/", {"token": invitation.token}, format="json")
+    assert accept.status_code == 404
+    assert admin.delete(f"/api/v1/workspaces/{workspace.id}/invitations/{used.id}/").status_code == 404
+
+
+def test_only_an_owner_revokes_an_invitation_to_become_owner(workspace, owner, member_of, as_user):
+    invitation = _invite(workspace, owner, role=Role.OWNER)
+    path = f"/api/v1/workspaces/{workspace.id}/invitations/{invitation.id}/"
+    assert as_user(member_of(workspace, Role.ADMIN)).delete(path).status_code == 403
+    assert as_user(owner).delete(path).status_code == 204
+
+
+def test_another_workspaces_invitation_is_not_found(workspace, owner, as_user):
+    mine = WorkspaceFactory()
+    MembershipFactory(workspace=mine, user=owner, role=Role.OWNER)
+    theirs = _invite(workspace, owner)
+    stranger = UserFactory()
+    MembershipFactory(workspace=mine, user=stranger, role=Role.OWNER)
+    assert as_user(stranger).delete(f"/api/v1/workspaces/{mine.id}/invitations/{theirs.id}/").status_code == 404
+    assert Invitation.objects.filter(pk=theirs.pk).exists()

@@ -76,3 +76,26 @@ def test_a_used_invitation_cannot_be_used_again(signed_in, invitation, bo):
 
 def test_an_unknown_token_is_not_found(signed_in, bo):
     assert signed_in(bo).get("/invitations/not-a-token/").status_code == 404
+
+
+def test_an_admin_revokes_an_invitation_in_place_and_its_link_stops_working(signed_in, workspace, invitation,
+                                                                             member_of, bo):
+    admin = signed_in(member_of(workspace, Role.ADMIN))
+    members_page = admin.get(f"/w/{workspace.id}/members/").content.decode()
+    assert f"/w/{workspace.id}/invitations/{invitation.id}/revoke/" in members_page and "Revoke" in members_page
+    response = admin.post(f"/w/{workspace.id}/invitations/{invitation.id}/revoke/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""  # the row goes
+    assert "bo@example.com" not in admin.get(f"/w/{workspace.id}/members/").content.decode()
+    assert signed_in(bo).get(f"/invitations/{invitation.token}/").status_code == 404
+
+
+def test_revoking_without_htmx_comes_back_to_the_members_with_a_message(signed_in, workspace, owner, invitation):
+    response = signed_in(owner).post(f"/w/{workspace.id}/invitations/{invitation.id}/revoke/", follow=True)
+    assert "The invitation for bo@example.com was revoked" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_member_cannot_revoke(signed_in, workspace, invitation, member_of):
+    response = signed_in(member_of(workspace, Role.MEMBER)).post(f"/w/{workspace.id}/invitations/{invitation.id}/revoke/")
+    assert response.status_code == 403
+    assert Invitation.objects.filter(pk=invitation.pk).exists()
