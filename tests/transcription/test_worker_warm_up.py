@@ -1,6 +1,7 @@
 """The speech model is loaded where live jobs run: in each pool process, not a prefork parent."""
 
 import threading
+
 import pytest
 from celery.concurrency.prefork import TaskPool as PreforkPool
 from celery.concurrency.thread import TaskPool as ThreadPool
