@@ -19,7 +19,7 @@ def enqueue(task: Any, *args: Any, **options: Any) -> None:
         try:
             task.apply_async(args=args, **options)
         except Exception as exc:
-            logger.error("job not queued task=%s args=%s (%s); the upkeep job will queue it again",
-                         task.name, args, exc)
+            logger.error("job not queued task=%s args=%s (%s); meeting and upload jobs are queued again "
+                         "by the upkeep job", task.name, args, exc)
 
     transaction.on_commit(send)

@@ -106,10 +106,12 @@ class InvitationsApi(APIView):
 
     @extend_schema(request=InvitationInSerializer, responses={201: InvitationSerializer})
     def post(self, request: Request, workspace_id: int) -> Response:
-        """Invite an email address (admin and up); the token goes to the invited person."""
+        """Invite an email address (admin and up): the invitee is emailed the link (the token)."""
         membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
         data = validated(InvitationInSerializer, request.data)
-        invitation = services.invitation_create(membership=membership, **data)
+        invitation = services.invitation_create(
+            membership=membership, site_url=request.build_absolute_uri("/"), **data
+        )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import audit
 from mina.errors import Conflict, Forbidden, Invalid, NotFound
+from mina.jobs import enqueue
 
 from .models import Invitation, Membership, Role, Workspace
 from .selectors import require_role
@@ -47,7 +51,11 @@ def workspace_update(*, membership: Membership, **fields: Any) -> Workspace:
     return workspace
 
 
-def invitation_create(*, membership: Membership, email: str, role: str = Role.MEMBER) -> Invitation:
+def invitation_create(
+    *, membership: Membership, email: str, role: str = Role.MEMBER, site_url: str = ""
+) -> Invitation:
+    """An invitation link for `email`; with `site_url` (where the inviter's request came
+    to, e.g. https://mina.example.com) the invitee is also emailed it, by a job."""
     require_role(membership, Role.ADMIN)
     if role == Role.OWNER and membership.role != Role.OWNER:
         raise Forbidden("Only an owner can invite another owner.")
@@ -61,7 +69,31 @@ def invitation_create(*, membership: Membership, email: str, role: str = Role.ME
     )
     audit.record("invitation_created", actor=membership.user, workspace=membership.workspace,
                  target=f"email:{email}", role=role)
+    if site_url:
+        from .tasks import send_invitation
+
+        link = site_url.rstrip("/") + reverse("workspaces:invitation", args=[invitation.token])
+        enqueue(send_invitation, invitation.pk, link)
     return invitation
+
+
+def invitation_email(*, invitation_id: int, link: str) -> bool:
+    """Email an open invitation its link; False when it was revoked, used or expired meanwhile."""
+    invitation = (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None or invitation.is_expired:
+        return False
+    context = {"invitation": invitation, "link": link, "inviter": invitation.invited_by}
+    send_mail(
+        subject=render_to_string("workspaces/invitation_email_subject.txt", context).strip(),
+        message=render_to_string("workspaces/invitation_email.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return True
 
 
 def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None:

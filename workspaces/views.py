@@ -44,6 +44,11 @@ def member_list(request: HttpRequest, workspace_id: int) -> HttpResponse:
     return render(request, "workspaces/members.html", _members_context(request, membership))
 
 
+def sends_email() -> bool:
+    """Whether mail leaves this server: without EMAIL_HOST it is only printed to the log."""
+    return bool(settings.EMAIL_BACKEND != "django.core.mail.backends.console.EmailBackend")
+
+
 def _members_context(request: HttpRequest, membership: Membership, form: InvitationForm | None = None) -> dict:
     is_admin = membership.has_role(Role.ADMIN)
     invitations = list(selectors.invitation_pending_list(workspace=membership.workspace)) if is_admin else []
@@ -65,6 +70,7 @@ def _members_context(request: HttpRequest, membership: Membership, form: Invitat
         "is_admin": is_admin,
         "roles": Role.choices,
         "invitation_days": settings.MINA_INVITATION_DAYS,
+        "sends_email": sends_email(),
     }
 
 
@@ -75,11 +81,16 @@ def invitation_create(request: HttpRequest, workspace_id: int) -> HttpResponse:
     form = InvitationForm(request.POST)
     invitation = submit(
         form,
-        lambda data: services.invitation_create(membership=membership, email=data["email"], role=data["role"]),
+        lambda data: services.invitation_create(
+            membership=membership, email=data["email"], role=data["role"], site_url=request.build_absolute_uri("/")
+        ),
     )
     if invitation is None:
         return render(request, "workspaces/members.html", _members_context(request, membership, form), status=400)
-    messages.success(request, f"Invitation ready. Copy its link below and send it to {invitation.email}.")
+    if sends_email():
+        messages.success(request, f"Invitation emailed to {invitation.email}. You can also copy its link below.")
+    else:
+        messages.success(request, f"Invitation ready. Copy its link below and send it to {invitation.email}.")
     return redirect("workspaces:members", workspace_id=workspace_id)
 
 

@@ -262,3 +262,12 @@ def test_another_workspaces_invitation_is_not_found(workspace, owner, as_user):
     MembershipFactory(workspace=mine, user=stranger, role=Role.OWNER)
     assert as_user(stranger).delete(f"/api/v1/workspaces/{mine.id}/invitations/{theirs.id}/").status_code == 404
     assert Invitation.objects.filter(pk=theirs.pk).exists()
+
+
+def test_an_api_invitation_is_emailed_too(workspace, owner, as_user, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(owner).post(f"/api/v1/workspaces/{workspace.id}/invitations/",
+                                       {"email": "dee@example.com"}, format="json")
+    assert response.status_code == 201
+    [mail] = mailoutbox
+    assert mail.to == ["dee@example.com"] and response.json()["token"] in mail.body

@@ -99,3 +99,35 @@ def test_a_member_cannot_revoke(signed_in, workspace, invitation, member_of):
     response = signed_in(member_of(workspace, Role.MEMBER)).post(f"/w/{workspace.id}/invitations/{invitation.id}/revoke/")
     assert response.status_code == 403
     assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_the_invitee_is_emailed_the_link(signed_in, workspace, owner, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(owner).post(f"/w/{workspace.id}/invitations/", {"email": "Cy@Example.com", "role": "admin"},
+                                         follow=True)
+    invitation = Invitation.objects.get()
+    assert "Invitation emailed to cy@example.com" in response.content.decode()
+    [mail] = mailoutbox
+    assert mail.to == ["cy@example.com"]
+    assert workspace.name in mail.subject and owner.name in mail.subject
+    assert f"http://testserver/invitations/{invitation.token}/" in mail.body
+    assert "as admin" in mail.body
+
+
+def test_a_revoked_invitation_is_not_emailed_later(workspace, owner, mailoutbox):
+    from workspaces import services
+
+    invitation = Invitation.objects.create(workspace=workspace, email="bo@example.com", invited_by=owner)
+    invitation_id = invitation.pk
+    invitation.delete()  # revoked before the job ran
+    assert services.invitation_email(invitation_id=invitation_id, link="http://x/") is False
+    assert mailoutbox == []
+
+
+def test_without_a_mail_server_the_page_says_to_send_the_link(signed_in, workspace, owner, settings, mailoutbox):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    response = signed_in(owner).post(f"/w/{workspace.id}/invitations/", {"email": "cy@example.com", "role": "member"},
+                                     follow=True)
+    body = response.content.decode()
+    assert "Copy its link below and send it to cy@example.com" in body
+    assert "Send it to them." in body
