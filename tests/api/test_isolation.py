@@ -11,7 +11,7 @@ from meetings.models import Meeting, Summary, Task
 from tests.api.helpers import error_code
 from tests.factories import MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording, Segment
-from workspaces.models import Membership, Role
+from workspaces.models import Invitation, Membership, Role
 
 WRITE_BODY = {"title": "x", "name": "x", "text": "x", "role": "viewer", "email": "x@example.com", "status": "done"}
 
@@ -37,6 +37,7 @@ def tenant(meeting, owner):
     return {
         "workspace_id": meeting.workspace_id,
         "member_id": MembershipFactory(workspace=meeting.workspace, role=Role.MEMBER).id,
+        "invitation_id": Invitation.objects.create(workspace=meeting.workspace, email="new@example.com").id,
         "meeting_id": meeting.id,
         "participant_id": participant.id,
         "segment_id": SegmentFactory(meeting=meeting, participant=participant).id,
@@ -53,6 +54,7 @@ def _state():
         list(Segment.objects.values_list("id", "text")),
         list(Task.objects.values_list("id", "title", "status")),
         Recording.objects.count(),
+        list(Invitation.objects.values_list("id", flat=True)),
     )
 
 
