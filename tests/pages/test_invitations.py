@@ -112,6 +112,7 @@ def test_the_invitee_is_emailed_the_link(signed_in, workspace, owner, mailoutbox
     assert workspace.name in mail.subject and owner.name in mail.subject
     assert f"http://testserver/invitations/{invitation.token}/" in mail.body
     assert "as admin" in mail.body
+    assert "Send invitation" in response.content.decode()
 
 
 def test_a_revoked_invitation_is_not_emailed_later(workspace, owner, mailoutbox):
@@ -130,4 +131,4 @@ def test_without_a_mail_server_the_page_says_to_send_the_link(signed_in, workspa
                                      follow=True)
     body = response.content.decode()
     assert "Copy its link below and send it to cy@example.com" in body
-    assert "Send it to them." in body
+    assert "Send it to them." in body and "Create invitation link" in body
