@@ -64,6 +64,23 @@ async def _read(file: IO[bytes], length: int) -> AsyncIterator[bytes]:
         await sync_to_async(file.close, thread_sensitive=False)()
 
 
+def _open(recording: Recording) -> tuple[IO[bytes], int]:
+    """The recording's file, open, and its size. After a live meeting the job replaces the
+    WAV with a compressed copy (jobs._compress) while the page may already play it: a file
+    gone by the time it is opened means the row names the new one now."""
+    for attempt in (1, 2):
+        try:
+            file = recording.file.open("rb")
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise Http404("Recording not found.") from None
+            recording.refresh_from_db(fields=["file"])
+    size = file.seek(0, os.SEEK_END)  # from the open file: the name may be deleted meanwhile
+    file.seek(0)
+    return file, size
+
+
 @login_required
 def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | StreamingHttpResponse:
     """The audio of a recording: inline for the page's player, `?download=1` to save it."""
@@ -74,6 +91,7 @@ def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | S
         meeting, _ = meeting_get(user=request.user, meeting_id=recording.meeting_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    file, size = _open(recording)
     download = request.GET.get("download") == "1"
     name = str(recording.file.name)
     extension = os.path.splitext(name)[1]
@@ -83,13 +101,12 @@ def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | S
     content_type = mimetypes.guess_type(name)[0] or ""
     if not content_type.startswith(("audio/", "video/")):  # a file stored under another name is never a page
         content_type = "application/octet-stream"
-    size = recording.file.size
     try:
         part = requested_range(request.headers.get("Range", ""), size)
     except Unsatisfiable:
+        file.close()
         return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
     start, end = part or (0, size - 1)
-    file = recording.file.open("rb")
     file.seek(start)
     headers = {
         "Content-Length": str(end - start + 1),

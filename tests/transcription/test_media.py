@@ -134,3 +134,33 @@ def test_a_large_recording_streams_through_a_real_server_without_being_held_in_m
     assert status == 200 and whole == large.read_bytes()
     assert peak < 32, f"serving 96 MB raised the server's peak memory by {peak:.0f} MB"
     assert part_status == 206 and part == large.read_bytes()[50_000_000:50_000_100]
+
+
+def test_a_recording_compressed_while_the_page_asks_for_it_is_served_from_its_new_file(
+        client, recording, owner, monkeypatch):
+    """The careful pass marks the meeting ready, then swaps its WAV for a compressed copy
+    (jobs._compress): a player asking in between read the old name from the row."""
+    from django.db.models.fields.files import FieldFile
+
+    real_open, swapped = FieldFile.open, []
+
+    def open_after_the_swap(self, mode="rb"):
+        if not swapped:  # the job runs between the view's query and its open
+            old = self.name
+            fresh = Recording.objects.get(pk=recording.pk)
+            fresh.file.save("live.ogg", ContentFile(b"OggS compressed"), save=True)
+            fresh.file.storage.delete(old)
+            swapped.append(old)
+        return real_open(self, mode)
+
+    monkeypatch.setattr(FieldFile, "open", open_after_the_swap)
+    client.force_login(owner)
+    response = client.get(f"/recordings/{recording.pk}/audio")
+    assert swapped and response.status_code == 200
+    assert content_of(response) == b"OggS compressed"
+
+
+def test_a_recording_whose_file_is_gone_is_not_found(client, recording, owner):
+    recording.file.storage.delete(recording.file.name)
+    client.force_login(owner)
+    assert client.get(f"/recordings/{recording.pk}/audio").status_code == 404
