@@ -68,14 +68,14 @@ def _open(recording: Recording) -> tuple[IO[bytes], int]:
     """The recording's file, open, and its size. After a live meeting the job replaces the
     WAV with a compressed copy (jobs._compress) while the page may already play it: a file
     gone by the time it is opened means the row names the new one now."""
-    for attempt in (1, 2):
+    try:
+        file = recording.file.open("rb")
+    except FileNotFoundError:
+        recording.refresh_from_db(fields=["file"])
         try:
             file = recording.file.open("rb")
-            break
         except FileNotFoundError:
-            if attempt == 2:
-                raise Http404("Recording not found.") from None
-            recording.refresh_from_db(fields=["file"])
+            raise Http404("Recording not found.") from None
     size = file.seek(0, os.SEEK_END)  # from the open file: the name may be deleted meanwhile
     file.seek(0)
     return file, size

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -83,6 +84,10 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.workspace}"
+
+    def get_absolute_url(self) -> str:
+        """The link the invitee opens (the page and the email prefix it with the site)."""
+        return reverse("workspaces:invitation", args=[self.token])
 
     @property
     def is_expired(self) -> bool:

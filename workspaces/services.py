@@ -7,7 +7,6 @@ from typing import Any
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -72,7 +71,7 @@ def invitation_create(
     if site_url:
         from .tasks import send_invitation
 
-        link = site_url.rstrip("/") + reverse("workspaces:invitation", args=[invitation.token])
+        link = site_url.rstrip("/") + invitation.get_absolute_url()
         enqueue(send_invitation, invitation.pk, link)
     return invitation
 

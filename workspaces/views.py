@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -53,9 +52,7 @@ def _members_context(request: HttpRequest, membership: Membership, form: Invitat
     is_admin = membership.has_role(Role.ADMIN)
     invitations = list(selectors.invitation_pending_list(workspace=membership.workspace)) if is_admin else []
     for invitation in invitations:
-        invitation.link = request.build_absolute_uri(  # type: ignore[attr-defined]
-            reverse("workspaces:invitation", args=[invitation.token])
-        )
+        invitation.link = request.build_absolute_uri(invitation.get_absolute_url())  # type: ignore[attr-defined]
     members = list(selectors.member_list(workspace=membership.workspace))
     owners = [m for m in members if m.role == Role.OWNER]
     return {
