@@ -21,7 +21,7 @@ from pathlib import Path
 
 # MINA_BENCH_ROOT: another copy of the code (e.g. the tree before a change) to measure.
 ROOT = Path(os.environ.get("MINA_BENCH_ROOT") or Path(__file__).resolve().parents[1])
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 BIN = Path(sys.executable).parent
 
 

@@ -1,10 +1,10 @@
 """Live latency, cadence, accuracy and cost of Mina's live transcription, end to end.
 
     python benchmarks/live_latency.py --start embedded --streams 8 --stagger 1 \
-        ../shared/data/speech/standup.wav
-    python benchmarks/live_latency.py --start scaled ../shared/data/real/jfk.wav --json
+        tests/data/speech/standup.wav
+    python benchmarks/live_latency.py --start scaled tests/data/real/jfk.wav --json
     python benchmarks/live_latency.py --url http://127.0.0.1:8000 --email you@example.com \
-        --password ... --meeting 3 --server-pids 1234 ../shared/data/speech/standup.wav
+        --password ... --meeting 3 --server-pids 1234 tests/data/speech/standup.wav
 
 Streams a 16 kHz mono WAV on `--streams` audio sockets of one meeting (one guest speaker
 each, starts `--stagger` s apart), paced by the clock in 100 ms frames, and watches the

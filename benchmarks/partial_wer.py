@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from transcription.audio import decode  # noqa: E402
 from transcription.engines.speech_local import LocalSpeechEngine  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SETS = {"standup": DATA / "speech" / "standup", "jfk": DATA / "real" / "jfk"}
 NORMALISE = jiwer.Compose(
     [

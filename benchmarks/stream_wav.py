@@ -1,7 +1,7 @@
 """Stream a WAV file into a running Mina as a microphone would, and watch the transcript.
 
     .venv/bin/python benchmarks/stream_wav.py --email you@example.com --password ... \
-        --meeting 1 ../shared/data/speech/standup.wav
+        --meeting 1 tests/data/speech/standup.wav
 
 Signs in with a JWT, opens the meeting socket (watcher) and the audio socket with the
 `mina.v1` subprotocol, sends 100 ms PCM16 frames paced by the clock (`--speed 4` sends

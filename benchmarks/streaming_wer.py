@@ -42,7 +42,7 @@ from transcription.audio import pcm16_to_float32  # noqa: E402
 from transcription.engines.speech_local import LocalSpeechEngine  # noqa: E402
 from transcription.live import Segmenter  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"
 NORMALISE = jiwer.Compose(
     [
         jiwer.ToLowerCase(),

@@ -12,7 +12,7 @@ from workspaces.models import Role
 
 from .factories import MeetingFactory, MembershipFactory, UserFactory, WorkspaceFactory
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data"
 SPEECH = DATA / "speech"
 REAL = DATA / "real"
 

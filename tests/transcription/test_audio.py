@@ -14,7 +14,7 @@ import pytest
 from transcription import audio
 from transcription.audio import AudioError
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SPEECH = DATA / "speech"
 STANDUP_MS = json.loads((SPEECH / "standup.json").read_text())["duration_ms"]
 

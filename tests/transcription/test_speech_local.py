@@ -13,7 +13,7 @@ import pytest
 from transcription.audio import decode
 from transcription.engines.speech_local import LocalSpeechEngine, _before_loop
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 SPEECH = DATA / "speech"
 # Measured 6.1 % on standup.wav (espeak voices; tiny.en mishears "blocker", "better").
 OFFLINE_WER_BOUND = 0.12

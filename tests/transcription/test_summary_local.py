@@ -14,7 +14,7 @@ from transcription.engines.insights_rules import (
 )
 from transcription.engines.summary_local import LocalSummaryEngine
 
-SPEECH = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "speech"
+SPEECH = Path(__file__).resolve().parents[1] / "data" / "speech"
 MONDAY = date(2024, 6, 3)
 THURSDAY = date(2024, 6, 6)
 FRIDAY = date(2024, 6, 7)
