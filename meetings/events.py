@@ -82,6 +82,7 @@ def segment_payload(segment: Any) -> dict[str, Any]:
         "end_ms": segment.end_ms,
         "text": segment.text,
         "kind": segment.kind,
+        "fallback": segment.fallback,
         "edited": segment.edited,
     }
 

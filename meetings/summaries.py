@@ -11,6 +11,7 @@ from transcription.engines import get_summary_engine
 from transcription.engines.base import Utterance
 from transcription.engines.names import match_member
 from transcription.models import Segment
+from transcription.selectors import segment_list
 
 from . import events
 from .models import Meeting, Summary, Task
@@ -19,10 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def transcript_segments(meeting: Meeting) -> list[Segment]:
-    """The refined transcript when there is one, else the live finals."""
-    segments = meeting.segments.select_related("participant").order_by("start_ms", "id")
-    refined = [s for s in segments if s.kind == Segment.Kind.REFINED]
-    return refined or [s for s in segments if s.kind == Segment.Kind.FINAL]
+    return list(segment_list(meeting=meeting))
 
 
 def _uploader_name(meeting: Meeting) -> str | None:
@@ -49,6 +47,7 @@ def summary_generate(*, meeting: Meeting) -> Summary:
             segment_id=s.id,
         )
         for s in segments
+        if s.fallback != Segment.Fallback.INAUDIBLE
     ]
     members = {
         m.user: [m.user.display_name, m.user.name, m.user.email.split("@")[0]]

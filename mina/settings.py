@@ -384,6 +384,8 @@ MINA_IDLE_END_MINUTES = env.float("MINA_IDLE_END_MINUTES", 10.0)
 MINA_MAX_UPLOAD_MB = env.int("MINA_MAX_UPLOAD_MB", 500)
 MINA_MAX_AUDIO_MINUTES = env.float("MINA_MAX_AUDIO_MINUTES", 240.0)
 MINA_JOB_MAX_ATTEMPTS = env.int("MINA_JOB_MAX_ATTEMPTS", 3)
+# The careful pass works (and stores, so a restart resumes) in blocks of this many seconds.
+MINA_CAREFUL_BLOCK_S = env.float("MINA_CAREFUL_BLOCK_S", 300.0)
 # `manage.py serve` behind a reverse proxy that overwrites X-Forwarded-For: the client's
 # address comes from it (rate limits per address, the audit log). Off: REMOTE_ADDR.
 MINA_PROXY_HEADERS = env.bool("MINA_PROXY_HEADERS", False)

@@ -3,7 +3,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from meetings.models import Meeting, Participant, Task
-from transcription.models import Segment
+from transcription.models import Recording, Segment
 from workspaces.models import Membership, Role, Workspace
 
 
@@ -56,11 +56,25 @@ class ParticipantFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Speaker {n}")
 
 
+def meeting_recording(meeting: Meeting, kind: str) -> Recording:
+    """The recording a factory segment belongs to, as in a real meeting: one live stream
+    per meeting here; a careful-pass line marks it refined to the end (so its lines, not
+    the live finals, are the transcript)."""
+    recording = meeting.recordings.filter(source=Recording.Source.LIVE).order_by("id").first()
+    if recording is None:
+        recording = Recording.objects.create(meeting=meeting, source=Recording.Source.LIVE, status="receiving")
+    if kind == Segment.Kind.REFINED and recording.status != Recording.Status.DONE:
+        recording.status, recording.refined_ms, recording.duration_ms = Recording.Status.DONE, 10**9, 10**9
+        recording.save(update_fields=["status", "refined_ms", "duration_ms"])
+    return recording
+
+
 class SegmentFactory(DjangoModelFactory):
     class Meta:
         model = Segment
 
     meeting = factory.SubFactory(MeetingFactory)
+    recording = factory.LazyAttribute(lambda o: meeting_recording(o.meeting, o.kind))
     start_ms = factory.Sequence(lambda n: n * 1000)
     end_ms = factory.LazyAttribute(lambda o: o.start_ms + 900)
     text = factory.Sequence(lambda n: f"sentence number {n}")

@@ -8,10 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import jiwer
+import numpy as np
 
 from tests.sockets import receive
+from transcription import audio
 
 FRAME_BYTES = 3200  # 100 ms of 16 kHz mono PCM16
+
+
+def decode(path: Path | str) -> np.ndarray:
+    """A whole (short) file as float32 mono 16 kHz, as the careful pass reads it."""
+    return np.concatenate([samples for _, samples in audio.read_blocks(path, block_s=3600)])
 
 
 def read_pcm(path: Path) -> bytes:

@@ -67,8 +67,9 @@ def test_recovery_picks_up_what_a_restart_interrupted(meeting, owner):
         meeting=meeting, membership=owner.memberships.get(),
         upload=SimpleUploadedFile("short.wav", (SPEECH / "short.wav").read_bytes()),
     )
-    # As if the process died mid-job: the row says processing, the queue is gone.
-    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.PROCESSING, progress=40)
+    # As if the process died mid-job, before its first block was stored: the row says
+    # processing, the queue is gone.
+    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.PROCESSING, progress=40, refined_ms=0)
     Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.PROCESSING)
     recording.segments.all().delete()
     embedded.recover()  # jobs run inline in tests

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +27,9 @@ from meetings import events
 from meetings.models import Meeting
 from meetings.services import meeting_end, meeting_set_status
 
-from . import audio, services
+from . import audio, careful, selectors, services
 from .engines import get_speech_engine
-from .engines.base import EngineError
+from .engines.base import SAMPLE_RATE, EngineError
 from .models import Recording
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def run_with_retries(task: Any, fn: Callable[..., None], **kwargs: Any) -> None:
         raise task.retry(exc=exc, countdown=min(60, 2 ** task.request.retries)) from exc
     except JobFailed as exc:
         _fail(kwargs, str(exc))
+    except services.Superseded as exc:  # the other delivery of this job carries on
+        logger.info("job superseded task=%s %s: %s", task.name, kwargs, exc)
     except Exception as exc:
         logger.exception("job failed task=%s %s", task.name, kwargs)
         _fail(kwargs, f"Unexpected error: {type(exc).__name__}. See the server log.")
@@ -95,41 +97,44 @@ def _start_attempt(recording: Recording) -> None:
         )
 
 
-def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) -> int:
-    """Re-transcribe one recording into refined segments; returns how many."""
+def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) -> None:
+    """Re-transcribe one recording into refined segments, block by block.
+
+    Each block is stored as it is done, so a job interrupted by a restart resumes where
+    the pass left off instead of from the start.
+    """
     _start_attempt(recording)
-    path, is_temp = _local_path(recording)
+    if recording.refined_ms == 0:
+        services.refined_clear(recording=recording)
+    engine = get_speech_engine()
+    live = selectors.live_finals(recording=recording)
+    duration_ms = max(recording.duration_ms, 1)
+    with _local_path(recording) as path:
+        blocks = audio.read_blocks(path, block_s=settings.MINA_CAREFUL_BLOCK_S, start_ms=recording.refined_ms)
+        for offset, samples in blocks:
+            start_ms = offset * 1000 // SAMPLE_RATE
+            end_ms = start_ms + len(samples) * 1000 // SAMPLE_RATE
+
+            def block_progress(fraction: float, start_ms: int = start_ms, end_ms: int = end_ms) -> None:
+                on_progress(min(1.0, (start_ms + fraction * (end_ms - start_ms)) / duration_ms))
+
+            lines = careful.transcribe_block(engine, samples, offset_ms=start_ms, live=live, on_progress=block_progress)
+            services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
+    services.refined_finish(recording=recording)
+
+
+@contextmanager
+def _local_path(recording: Recording) -> Iterator[str]:
     try:
-        samples = audio.decode(path)
-    finally:
-        if is_temp:
-            os.unlink(path)
-    results = list(get_speech_engine().transcribe_file(samples, on_progress=on_progress))
-    with transaction.atomic():
-        # Locked: should the broker deliver this job twice at once (a worker presumed
-        # dead past the visibility timeout), the second writer replaces the first's set.
-        Recording.objects.select_for_update().filter(pk=recording.pk).first()
-        segments = services.segments_replace_refined(recording=recording, results=results)
-        Recording.objects.filter(pk=recording.pk).update(
-            status=Recording.Status.DONE, progress=100, updated_at=timezone.now()
-        )
-        for segment in segments:
-            transaction.on_commit(partial(_send_segment, segment))
-    return len(segments)
-
-
-def _send_segment(segment: Any) -> None:
-    events.send(segment.meeting_id, events.transcript_segment(segment))
-
-
-def _local_path(recording: Recording) -> tuple[str, bool]:
-    try:
-        return default_storage.path(str(recording.file.name)), False
-    except NotImplementedError:  # remote storage: copy to a temporary file
-        with tempfile.NamedTemporaryFile(delete=False) as tmp, recording.file.open("rb") as src:
-            for chunk in src.chunks():
-                tmp.write(chunk)
-        return tmp.name, True
+        yield default_storage.path(str(recording.file.name))
+        return
+    except NotImplementedError:  # remote storage: work on a temporary copy
+        pass
+    with tempfile.NamedTemporaryFile() as tmp, recording.file.open("rb") as src:
+        for chunk in src.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name
 
 
 class _Progress:
@@ -174,7 +179,8 @@ def meeting_process(*, meeting_id: int) -> None:
     )
     progress = _Progress(meeting.id, sum(r.duration_ms for r in recordings), "transcribing")
     for recording in recordings:
-        if recording.duration_ms > 0 and recording.file:
+        # Done by an earlier run of this job (it was interrupted after): not heard twice.
+        if recording.duration_ms > 0 and recording.file and recording.status != Recording.Status.DONE:
             _careful_pass(recording, progress.for_recording(recording))
         progress.finished(recording)
     _summarize_and_finish(meeting)
@@ -319,7 +325,9 @@ def retranscribe(*, recording: Recording) -> None:
     from .tasks import process_meeting, transcribe_recording
 
     with transaction.atomic():
-        Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.QUEUED, attempts=0, error="")
+        Recording.objects.filter(pk=recording.pk).update(
+            status=Recording.Status.QUEUED, attempts=0, error="", refined_ms=0
+        )
         meeting = recording.meeting
         meeting_set_status(meeting=meeting, status=Meeting.Status.PROCESSING)
         if recording.source == Recording.Source.UPLOAD:

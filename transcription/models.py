@@ -51,6 +51,9 @@ class Recording(models.Model):
     error = models.TextField(blank=True)
     last_audio_at = models.DateTimeField(null=True, blank=True)
     stats = models.JSONField(default=dict, blank=True, help_text="How the live stream went.")
+    refined_ms = models.BigIntegerField(
+        default=0, help_text="How far the careful pass has stored its transcript, from the recording's start."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +74,13 @@ class Segment(models.Model):
         FINAL = "final", "Live final"
         REFINED = "refined", "Refined"
 
+    class Fallback(models.TextChoices):
+        """Why a line of the refined transcript is not the careful pass's own text."""
+
+        NONE = "", "Careful pass"
+        LIVE = "live", "Kept from the live transcript"
+        INAUDIBLE = "inaudible", "Speech with no words heard"
+
     meeting = models.ForeignKey("meetings.Meeting", on_delete=models.CASCADE, related_name="segments")
     recording = models.ForeignKey(
         Recording, on_delete=models.SET_NULL, null=True, blank=True, related_name="segments"
@@ -89,6 +99,7 @@ class Segment(models.Model):
     words = models.JSONField(default=list, blank=True)
     no_speech_prob = models.FloatField(default=0.0)
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    fallback = models.CharField(max_length=10, choices=Fallback.choices, default=Fallback.NONE, blank=True)
     edited = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -25,7 +25,7 @@ class SegmentSerializer(serializers.ModelSerializer):
         model = Segment
         fields = [
             "id", "utterance_id", "participant", "speaker", "start_ms", "end_ms", "text", "words",
-            "kind", "edited",
+            "kind", "fallback", "edited",
         ]
         read_only_fields = fields
 
@@ -35,7 +35,9 @@ class SegmentFilterSerializer(serializers.Serializer):
         required=False, min_value=0, help_text="Only segments with a larger id (the last id you saw)."
     )
     kind = serializers.ChoiceField(
-        choices=Segment.Kind.choices, required=False, help_text="Default: refined when there is a refined pass."
+        choices=Segment.Kind.choices, required=False,
+        help_text="Only the live finals, or only the careful pass's lines. Default: the transcript people read "
+        "(per recording, the careful pass's lines as far as it has got, the live finals after).",
     )
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import uuid
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
 from . import audio
+from .careful import Line
 from .engines.base import SAMPLE_RATE, TranscribedSegment
 from .models import Recording, Segment
 
@@ -165,37 +167,79 @@ def _words_json(result: TranscribedSegment, base_ms: int) -> list[dict[str, Any]
     ]
 
 
+class Superseded(Exception):
+    """Another run of the same careful pass stored this block first (a job delivered twice)."""
+
+
+def refined_clear(*, recording: Recording) -> None:
+    """A careful pass from the start: its earlier lines go, hand-corrected ones stay."""
+    with transaction.atomic():
+        Segment.objects.filter(recording=recording, kind=Segment.Kind.REFINED, edited=False).delete()
+        Recording.objects.filter(pk=recording.pk).update(refined_ms=0, updated_at=timezone.now())
+    recording.refined_ms = 0
+
+
 @transaction.atomic
-def segments_replace_refined(*, recording: Recording, results: list[TranscribedSegment]) -> list[Segment]:
-    """Idempotent: a recording's refined segments are replaced, edited ones are kept."""
+def refined_store(*, recording: Recording, lines: list[Line], from_ms: int, until_ms: int) -> list[Segment]:
+    """Store one block of the careful pass, [from_ms, until_ms) of the recording.
+
+    Locked, and only where the pass left off: should the broker deliver the job twice at
+    once (a worker presumed dead past the visibility timeout), one run stores each block.
+    """
+    locked = Recording.objects.select_for_update().get(pk=recording.pk)
+    if locked.refined_ms != from_ms:
+        raise Superseded(f"recording {recording.pk} is refined to {locked.refined_ms} ms, not {from_ms}")
     base = recording.offset_ms
-    kept = list(
-        Segment.objects.filter(recording=recording, kind=Segment.Kind.REFINED, edited=True)
-    )
-    Segment.objects.filter(recording=recording, kind=Segment.Kind.REFINED, edited=False).delete()
-
-    def overlaps_edited(start: int, end: int) -> bool:
-        return any(s.start_ms < end and start < s.end_ms for s in kept)
-
+    edited = list(Segment.objects.filter(recording=recording, kind=Segment.Kind.REFINED, edited=True))
     new = [
         Segment(
             meeting_id=recording.meeting_id,
             recording=recording,
             participant_id=recording.participant_id,
-            start_ms=base + r.start_ms,
-            end_ms=base + r.end_ms,
-            text=r.text,
-            words=_words_json(r, base),
-            no_speech_prob=r.no_speech_prob,
+            start_ms=base + line.segment.start_ms,
+            end_ms=base + line.segment.end_ms,
+            text=_line_text(line, base),
+            words=_words_json(line.segment, base),
+            no_speech_prob=line.segment.no_speech_prob,
             kind=Segment.Kind.REFINED,
+            fallback=line.fallback,
         )
-        for r in results
-        if not overlaps_edited(base + r.start_ms, base + r.end_ms)
+        for line in lines
+        if not any(s.start_ms < base + line.segment.end_ms and base + line.segment.start_ms < s.end_ms for s in edited)
     ]
     # One row at a time: ids must grow in time order for clients syncing with `after`.
     for segment in new:
         segment.save()
+        transaction.on_commit(partial(_send_segment, segment))
+    # A pass that moves on is not one that keeps killing its worker: attempts count again.
+    Recording.objects.filter(pk=recording.pk).update(refined_ms=until_ms, attempts=1, updated_at=timezone.now())
+    recording.refined_ms = until_ms
     return new
+
+
+def refined_finish(*, recording: Recording) -> None:
+    done = max(recording.refined_ms, recording.duration_ms)
+    Recording.objects.filter(pk=recording.pk).update(
+        status=Recording.Status.DONE, progress=100, refined_ms=done, updated_at=timezone.now()
+    )
+    recording.status, recording.refined_ms = Recording.Status.DONE, done
+
+
+def _line_text(line: Line, base_ms: int) -> str:
+    if line.fallback != Segment.Fallback.INAUDIBLE:
+        return line.segment.text
+    start, end = (_clock(base_ms + ms) for ms in (line.segment.start_ms, line.segment.end_ms))
+    return f"[inaudible {start}-{end}]"
+
+
+def _clock(ms: int) -> str:
+    minutes, seconds = divmod(ms // 1000, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _send_segment(segment: Segment) -> None:
+    events.send(segment.meeting_id, events.transcript_segment(segment))
 
 
 def segment_edit(*, segment: Segment, membership: Membership, text: str) -> Segment:

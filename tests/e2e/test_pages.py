@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from meetings.models import Meeting, Participant, Summary, Task
 from tests.factories import MembershipFactory, UserFactory
-from transcription.models import Segment
+from transcription.models import Recording, Segment
 from workspaces.models import Invitation, Role, Workspace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,9 +42,14 @@ def _seed_design_review(workspace: Workspace, organizer: User) -> Meeting:
         (ada, "David, please fix the login error before Thursday."),
         (carol, "I will write the survey report by Friday."),
     ]
+    recording = Recording.objects.create(
+        meeting=meeting, source=Recording.Source.UPLOAD, status=Recording.Status.DONE,
+        duration_ms=len(lines) * 7_000, refined_ms=len(lines) * 7_000,
+    )
     for n, (speaker, text) in enumerate(lines):
         Segment.objects.create(
             meeting=meeting,
+            recording=recording,
             participant=speaker,
             start_ms=n * 7_000,
             end_ms=n * 7_000 + 6_000,

@@ -13,7 +13,7 @@ from tests.faults.processes import running, serve, server_env, wait_for
 from tests.faults.scenarios import stream_through_a_crash
 from tests.sockets import access_token
 from tests.streaming import read_pcm
-from transcription.models import Recording
+from transcription.models import Recording, Segment
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, embedded_only]
 
@@ -22,9 +22,10 @@ def _status(meeting_id):
     return Meeting.objects.values_list("status", flat=True).get(pk=meeting_id)
 
 
-def test_an_upload_job_interrupted_by_a_crash_resumes_on_start(meeting, owner):
+def test_an_upload_job_interrupted_by_a_crash_resumes_where_it_stopped(meeting, owner):
     token = access_token(owner)
-    web = serve(server_env(MINA_JOBS_EAGER="0"))
+    # Blocks of 10 s: the 33 s standup is stored in four steps.
+    web = serve(server_env(MINA_JOBS_EAGER="0", MINA_CAREFUL_BLOCK_S="10"))
     with running(web):
         web.start()
         body, content_type = multipart("file", "standup.wav", (SPEECH / "standup.wav").read_bytes())
@@ -32,9 +33,13 @@ def test_an_upload_job_interrupted_by_a_crash_resumes_on_start(meeting, owner):
                          body=body, content_type=content_type)
         assert status == 201
         recording = Recording.objects.get(meeting=meeting)
-        wait_for(lambda: Recording.objects.get(pk=recording.pk).progress >= 10, 90, "the careful pass under way")
+        wait_for(lambda: Recording.objects.get(pk=recording.pk).refined_ms >= 10_000, 90, "a first block stored")
         web.kill()
         assert _status(meeting.id) == Meeting.Status.PROCESSING
+        stored = Recording.objects.get(pk=recording.pk).refined_ms
+        assert stored < recording.duration_ms, "killed half-way through the careful pass"
+        before = dict(Segment.objects.filter(recording=recording, start_ms__lt=stored).values_list("id", "text"))
+        assert before, "the first block's lines were stored before the crash"
 
         web.start()
         wait_for(lambda: _status(meeting.id) != Meeting.Status.PROCESSING, 120, "the job to resume and finish")
@@ -42,9 +47,11 @@ def test_an_upload_job_interrupted_by_a_crash_resumes_on_start(meeting, owner):
     meeting.refresh_from_db()
     recording.refresh_from_db()
     assert meeting.status == Meeting.Status.READY, meeting.error
-    assert recording.status == Recording.Status.DONE and recording.attempts == 2
+    assert recording.status == Recording.Status.DONE
+    after = dict(Segment.objects.filter(recording=recording, start_ms__lt=stored).values_list("id", "text"))
+    assert after == before, "what was stored before the crash is kept, not transcribed again"
     text = " ".join(meeting.segments.filter(kind="refined").values_list("text", flat=True)).lower()
-    assert text.count("survey report") == 1, "one set of refined segments"
+    assert text.count("survey report") == 1 and text.count("login error") == 2, "each line once"
 
 
 def test_a_meeting_interrupted_by_a_crash_goes_on_and_can_be_ended_and_processed(meeting, owner):

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from tests.conftest import SPEECH
-from transcription import audio
+from tests.streaming import decode
 from transcription.engines import get_speech_engine, get_summary_engine
 from transcription.engines.base import EngineError, Utterance
 
@@ -47,7 +47,7 @@ def openai_in_a_black_hole(settings):
 
 
 def test_the_openai_speech_engine_times_out(openai_in_a_black_hole):
-    speech, engine = audio.decode(str(SPEECH / "short.wav")), get_speech_engine()
+    speech, engine = decode(SPEECH / "short.wav"), get_speech_engine()
     with bounded(5), pytest.raises(EngineError) as error:
         engine.transcribe_utterance(speech)
     assert error.value.transient, "a timeout is worth retrying later"

@@ -12,7 +12,7 @@ from transcription import audio
 
 if os.environ.get("MINA_FAULT_KILL_ON_DECODE") == "1":
 
-    def _die(path):
+    def _die(path, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    audio.decode = _die
+    audio.read_blocks = _die

@@ -15,6 +15,7 @@ from meetings.models import Meeting, Summary
 from tests.conftest import SPEECH
 from tests.factories import ParticipantFactory, SegmentFactory, TaskFactory
 from transcription import services as transcription_services
+from transcription.careful import Line
 from transcription.engines.base import TranscribedSegment
 from transcription.models import Recording, Segment
 from workspaces.models import Role
@@ -35,6 +36,7 @@ def ready(meeting):
         source=Recording.Source.LIVE,
         file="recordings/carol.ogg",
         duration_ms=30_000,
+        refined_ms=30_000,
         status=Recording.Status.DONE,
     )
     for start, text in [(1_000, "The mobile release is almost ready."), (25_672, "I will write the survey report.")]:
@@ -162,12 +164,16 @@ def test_cancelling_a_correction_shows_the_line_again(signed_in, owner, ready):
 def test_a_corrected_line_survives_a_new_transcription(signed_in, owner, ready):
     segment = _segment(ready, "survey report")
     signed_in(owner).post(f"/meetings/{ready.id}/segments/{segment.id}/", {"text": "I will write the report."})
-    transcription_services.segments_replace_refined(
-        recording=segment.recording,
-        results=[
-            TranscribedSegment(start_ms=1_000, end_ms=3_500, text="The mobile release is ready."),
-            TranscribedSegment(start_ms=25_700, end_ms=28_000, text="I will right the survey report."),
+    recording = segment.recording
+    transcription_services.refined_clear(recording=recording)
+    transcription_services.refined_store(
+        recording=recording,
+        lines=[
+            Line(TranscribedSegment(start_ms=1_000, end_ms=3_500, text="The mobile release is ready.")),
+            Line(TranscribedSegment(start_ms=25_700, end_ms=28_000, text="I will right the survey report.")),
         ],
+        from_ms=0,
+        until_ms=recording.duration_ms,
     )
     body = signed_in(owner).get(f"/meetings/{ready.id}/").content.decode()
     assert "I will write the report." in body and "I will right" not in body

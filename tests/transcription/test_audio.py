@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.streaming import decode
 from transcription import audio
 from transcription.audio import AudioError
 
@@ -112,8 +113,8 @@ def test_probe_rejects_audio_over_the_limit_and_says_the_limit() -> None:
     assert "0.5-minute" in caught.value.message
 
 
-def test_decode_gives_float32_mono_16k_from_stereo_44k() -> None:
-    samples = audio.decode(SPEECH / "standup.m4a")
+def test_decoding_gives_float32_mono_16k_from_stereo_44k() -> None:
+    samples = decode(SPEECH / "standup.m4a")
 
     assert samples.dtype == np.float32
     assert samples.ndim == 1
@@ -150,5 +151,5 @@ def test_compress_makes_a_much_smaller_file_of_the_same_length(tmp_path: Path) -
 
 
 def test_is_silent_tells_digital_silence_from_noise() -> None:
-    assert audio.is_silent(audio.decode(SPEECH / "silence.wav"))
-    assert not audio.is_silent(audio.decode(SPEECH / "noise.wav"))
+    assert audio.is_silent(decode(SPEECH / "silence.wav"))
+    assert not audio.is_silent(decode(SPEECH / "noise.wav"))

@@ -10,7 +10,7 @@ import jiwer
 import numpy as np
 import pytest
 
-from transcription.audio import decode
+from tests.streaming import decode
 from transcription.engines.speech_local import LocalSpeechEngine, _before_loop
 
 DATA = Path(__file__).resolve().parents[1] / "data"

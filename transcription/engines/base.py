@@ -54,10 +54,13 @@ class SpeechEngine(Protocol):
         audio: np.ndarray,
         *,
         on_progress: Callable[[float], None] | None = None,
+        vad: bool = True,
     ) -> Iterator[TranscribedSegment]:
         """Careful pass over a whole recording (beam search, word timestamps).
 
-        Calls on_progress with the fraction of audio done (0.0-1.0) as it goes.
+        Calls on_progress with the fraction of audio done (0.0-1.0) as it goes. `vad=False`
+        hears the audio whole, without skipping what a voice detector calls silence (a
+        second try on a stretch of speech that came back without words).
         """
 
 

@@ -15,14 +15,13 @@ import httpx2
 import numpy as np
 import openai
 
-from ..audio import is_silent, write_wav
+from ..audio import is_silent, quiet_cut, write_wav
 from .base import SAMPLE_RATE, EngineError, TranscribedSegment, Word
 
-# The API takes files up to 25 MB; 10 minutes of 16 kHz PCM16 is 19 MB.
+# The API takes files up to 25 MB; 10 minutes of 16 kHz PCM16 is 19 MB. Chunks are cut at
+# the quietest 100 ms of their last 30 s, so no word is split.
 CHUNK_SECONDS = 600
-# Chunks are cut at the quietest 100 ms of their last 30 s, so no word is split.
 CUT_SEARCH_SECONDS = 30
-CUT_FRAME = SAMPLE_RATE // 10
 TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
@@ -74,10 +73,12 @@ class OpenAISpeechEngine:
         audio: np.ndarray,
         *,
         on_progress: Callable[[float], None] | None = None,
+        vad: bool = True,
     ) -> Iterator[TranscribedSegment]:
+        """`vad` is the server's business: the API has no switch for it."""
         start = 0
         while start < len(audio):
-            end = _chunk_end(audio, start)
+            end = start + quiet_cut(audio[start:], CHUNK_SECONDS * SAMPLE_RATE, CUT_SEARCH_SECONDS * SAMPLE_RATE)
             yield from self._transcribe(audio[start:end], offset_s=start / SAMPLE_RATE)
             start = end
             if on_progress:
@@ -128,17 +129,6 @@ class OpenAISpeechEngine:
             raise EngineError(message, transient=transient) from exc
         except openai.OpenAIError as exc:
             raise EngineError(f"Speech API failed: {exc}") from exc
-
-
-def _chunk_end(audio: np.ndarray, start: int) -> int:
-    """Where the chunk from `start` ends: at most CHUNK_SECONDS, cut in a quiet spot."""
-    limit = start + CHUNK_SECONDS * SAMPLE_RATE
-    if limit >= len(audio):
-        return len(audio)
-    search_from = limit - CUT_SEARCH_SECONDS * SAMPLE_RATE
-    frames = audio[search_from:limit].reshape(-1, CUT_FRAME)
-    quietest = int(np.argmin(np.square(frames).mean(axis=1)))
-    return search_from + (quietest + 1) * CUT_FRAME
 
 
 def _segment(segment: Any, words: list[Any], offset_s: float) -> TranscribedSegment:

@@ -161,6 +161,7 @@ class Command(BaseCommand):
 
         counts = {m.id: per_meeting + (1 if i < extra else 0) for i, m in enumerate(short_meetings)}
         counts.update(dict.fromkeys(long_ids, LONG_SEGMENTS))
+        recordings = self._recordings(meetings, counts)
 
         def rows() -> Iterator[Segment]:
             for meeting in meetings:
@@ -170,7 +171,8 @@ class Command(BaseCommand):
                     text = rng.choice(SENTENCES)
                     start = n * 1800
                     yield Segment(
-                        meeting_id=meeting.id, participant=pair[n % 2], utterance_id=f"u{meeting.id}-{n}",
+                        meeting_id=meeting.id, recording_id=recordings[meeting.id], participant=pair[n % 2],
+                        utterance_id=f"u{meeting.id}-{n}",
                         start_ms=start, end_ms=start + 1700, text=text, words=_words(text, start, start + 1700),
                         kind=Segment.Kind.REFINED if meeting.status == Meeting.Status.READY else Segment.Kind.FINAL,
                     )
@@ -180,6 +182,21 @@ class Command(BaseCommand):
             Segment.objects.bulk_create(batch)
             created += len(batch)
         self.stdout.write(f"  {created} segments ({len(long_ids)} meetings with {LONG_SEGMENTS})")
+
+    def _recordings(self, meetings: list[Meeting], counts: dict[int, int]) -> dict[int, int]:
+        """One recording per meeting, refined to its end when the meeting is ready."""
+        rows = (
+            Recording(
+                meeting=m, source=Recording.Source.UPLOAD, duration_ms=counts[m.id] * 1800,
+                status=Recording.Status.DONE if m.status == Meeting.Status.READY else Recording.Status.QUEUED,
+                refined_ms=counts[m.id] * 1800 if m.status == Meeting.Status.READY else 0,
+            )
+            for m in meetings
+        )
+        created: list[Recording] = []
+        for batch in _batched(rows):
+            created += Recording.objects.bulk_create(batch)
+        return {r.meeting_id: r.id for r in created}
 
     def _speakers(self, meetings: list[Meeting]) -> dict[int, tuple[Participant, Participant]]:
         rows = [Participant(meeting=m, name=name) for m in meetings for name in ("Alice", "Bob")]

@@ -1,0 +1,89 @@
+"""The careful pass block by block, and its promise: nothing heard is lost (real model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import SPEECH
+from tests.streaming import decode
+from transcription import audio, careful
+from transcription.engines.base import SAMPLE_RATE, TranscribedSegment, Word
+from transcription.engines.speech_local import LocalSpeechEngine
+
+STANDUP = json.loads((SPEECH / "standup.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalSpeechEngine:
+    return LocalSpeechEngine(cpu_threads=2, num_workers=1)
+
+
+def _said(text: str, start_ms: int) -> TranscribedSegment:
+    """A live final as the socket stores it: words 300 ms apart."""
+    words = tuple(Word(start_ms + 300 * i, start_ms + 300 * i + 250, w, 0.9) for i, w in enumerate(text.split()))
+    return TranscribedSegment(start_ms, words[-1].end_ms, text, words)
+
+
+def test_blocks_are_cut_in_quiet_spots_and_add_up_to_the_whole_file() -> None:
+    whole = decode(SPEECH / "standup.wav")
+    blocks = list(audio.read_blocks(SPEECH / "standup.wav", block_s=10, search_s=8))
+    assert [offset for offset, _ in blocks][0] == 0 and all(len(b) <= 10 * SAMPLE_RATE for _, b in blocks)
+    assert np.array_equal(np.concatenate([b for _, b in blocks]), whole)
+    turns = [(t["start_ms"] * 16, t["end_ms"] * 16) for t in STANDUP["turns"]]
+    for offset, _ in blocks[1:]:  # between turns, never inside one
+        assert not any(start + 1600 < offset < end - 1600 for start, end in turns), offset / SAMPLE_RATE
+
+
+def test_blocks_resume_from_a_point_in_the_file() -> None:
+    whole = decode(SPEECH / "standup.wav")
+    blocks = list(audio.read_blocks(SPEECH / "standup.wav", block_s=10, start_ms=12_000))
+    assert blocks[0][0] == 12 * SAMPLE_RATE
+    assert np.array_equal(np.concatenate([b for _, b in blocks]), whole[12 * SAMPLE_RATE :])
+
+
+def test_clean_speech_needs_no_stand_in(engine: LocalSpeechEngine) -> None:
+    lines = careful.transcribe_block(engine, decode(SPEECH / "standup.wav"), offset_ms=0)
+    assert lines and all(line.fallback == "" for line in lines)
+    text = " ".join(line.segment.text for line in lines).lower()
+    assert "login error" in text and "survey report" in text
+
+
+@pytest.mark.parametrize("name", ["silence.wav", "noise.wav"])
+def test_silence_and_noise_give_no_lines_at_all(engine: LocalSpeechEngine, name: str) -> None:
+    assert careful.transcribe_block(engine, decode(SPEECH / name), offset_ms=0) == []
+
+
+def test_times_are_the_recordings_not_the_blocks(engine: LocalSpeechEngine) -> None:
+    lines = careful.transcribe_block(engine, decode(SPEECH / "short.wav"), offset_ms=60_000)
+    assert lines and all(60_000 <= line.segment.start_ms < 60_000 + 8_000 for line in lines)
+    assert all(60_000 <= w.start_ms for line in lines for w in line.segment.words)
+
+
+def test_live_words_the_careful_pass_did_not_hear_are_kept_and_marked(engine: LocalSpeechEngine) -> None:
+    # Four seconds of silence after the sentence, where the live pass had heard words:
+    # the careful pass has none there, so the live words stay, marked `live`.
+    samples = np.concatenate([decode(SPEECH / "short.wav"), np.zeros(5 * SAMPLE_RATE, np.float32)])
+    sentence_end = len(samples) * 1000 // SAMPLE_RATE - 5_000
+    heard_twice = _said("heard by both passes", 500)
+    only_live = _said("only the live pass heard this", sentence_end + 1_500)
+    lines = careful.transcribe_block(engine, samples, offset_ms=0, live=[heard_twice, only_live])
+    kept = [line for line in lines if line.fallback == "live"]
+    assert [line.segment.text for line in kept] == ["only the live pass heard this"]
+    assert kept[0].segment.start_ms == only_live.start_ms
+    assert [line.segment.start_ms for line in lines] == sorted(line.segment.start_ms for line in lines)
+
+
+def test_live_words_of_another_block_are_left_to_that_block(engine: LocalSpeechEngine) -> None:
+    later = _said("said in the next block", 40_000)
+    lines = careful.transcribe_block(engine, decode(SPEECH / "short.wav"), offset_ms=0, live=[later])
+    assert all(line.fallback == "" for line in lines)
+
+
+def test_stretches_without_words_are_found_and_short_pauses_are_not() -> None:
+    words = (Word(0, 400, "one", 1.0), Word(500, 900, "two", 1.0), Word(6_000, 6_400, "three", 1.0))
+    heard = [TranscribedSegment(0, 6_400, "one two three", words)]
+    assert careful._unheard([(0, 6_500)], heard) == [(1_400, 5_500)]
+    assert careful._unheard([(0, 1_500)], heard) == []

@@ -1,0 +1,152 @@
+"""The careful pass over a recording, one block at a time, and its promise: nothing said
+is lost.
+
+Whisper judges each 30 s window as a whole, and now and then calls a stretch of clear
+speech "no speech" (a quiet or noisy speaker between clear ones): the careful text then
+has a hole where the live transcript had words. So after each block, every stretch the
+voice detector hears as speech but that has no careful words is heard again on its own;
+where it still has none, the live pass's words there are kept (marked `live`), and
+failing those the stretch is marked inaudible rather than silently skipped.
+
+Plain Python over an engine: no Django, no I/O beyond the engine's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import speech_spans
+from .engines.base import SAMPLE_RATE, SpeechEngine, TranscribedSegment, Word
+
+# Word times are approximate: a word vouches for this much audio on each side of it.
+WORD_REACH_MS = 500
+# Speech without words shorter than this is a breath or a pause, not something said.
+GAP_MS = 1000
+# A stretch heard again gets this much audio around it, so its first and last words are whole.
+RETRY_PAD_MS = 500
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the refined transcript: careful text, or what stands in for it."""
+
+    segment: TranscribedSegment
+    fallback: str = ""  # "", "live" or "inaudible" (Segment.Fallback)
+
+
+def transcribe_block(
+    engine: SpeechEngine,
+    samples: np.ndarray,
+    *,
+    offset_ms: int,
+    live: Sequence[TranscribedSegment] = (),
+    on_progress: Callable[[float], None] | None = None,
+) -> list[Line]:
+    """The careful lines of one block of a recording, times from the recording's start.
+
+    `live` holds the recording's live finals (same time base); those of this block are
+    the fallback for speech the careful pass did not hear.
+    """
+    end_ms = offset_ms + len(samples) * 1000 // SAMPLE_RATE
+    careful = [_shifted(s, offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress)]
+    speech = [(offset_ms + start, offset_ms + end) for start, end in speech_spans(samples)]
+    gaps = _unheard(speech, careful)
+    retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap)]
+    heard = careful + retried
+    kept_live = _unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
+    inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
+    lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
+    return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
+
+
+def _unheard(spans: Iterable[Span], segments: Sequence[TranscribedSegment]) -> list[Span]:
+    """The parts of `spans` no word of `segments` vouches for, when long enough to matter."""
+    covered = sorted(
+        (w.start_ms - WORD_REACH_MS, w.end_ms + WORD_REACH_MS) for s in segments for w in _words_of(s)
+    )
+    gaps = []
+    for start, end in spans:
+        cursor = start
+        for cover_start, cover_end in covered:
+            if cover_end <= cursor or cover_start >= end:
+                continue
+            if cover_start - cursor >= GAP_MS:
+                gaps.append((cursor, cover_start))
+            cursor = max(cursor, cover_end)
+        if end - cursor >= GAP_MS:
+            gaps.append((cursor, end))
+    return gaps
+
+
+def _hear_again(engine: SpeechEngine, samples: np.ndarray, offset_ms: int, gap: Span) -> list[TranscribedSegment]:
+    """The gap alone, in a window of its own (no voice detector, no neighbours to drown
+    it out); only the words that fall inside the gap, so nothing is heard twice."""
+    clip_start = max(0, gap[0] - offset_ms - RETRY_PAD_MS)
+    clip_end = gap[1] - offset_ms + RETRY_PAD_MS
+    clip = samples[clip_start * SAMPLE_RATE // 1000 : clip_end * SAMPLE_RATE // 1000]
+    found = []
+    for segment in engine.transcribe_file(clip, vad=False):
+        segment = _shifted(segment, offset_ms + clip_start)
+        inside = [w for w in _words_of(segment) if gap[0] <= (w.start_ms + w.end_ms) // 2 < gap[1]]
+        if inside and segment.words:
+            found.append(_from_words(inside, no_speech_prob=segment.no_speech_prob))
+        elif inside:  # an engine without word times: the segment is one piece
+            found.append(segment)
+    return found
+
+
+def _unheard_live(live: Sequence[TranscribedSegment], heard: Sequence[TranscribedSegment]) -> list[TranscribedSegment]:
+    """Runs of live words that no careful word vouches for."""
+    covered = [(w.start_ms - WORD_REACH_MS, w.end_ms + WORD_REACH_MS) for s in heard for w in _words_of(s)]
+
+    def vouched(word: Word) -> bool:
+        return any(start < word.end_ms and word.start_ms < end for start, end in covered)
+
+    kept = []
+    for segment in live:
+        if not segment.words:
+            if not any(vouched(w) for w in _words_of(segment)):
+                kept.append(segment)
+            continue
+        run: list[Word] = []
+        for word in [*segment.words, None]:
+            if word is not None and not vouched(word):
+                run.append(word)
+            elif run:
+                kept.append(_from_words(run, no_speech_prob=segment.no_speech_prob))
+                run = []
+    return kept
+
+
+def _words_of(segment: TranscribedSegment) -> tuple[Word, ...]:
+    """Its words, or the segment as one word when the engine gave no word times."""
+    return segment.words or (Word(segment.start_ms, segment.end_ms, segment.text, 1.0),)
+
+
+def _from_words(words: Sequence[Word], *, no_speech_prob: float) -> TranscribedSegment:
+    return TranscribedSegment(
+        start_ms=words[0].start_ms,
+        end_ms=words[-1].end_ms,
+        text=" ".join(w.word for w in words),
+        words=tuple(words),
+        no_speech_prob=no_speech_prob,
+    )
+
+
+def _middle(segment: TranscribedSegment) -> int:
+    return (segment.start_ms + segment.end_ms) // 2
+
+
+def _shifted(segment: TranscribedSegment, ms: int) -> TranscribedSegment:
+    return TranscribedSegment(
+        start_ms=segment.start_ms + ms,
+        end_ms=segment.end_ms + ms,
+        text=segment.text,
+        words=tuple(Word(w.start_ms + ms, w.end_ms + ms, w.word, w.probability) for w in segment.words),
+        no_speech_prob=segment.no_speech_prob,
+    )
