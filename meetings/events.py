@@ -107,6 +107,11 @@ def transcript_segment(segment: Any) -> dict[str, Any]:
     return {"type": kind, "meeting": segment.meeting_id, **segment_payload(segment)}
 
 
+def transcript_settled(segment: Any) -> dict[str, Any]:
+    """A live final heard again with context: the same id (and kind), a better text."""
+    return {"type": "transcript.refined", "meeting": segment.meeting_id, **segment_payload(segment)}
+
+
 def meeting_status(meeting: Any) -> dict[str, Any]:
     return {
         "type": "meeting.status",

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
-from mina.errors import Forbidden, Invalid
+from mina.errors import Conflict, Forbidden, Invalid
 from mina.jobs import enqueue
 from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
@@ -69,8 +69,11 @@ def _delete_files_on_commit(names: list[str]) -> None:
 
 @transaction.atomic
 def meeting_go_live(*, meeting_id: int) -> Meeting:
-    """The first `start` on an audio socket makes a scheduled meeting live."""
+    """The first `start` on an audio socket makes a scheduled meeting live; an ended one
+    can no longer be recorded (checked under the lock, so a meeting ending meanwhile is)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+    if not meeting.is_liveable:
+        raise Conflict(f"This meeting is {meeting.status}; it can no longer be recorded.", code="not_live")
     if meeting.status == Meeting.Status.SCHEDULED:
         meeting.status = Meeting.Status.LIVE
         meeting.started_at = timezone.now()

@@ -357,12 +357,17 @@ MINA_SUMMARY_ENGINE = env.str("MINA_SUMMARY_ENGINE", "openai" if OPENAI_API_KEY 
 
 MINA_VAD_AGGRESSIVENESS = env.int("MINA_VAD_AGGRESSIVENESS", 2)
 MINA_VAD_SILENCE_MS = env.int("MINA_VAD_SILENCE_MS", 300)
-MINA_VAD_MAX_UTTERANCE_S = env.float("MINA_VAD_MAX_UTTERANCE_S", 15.0)
+MINA_VAD_MAX_UTTERANCE_S = env.float("MINA_VAD_MAX_UTTERANCE_S", 10.0)
 MINA_VAD_PADDING_MS = env.int("MINA_VAD_PADDING_MS", 300)
 MINA_PARTIAL_FIRST_MS = env.int("MINA_PARTIAL_FIRST_MS", 600)
 MINA_PARTIAL_EVERY_MS = env.int("MINA_PARTIAL_EVERY_MS", 1000)
 MINA_PARTIAL_EXPIRE_MS = env.int("MINA_PARTIAL_EXPIRE_MS", 2000)
 MINA_SKIP_PARTIALS_WHEN_BUSY = env.bool("MINA_SKIP_PARTIALS_WHEN_BUSY", True)
+# Finals are settled (heard again with context and beam search, corrected where that
+# differs) once the oldest unsettled one is this old in stream time; 0 turns it off (the
+# default with the OpenAI engine, where each settle would be a paid request).
+MINA_SETTLE_AFTER_MS = env.int("MINA_SETTLE_AFTER_MS", 6000 if MINA_SPEECH_ENGINE == "local" else 0)
+MINA_SETTLE_EXPIRE_MS = env.int("MINA_SETTLE_EXPIRE_MS", 10_000)
 # "short": finals decode the utterance's own frames (measured in docs/performance.md);
 # "full": Whisper's 30 s window, ~5x the compute.
 MINA_FINAL_WINDOW = env.str("MINA_FINAL_WINDOW", "short")

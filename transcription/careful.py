@@ -53,7 +53,7 @@ def transcribe_block(
     the fallback for speech the careful pass did not hear.
     """
     end_ms = offset_ms + len(samples) * 1000 // SAMPLE_RATE
-    careful = [_shifted(s, offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress)]
+    careful = [s.shifted(offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress)]
     speech = [(offset_ms + start, offset_ms + end) for start, end in speech_spans(samples)]
     gaps = _unheard(speech, careful)
     retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap)]
@@ -91,7 +91,7 @@ def _hear_again(engine: SpeechEngine, samples: np.ndarray, offset_ms: int, gap: 
     clip = samples[clip_start * SAMPLE_RATE // 1000 : clip_end * SAMPLE_RATE // 1000]
     found = []
     for segment in engine.transcribe_file(clip, vad=False):
-        segment = _shifted(segment, offset_ms + clip_start)
+        segment = segment.shifted(offset_ms + clip_start)
         inside = [w for w in _words_of(segment) if gap[0] <= (w.start_ms + w.end_ms) // 2 < gap[1]]
         if inside and segment.words:
             found.append(_from_words(inside, no_speech_prob=segment.no_speech_prob))
@@ -140,13 +140,3 @@ def _from_words(words: Sequence[Word], *, no_speech_prob: float) -> TranscribedS
 
 def _middle(segment: TranscribedSegment) -> int:
     return (segment.start_ms + segment.end_ms) // 2
-
-
-def _shifted(segment: TranscribedSegment, ms: int) -> TranscribedSegment:
-    return TranscribedSegment(
-        start_ms=segment.start_ms + ms,
-        end_ms=segment.end_ms + ms,
-        text=segment.text,
-        words=tuple(Word(w.start_ms + ms, w.end_ms + ms, w.word, w.probability) for w in segment.words),
-        no_speech_prob=segment.no_speech_prob,
-    )

@@ -1,13 +1,11 @@
 """The audio socket: one participant's microphone in, transcript events out.
 
-Every frame is stored first (numbered chunks through Django's storage), then cut into
-utterances by the voice detector; partials and finals are transcribed off the event
-loop by a `transcribers.Transcriber` (a thread pool embedded, Celery workers when scaled).
-Finals of a stream are transcribed in order and never skipped. Under load partials go
-first: a due partial waits for a free worker (the next frame retries with the grown
-utterance) and is skipped when the next one falls due (unless
-MINA_SKIP_PARTIALS_WHEN_BUSY is off). Signs of strain put the meeting in an
-`overloaded` state, sent as a `meeting.status` event with `"load"`.
+Every frame is stored first (numbered chunks through Django's storage), then handed to
+the stream's `live.LiveSession`, which says what to transcribe and when (drafts, finals,
+settling, load); this consumer carries that out off the event loop through a
+`transcribers.Transcriber` (a thread pool embedded, Celery workers when scaled), stores
+the results and sends the events. Signs of strain put the meeting in an `overloaded`
+state, sent as a `meeting.status` event with `"load"`.
 """
 
 from __future__ import annotations
@@ -25,8 +23,7 @@ from django.conf import settings
 from meetings import events
 from meetings.models import Meeting, Participant
 from meetings.selectors import meeting_get
-from meetings.services import meeting_go_live, participant_for_stream
-from mina.errors import Conflict, Invalid, MinaError, Throttled
+from mina.errors import Invalid, MinaError, Throttled
 from mina.sockets import MinaConsumer
 from workspaces.models import Role
 
@@ -39,7 +36,6 @@ logger = logging.getLogger(__name__)
 BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
 MAX_FRAME_BYTES = SAMPLE_RATE * 2  # one second
 TOUCH_EVERY_S = 10.0
-EMPTY_DRAFT_RETRY_MS = 300
 
 
 class StartTimeout(MinaError):
@@ -53,40 +49,21 @@ def _authorise(user: Any, meeting_id: int) -> Meeting:
     return meeting
 
 
-@database_sync_to_async
-def _open_stream(
-    user: Any, meeting_id: int, stream_id: uuid.UUID | None, guest: str
-) -> tuple[Recording, Participant, int]:
-    meeting = Meeting.objects.get(pk=meeting_id)
-    if not meeting.is_liveable:
-        raise Conflict(f"This meeting is {meeting.status}; it can no longer be recorded.", code="not_live")
-    meeting = meeting_go_live(meeting_id=meeting_id)
-    participant = participant_for_stream(meeting=meeting, user=user, guest_name=guest)
-    recording, received = services.stream_open(
-        meeting=meeting, participant=participant, stream_id=stream_id
-    )
-    return recording, participant, received
-
-
 class AudioConsumer(MinaConsumer):
     min_role = Role.MEMBER  # a member demoted to viewer loses the microphone
     recording: Recording | None = None
     participant: Participant | None = None
-    segmenter: live.Segmenter | None = None
+    session: live.LiveSession | None = None
     transcriber: transcribers.Transcriber | None = None
+    drained = False
+    overload_started_ms = 0
 
     async def on_authenticated(self) -> None:
         assert self.meeting_id is not None
         await _authorise(self.user, self.meeting_id)
         transcribers.prepare()
-        self.finals: asyncio.Queue[tuple[live.Cut, float] | None] = asyncio.Queue()
-        self.partials_running: set[str] = set()
-        self.deferred: str | None = None  # a due partial waiting for a free worker
-        self.finalised: set[str] = set()
-        self.tasks: set[asyncio.Future[None]] = set()
-        self.stats = live.StreamStats()
-        self.load = live.LoadMonitor(window_s=settings.MINA_OVERLOAD_WINDOW_S, skips=settings.MINA_OVERLOAD_SKIPS)
-        self.overload_started_ms = 0
+        self.finals: asyncio.Queue[live.Final | None] = asyncio.Queue()
+        self.tasks: set[asyncio.Future[Any]] = set()
         self._start_timer = asyncio.get_running_loop().call_later(
             settings.MINA_START_TIMEOUT_S, lambda: asyncio.ensure_future(self._start_timeout())
         )
@@ -110,36 +87,24 @@ class AudioConsumer(MinaConsumer):
     async def _start(self, message: dict[str, Any]) -> None:
         if self.recording is not None:
             raise Invalid("This stream has already started.", code="already_started")
-        if message.get("format", "pcm_s16le") != "pcm_s16le" or message.get("sample_rate") != SAMPLE_RATE:
-            raise Invalid(
-                "Send 16 kHz mono PCM16 audio: {\"sample_rate\": 16000, \"format\": \"pcm_s16le\"}.",
-                code="unsupported_format",
-            )
-        stream_id = _parse_stream_id(message.get("stream_id"))
-        guest = message.get("speaker") or ""
-        if not isinstance(guest, str):
-            raise Invalid("`speaker` must be a name.", code="bad_start")
+        stream_id, guest = _parse_start(message)
         assert self.meeting_id is not None
-        self.recording, self.participant, received = await _open_stream(
-            self.user, self.meeting_id, stream_id, guest
+        self.recording, received = await database_sync_to_async(services.stream_open)(
+            meeting_id=self.meeting_id, user=self.user, stream_id=stream_id, guest_name=guest
         )
+        self.participant = self.recording.participant
         self._start_timer.cancel()
-        self.received = received
-        self.connected_at = time.monotonic()
-        self.received_here = 0
-        self.last_touch = time.monotonic()
-        self.stats = live.StreamStats.resume(self.recording.stats)
+        self.received, self.received_here = received, 0
+        self.connected_at = self.last_touch = time.monotonic()
+        stats = live.StreamStats.resume(self.recording.stats)
+        self.session = live.LiveSession(transcribers.live_config(), start_sample=received // 2, stats=stats)
         self.transcriber = transcribers.transcriber()
         await self.transcriber.start()
-        self.segmenter = live.Segmenter(start_sample=received // 2)
         self.worker = asyncio.ensure_future(self._finals_worker())
         await self.send_json(
             {
-                "type": "ready",
-                "meeting": self.meeting_id,
-                "stream_id": str(self.recording.stream_id),
-                "participant": self.participant.id,
-                "received_ms": received // BYTES_PER_MS,
+                "type": "ready", "meeting": self.meeting_id, "stream_id": str(self.recording.stream_id),
+                "participant": self.recording.participant_id, "received_ms": received // BYTES_PER_MS,
                 # Where this stream's audio starts in the meeting: event times are offset by it.
                 "offset_ms": self.recording.offset_ms,
             }
@@ -147,12 +112,9 @@ class AudioConsumer(MinaConsumer):
         logger.info("stream started recording=%s resumed_at_ms=%s", self.recording.id, received // BYTES_PER_MS)
 
     async def on_bytes(self, data: bytes) -> None:
-        if self.recording is None or self.segmenter is None:
+        if self.recording is None or self.session is None or self.transcriber is None:
             raise Invalid("Send `start` before audio.", code="not_started")
-        if len(data) % 2:
-            raise Invalid("Frames must hold whole 16-bit samples (an even number of bytes).", code="odd_frame")
-        if len(data) > MAX_FRAME_BYTES:
-            raise Invalid("Frames must be at most one second of audio.", code="frame_too_long")
+        _check_frame(data)
         self._check_rate(len(data))
         await sync_to_async(services.chunk_save, thread_sensitive=False)(
             recording=self.recording, offset_bytes=self.received, data=data
@@ -162,10 +124,7 @@ class AudioConsumer(MinaConsumer):
         if time.monotonic() - self.last_touch > TOUCH_EVERY_S:
             self.last_touch = time.monotonic()
             await database_sync_to_async(services.stream_touch)(recording_id=self.recording.id)
-        for cut in self.segmenter.feed(data):
-            self._dispatch(cut)
-        self._retry_deferred()
-        self._load_changed(self.load.check(time.monotonic()))
+        self._act(self.session.feed(data, now=time.monotonic(), capacity=self.transcriber.partial_capacity()))
 
     def _check_rate(self, size: int) -> None:
         # Real time, times a slack, plus a burst for audio buffered during a reconnect.
@@ -174,74 +133,31 @@ class AudioConsumer(MinaConsumer):
         if (self.received_here + size) / BYTES_PER_MS > allowed_ms:
             raise Throttled("Audio is arriving faster than real time.", code="too_fast")
 
-    # --- Partials: drafts, first to give way under load --------------------------------
+    def _act(self, actions: list[live.Action]) -> None:
+        for action in actions:
+            if isinstance(action, live.Final):
+                self.finals.put_nowait(action)
+            elif isinstance(action, live.Draft):
+                self._spawn(self._draft(action.cut))
+            elif isinstance(action, live.Settle):
+                self._spawn(self._settle(action))
+            else:
+                self._load_changed(action.overloaded)
 
-    def _dispatch(self, cut: live.Cut) -> None:
-        if not cut.final:
-            self._offer_partial(cut)
-            return
-        if self.deferred == cut.utterance_id:
-            self._skip_partial()
-            self.deferred = None
-        self.finals.put_nowait((cut, time.monotonic()))
-        if self.finals.qsize() >= settings.MINA_OVERLOAD_BACKLOG:
-            self._strain(settings.MINA_OVERLOAD_SKIPS)
-
-    def _offer_partial(self, cut: live.Cut) -> None:
-        if not self._may_run_partial(cut.utterance_id):
-            if self.deferred is not None:  # the waiting draft was never sent
-                self._skip_partial()
-            self.deferred = cut.utterance_id
-            return
-        self.deferred = None
-        self.partials_running.add(cut.utterance_id)
-        self._spawn(self._partial(cut))
-
-    def _may_run_partial(self, utterance_id: str) -> bool:
-        if not settings.MINA_SKIP_PARTIALS_WHEN_BUSY:
-            return True
-        assert self.transcriber is not None
-        return utterance_id not in self.partials_running and self.transcriber.partial_capacity()
-
-    def _retry_deferred(self) -> None:
-        """A due partial runs as soon as a worker is free, on the utterance as it is now."""
-        segmenter = self.segmenter
-        if self.deferred is None or segmenter is None or segmenter.utterance_id != self.deferred:
-            return
-        if self._may_run_partial(self.deferred):
-            cut = segmenter.snapshot()
-            if cut is not None:
-                self._offer_partial(cut)
-
-    def _skip_partial(self) -> None:
-        """A due draft never shown (superseded, or expired unrun): a sign of strain."""
-        self.stats.partials_skipped += 1
-        self._strain(1)
-
-    async def _partial(self, cut: live.Cut) -> None:
-        assert self.transcriber is not None
+    async def _draft(self, cut: live.Cut) -> None:
+        assert self.transcriber is not None and self.session is not None
         try:
             outcome = await self.transcriber.partial(cut.pcm)
         except Exception:  # a draft lost is no loss: the final follows
-            logger.warning("partial failed recording=%s", getattr(self.recording, "id", None), exc_info=True)
-            return
-        finally:
-            self.partials_running.discard(cut.utterance_id)
-        self.stats.processing_ms += outcome.processing_ms
-        if outcome.result is None:  # expired in the queue, or no worker free for drafts
-            self._skip_partial()
-            return
-        if cut.utterance_id in self.finalised or self.closed:
-            return
-        if not outcome.result:
-            if self.segmenter is not None:
-                self.segmenter.draft_sooner(cut.utterance_id, EMPTY_DRAFT_RETRY_MS)
-            return
-        self.stats.partials += 1
-        try:
-            await self._send_partial(cut, str(outcome.result))
-        except Exception:
-            logger.warning("partial not sent recording=%s", getattr(self.recording, "id", None), exc_info=True)
+            logger.warning("partial failed recording=%s", self.recording.pk if self.recording else None, exc_info=True)
+            outcome = transcribers.Outcome("")
+        text, actions = self.session.draft_done(
+            cut, None if outcome.result is None else str(outcome.result), processing_ms=outcome.processing_ms,
+            now=time.monotonic(),
+        )
+        self._act(actions)
+        if text and not self.closed:
+            await self._send_partial(cut, text)
 
     async def _send_partial(self, cut: live.Cut, text: str) -> None:
         assert self.meeting_id is not None and self.recording is not None
@@ -254,55 +170,54 @@ class AudioConsumer(MinaConsumer):
             ),
         )
 
-    # --- Finals: in order, never skipped -----------------------------------------------
-
     async def _finals_worker(self) -> None:
         """Finals of one stream, in order, never skipped."""
-        while True:
-            item = await self.finals.get()
-            if item is None:
-                return
-            cut, cut_at = item
+        while (final := await self.finals.get()) is not None:
             try:
-                await self._final(cut, cut_at)
+                await self._final(final)
             except Exception:
-                logger.exception("final failed recording=%s", getattr(self.recording, "id", None))
+                logger.exception("final failed recording=%s", self.recording.pk if self.recording else None)
 
-    async def _final(self, cut: live.Cut, cut_at: float) -> None:
-        assert self.transcriber is not None
-        outcome = await self.transcriber.final(cut.pcm)
-        # From here on a late partial of this utterance would undo the final.
-        self.finalised.add(cut.utterance_id)
-        self.stats.processing_ms += outcome.processing_ms
-        if not isinstance(outcome.result, TranscribedSegment):
-            self.stats.dropped += 1
-            await self._send_partial(cut, "")  # takes back any draft already shown
+    async def _final(self, final: live.Final) -> None:
+        assert self.transcriber is not None and self.session is not None
+        outcome = await self.transcriber.final(final.cut.pcm)
+        result = outcome.result if isinstance(outcome.result, TranscribedSegment) else None
+        self._act(self.session.final_done(final, result, processing_ms=outcome.processing_ms, now=time.monotonic()))
+        if result is None:
+            await self._send_partial(final.cut, "")  # takes back any draft already shown
             return
-        await database_sync_to_async(services.segment_create_final)(
-            recording=self.recording, utterance_id=cut.utterance_id, start_ms=cut.start_ms, result=outcome.result,
+        segment = await database_sync_to_async(services.segment_create_final)(
+            recording=self.recording, utterance_id=final.cut.utterance_id, start_ms=final.cut.start_ms, result=result,
         )
-        latency_ms = int((time.monotonic() - cut_at) * 1000)
-        self.stats.final_done(latency_ms)
-        if latency_ms - outcome.processing_ms > settings.MINA_OVERLOAD_WAIT_MS:  # it queued too long
-            self._strain(settings.MINA_OVERLOAD_SKIPS)
+        self.session.final_stored(final, segment.id, segment.text)
 
-    # --- Load ----------------------------------------------------------------------------
+    async def _settle(self, settle: live.Settle) -> bool:
+        """Whether the stretch was heard again (not skipped under load, not failed)."""
+        assert self.transcriber is not None and self.session is not None
+        try:
+            outcome = await self.transcriber.settle(settle.pcm)
+        except Exception:  # the finals stand as they are; the careful pass follows the meeting
+            logger.warning("settle failed recording=%s", self.recording.pk if self.recording else None, exc_info=True)
+            outcome = transcribers.Outcome(None)
+        result = outcome.result if isinstance(outcome.result, list) else None
+        for line, settled in self.session.settle_done(settle, result, processing_ms=outcome.processing_ms):
+            await database_sync_to_async(services.segment_settle)(
+                recording=self.recording, segment_id=line.segment_id, result=settled
+            )
+        return result is not None
 
-    def _strain(self, weight: int) -> None:
-        self._load_changed(self.load.strain(time.monotonic(), weight))
-
-    def _load_changed(self, overloaded: bool | None) -> None:
-        if overloaded is None or self.recording is None:
-            return
+    def _load_changed(self, overloaded: bool) -> None:
+        assert self.recording is not None and self.session is not None and self.meeting_id is not None
         position_ms = self.recording.offset_ms + self.received // BYTES_PER_MS
         if overloaded:
             self.overload_started_ms = position_ms
             logger.warning("stream overloaded recording=%s", self.recording.id)
         else:
-            self.stats.overload_periods.append({"start_ms": self.overload_started_ms, "end_ms": position_ms})
-        assert self.meeting_id is not None
-        if _meeting_load_changes(self.meeting_id, self.channel_name, overloaded):
-            self._spawn(_send_load(self.meeting_id, overloaded))
+            self.session.stats.overload_periods.append({"start_ms": self.overload_started_ms, "end_ms": position_ms})
+        if live.meeting_load.changes(self.meeting_id, self.channel_name, overloaded):
+            self._spawn(database_sync_to_async(services.meeting_load_announce)(
+                meeting_id=self.meeting_id, overloaded=overloaded
+            ))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -311,18 +226,23 @@ class AudioConsumer(MinaConsumer):
 
     # --- The end of a stream -------------------------------------------------------------
 
-    async def _drain(self) -> None:
-        """Finalise what is open and wait for every final of this connection."""
-        if self.segmenter is None:
+    async def _drain(self, *, settle: bool) -> None:
+        """Finalise what is open, wait for every final of this connection and, on `stop`,
+        settle what is left."""
+        session = self.session
+        if session is None or self.drained:
             return
+        self.drained = True
         try:
-            for cut in self.segmenter.flush():
-                self._dispatch(cut)
-            self.segmenter = None
+            self._act(session.flush(time.monotonic()))
             await self.finals.put(None)
             await self.worker
-            if self.load.overloaded:
-                self.load.overloaded = False
+            await asyncio.gather(*self.tasks, return_exceptions=True)  # drafts and a settle under way
+            while settle and (remaining := session.settle_remaining()) is not None:
+                if not await self._settle(remaining):
+                    break
+            if session.load.overloaded:
+                session.load.overloaded = False
                 self._load_changed(False)
         finally:
             await self._release()
@@ -339,10 +259,8 @@ class AudioConsumer(MinaConsumer):
     async def _stop(self) -> None:
         if self.recording is None:
             raise Invalid("Nothing to stop: send `start` first.", code="not_started")
-        await self._drain()
-        recording = await database_sync_to_async(services.stream_close)(
-            recording=self.recording, stats=self._stats()
-        )
+        await self._drain(settle=True)
+        recording = await database_sync_to_async(services.stream_close)(recording=self.recording, stats=self._stats())
         await self.send_json(
             {"type": "stopped", "meeting": self.meeting_id, "stream_id": str(recording.stream_id),
              "received_ms": recording.duration_ms}
@@ -351,8 +269,9 @@ class AudioConsumer(MinaConsumer):
         await self.close(code=1000)
 
     def _stats(self) -> dict[str, Any]:
-        self.stats.audio_ms = self.received // BYTES_PER_MS
-        return self.stats.as_json()
+        assert self.session is not None
+        self.session.stats.audio_ms = self.received // BYTES_PER_MS
+        return self.session.stats.as_json()
 
     async def disconnect(self, code: int) -> None:
         timer = getattr(self, "_start_timer", None)
@@ -360,39 +279,34 @@ class AudioConsumer(MinaConsumer):
             timer.cancel()
         await super().disconnect(code)
         # A dropped connection: keep what was said; the client may resume the stream.
-        if self.segmenter is not None and self.recording is not None:
-            await self._drain()
-            await database_sync_to_async(live.stats_save)(recording_id=self.recording.id, stats=self._stats())
+        if self.session is not None and self.recording is not None and not self.drained:
+            await self._drain(settle=False)
+            stats = self._stats()
+            await database_sync_to_async(services.stream_stats_save)(recording_id=self.recording.id, stats=stats)
         await self._release()
 
 
-# Per meeting, the streams of this process under strain: the meeting is `overloaded`
-# while any is, and `normal` again when the last one recovers.
-_overloaded_streams: dict[int, set[str]] = {}
-
-
-def _meeting_load_changes(meeting_id: int, stream: str, overloaded: bool) -> bool:
-    streams = _overloaded_streams.setdefault(meeting_id, set())
-    before = bool(streams)
-    if overloaded:
-        streams.add(stream)
-    else:
-        streams.discard(stream)
-    if not streams:
-        del _overloaded_streams[meeting_id]
-    return before != bool(streams)
-
-
-async def _send_load(meeting_id: int, overloaded: bool) -> None:
-    meeting = await database_sync_to_async(Meeting.objects.get)(pk=meeting_id)
-    event = {**events.meeting_status(meeting), "load": "overloaded" if overloaded else "normal"}
-    await events.asend(meeting_id, event)
-
-
-def _parse_stream_id(value: Any) -> uuid.UUID | None:
+def _parse_start(message: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
+    """The stream to resume (if any) and the guest speaker's name from a `start`."""
+    if message.get("format", "pcm_s16le") != "pcm_s16le" or message.get("sample_rate") != SAMPLE_RATE:
+        raise Invalid(
+            "Send 16 kHz mono PCM16 audio: {\"sample_rate\": 16000, \"format\": \"pcm_s16le\"}.",
+            code="unsupported_format",
+        )
+    guest = message.get("speaker") or ""
+    if not isinstance(guest, str):
+        raise Invalid("`speaker` must be a name.", code="bad_start")
+    value = message.get("stream_id")
     if value in (None, ""):
-        return None
+        return None, guest
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(str(value)), guest
     except ValueError:
         raise Invalid("`stream_id` must be the id the server gave.", code="bad_start") from None
+
+
+def _check_frame(data: bytes) -> None:
+    if len(data) % 2:
+        raise Invalid("Frames must hold whole 16-bit samples (an even number of bytes).", code="odd_frame")
+    if len(data) > MAX_FRAME_BYTES:
+        raise Invalid("Frames must be at most one second of audio.", code="frame_too_long")

@@ -3,8 +3,10 @@
 `Segmenter` cuts a 16 kHz PCM16 stream into utterances with webrtcvad on 30 ms frames:
 a first partial snapshot `partial_first_ms` into an utterance and then one per
 `partial_every_ms`, and the final as soon as the detector hears `silence_ms` of silence
-(or at the maximum length). `LoadMonitor` and `StreamStats` record how a stream went;
-`transcribers.py` runs the model.
+(or at the maximum length). `LiveSession` decides what to transcribe and when (drafts,
+finals, settling, load); `LoadMonitor` and `StreamStats` record how a stream went.
+No Django, no sockets, no clock of its own: the audio consumer carries out the actions
+and `transcribers.py` runs the model.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import webrtcvad
-from django.conf import settings
 
-from .engines.base import SAMPLE_RATE
+from .engines.base import SAMPLE_RATE, TranscribedSegment, Word
 
 FRAME_MS = 30
+EMPTY_DRAFT_RETRY_MS = 300
 FRAME_BYTES = SAMPLE_RATE * 2 * FRAME_MS // 1000  # 960
+QUIET_CUT_SEARCH_FRAMES = 3000 // FRAME_MS
 
 
 @dataclass(frozen=True)
@@ -37,34 +41,42 @@ class Cut:
         return self.start_sample * 1000 // SAMPLE_RATE
 
     @property
+    def end_sample(self) -> int:
+        return self.start_sample + len(self.pcm) // 2
+
+    @property
     def end_ms(self) -> int:
         return self.start_ms + len(self.pcm) * 1000 // (SAMPLE_RATE * 2)
 
 
+@dataclass(frozen=True)
+class LiveConfig:
+    """The tunables of a live stream (the MINA_VAD_*, MINA_PARTIAL_*, MINA_SETTLE_* and
+    MINA_OVERLOAD_* settings; the defaults here are theirs)."""
+
+    aggressiveness: int = 2
+    silence_ms: int = 300
+    max_utterance_ms: int = 10_000
+    padding_ms: int = 300
+    partial_first_ms: int = 600
+    partial_every_ms: int = 1000
+    skip_partials_when_busy: bool = True
+    settle_after_ms: int = 6000  # 0: no settling
+    overload_window_s: float = 5.0
+    overload_skips: int = 3
+    overload_backlog: int = 3
+    overload_wait_ms: int = 1500
+
+
 class Segmenter:
-    def __init__(
-        self,
-        *,
-        start_sample: int = 0,
-        aggressiveness: int | None = None,
-        silence_ms: int | None = None,
-        max_utterance_ms: int | None = None,
-        padding_ms: int | None = None,
-        partial_every_ms: int | None = None,
-        partial_first_ms: int | None = None,
-    ) -> None:
-        self.vad = webrtcvad.Vad(
-            settings.MINA_VAD_AGGRESSIVENESS if aggressiveness is None else aggressiveness
-        )
-        self.silence_frames = (silence_ms or settings.MINA_VAD_SILENCE_MS) // FRAME_MS
-        self.max_frames = int(
-            (max_utterance_ms or settings.MINA_VAD_MAX_UTTERANCE_S * 1000) // FRAME_MS
-        )
-        padding = padding_ms if padding_ms is not None else settings.MINA_VAD_PADDING_MS
-        self.partial_frames = max(1, (partial_every_ms or settings.MINA_PARTIAL_EVERY_MS) // FRAME_MS)
-        self.first_partial_frames = max(1, (partial_first_ms or settings.MINA_PARTIAL_FIRST_MS) // FRAME_MS)
+    def __init__(self, config: LiveConfig = LiveConfig(), *, start_sample: int = 0) -> None:
+        self.vad = webrtcvad.Vad(config.aggressiveness)
+        self.silence_frames = config.silence_ms // FRAME_MS
+        self.max_frames = config.max_utterance_ms // FRAME_MS
+        self.partial_frames = max(1, config.partial_every_ms // FRAME_MS)
+        self.first_partial_frames = max(1, config.partial_first_ms // FRAME_MS)
         self.ring: collections.deque[tuple[bytes, bool]] = collections.deque(
-            maxlen=max(1, padding // FRAME_MS)
+            maxlen=max(1, config.padding_ms // FRAME_MS)
         )
         self.position = start_sample  # samples consumed into frames so far
         self.pending = b""
@@ -119,8 +131,10 @@ class Segmenter:
             return None
         self.frames.append(frame)
         self.trailing_silence = 0 if speech else self.trailing_silence + 1
-        if self.trailing_silence >= self.silence_frames or len(self.frames) >= self.max_frames:
+        if self.trailing_silence >= self.silence_frames:
             return self._final()
+        if len(self.frames) >= self.max_frames:
+            return self._cut_at_quietest()
         if len(self.frames) >= self.next_partial:
             self.next_partial = len(self.frames) + self.partial_frames
             return self.snapshot()
@@ -135,6 +149,20 @@ class Segmenter:
         # one per `partial_every_ms`; counted in utterance frames, padding included.
         self.next_partial = max(self.first_partial_frames, len(self.frames) + 1)
         self.utterance_id = uuid.uuid4().hex[:12]
+
+    def _cut_at_quietest(self) -> Cut:
+        """At the maximum length: end the utterance at its quietest frame of the last few
+        seconds (a pause between words or speakers, seldom mid-word) and go on with the rest."""
+        search = min(len(self.frames) - 1, QUIET_CUT_SEARCH_FRAMES)
+        energies = [np.square(np.frombuffer(f, dtype="<i2").astype(np.float32)).mean() for f in self.frames[-search:]]
+        keep = len(self.frames) - search + int(np.argmin(energies)) + 1
+        cut = Cut(self.utterance_id, self.start_sample, b"".join(self.frames[:keep]), final=True)
+        self.frames = self.frames[keep:]
+        self.start_sample += keep * FRAME_BYTES // 2
+        self.trailing_silence = 0
+        self.next_partial = len(self.frames) + self.partial_frames
+        self.utterance_id = uuid.uuid4().hex[:12]
+        return cut
 
     def _final(self) -> Cut:
         # Keep a little of the trailing silence: Whisper clips the last word without it.
@@ -186,13 +214,18 @@ class StreamStats:
     partials_skipped: int = 0
     finals: int = 0
     dropped: int = 0
+    settles: int = 0
+    settles_skipped: int = 0
+    settle_corrections: int = 0
     final_latencies_ms: list[int] = field(default_factory=list)
     overload_periods: list[dict[str, int]] = field(default_factory=list)
 
     @classmethod
     def resume(cls, saved: dict[str, Any] | None) -> StreamStats:
         stats = cls()
-        for name in ("processing_ms", "partials", "partials_skipped", "finals", "dropped"):
+        counts = ("processing_ms", "partials", "partials_skipped", "finals", "dropped", "settles", "settles_skipped",
+                  "settle_corrections")
+        for name in counts:
             setattr(stats, name, int((saved or {}).get(name, 0)))
         stats.final_latencies_ms = list((saved or {}).get("final_latencies_ms", []))
         stats.overload_periods = list((saved or {}).get("overload_periods", []))
@@ -222,8 +255,297 @@ def _percentile(ordered: list[int], percent: int) -> int | None:
     return ordered[rank - 1]
 
 
-def stats_save(*, recording_id: int, stats: dict[str, Any]) -> None:
-    """A dropped connection keeps its stats too (`stream_close` saves them on stop)."""
-    from .models import Recording
+class MeetingLoad:
+    """Per meeting, the streams of this process under strain: the meeting is `overloaded`
+    while any is, and `normal` again when the last one recovers."""
 
-    Recording.objects.filter(pk=recording_id).update(stats=stats)
+    def __init__(self) -> None:
+        self.strained: dict[int, set[str]] = {}
+
+    def changes(self, meeting_id: int, stream: str, overloaded: bool) -> bool:
+        """Record a stream's new state; True when the meeting's state changes with it."""
+        streams = self.strained.setdefault(meeting_id, set())
+        before = bool(streams)
+        if overloaded:
+            streams.add(stream)
+        else:
+            streams.discard(stream)
+        if not streams:
+            del self.strained[meeting_id]
+        return before != bool(streams)
+
+
+meeting_load = MeetingLoad()  # this process's streams (a meeting's streams may be on several)
+
+
+# --- One stream's schedule -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Transcribe this snapshot of a growing utterance, for display."""
+
+    cut: Cut
+
+
+@dataclass(frozen=True)
+class Final:
+    """Transcribe this utterance; `cut_at` is when the voice detector ended it."""
+
+    cut: Cut
+    cut_at: float
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A stored final that a settle may still correct (samples in the stream)."""
+
+    segment_id: int
+    start_sample: int
+    end_sample: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Settle:
+    """Transcribe this stretch of the stream again, as the careful pass does, and correct
+    these finals with what it hears."""
+
+    start_sample: int
+    pcm: bytes
+    lines: tuple[Unsettled, ...]
+
+
+@dataclass(frozen=True)
+class LoadChanged:
+    overloaded: bool
+
+
+Action = Draft | Final | Settle | LoadChanged
+
+SETTLE_MAX_MS = 28_000  # one Whisper window, with room for padding
+SETTLE_PAD_MS = 200
+# Finals left unsettled this long (settles skipped under load) stay as they are: the
+# careful pass after the meeting hears them again; their audio is not kept for ever.
+UNSETTLED_KEPT_MS = 60_000
+
+
+class LiveSession:
+    """What one live stream transcribes, and when. Plain Python: the caller passes the time
+    (`now`, monotonic seconds), carries out the actions returned and reports results.
+
+    - Finals: one per utterance the voice detector ends, transcribed in order, never skipped.
+    - Drafts: a snapshot of a growing utterance once per `partial_every_ms`, only when a
+      worker is free; a due draft waits for a later frame, and one that waits until the
+      next falls due is skipped.
+    - Settling: once the oldest unsettled final is `settle_after_ms` of stream old, the
+      stretch of unsettled finals is transcribed again with context and beam search (the
+      careful pass's way) and its words correct the finals where they differ. Settling
+      yields to finals and drafts under load: it waits or is skipped, never the reverse.
+    - Load: skipped drafts, a backlog of finals or a final that waited too long are signs
+      of strain; enough of them in a window make the stream overloaded until a quiet one.
+    """
+
+    def __init__(
+        self, config: LiveConfig = LiveConfig(), *, start_sample: int = 0, stats: StreamStats | None = None
+    ) -> None:
+        self.config = config
+        self.segmenter = Segmenter(config, start_sample=start_sample)
+        self.stats = stats or StreamStats()
+        self.load = LoadMonitor(window_s=config.overload_window_s, skips=config.overload_skips)
+        self.drafting: set[str] = set()  # utterances with a draft being transcribed
+        self.deferred: str | None = None  # a due draft waiting for a free worker
+        self.finalised: set[str] = set()
+        self.finals_waiting = 0
+        self.unsettled: list[Unsettled] = []
+        self.settling = False
+        self.settle_not_before = 0  # a skipped settle waits a period before the next try
+        self.audio = bytearray()  # the stream from `audio_start` on, for settling
+        self.audio_start = start_sample
+
+    @property
+    def position(self) -> int:
+        """Samples of the stream heard so far."""
+        return self.audio_start + len(self.audio) // 2
+
+    def feed(self, pcm: bytes, *, now: float, capacity: bool) -> list[Action]:
+        """New audio; `capacity` says whether a worker is free for a draft now."""
+        self.audio += pcm
+        actions: list[Action] = []
+        for cut in self.segmenter.feed(pcm):
+            actions += self._final(cut, now) if cut.final else self._offer_draft(cut, now, capacity)
+        actions += self._retry_deferred(now, capacity)
+        actions += self._load(self.load.check(now))
+        actions += self._settle_if_due()
+        self._forget_old_audio()
+        return actions
+
+    def flush(self, now: float) -> list[Action]:
+        """The stream ends: whatever utterance is open becomes final."""
+        actions: list[Action] = []
+        for cut in self.segmenter.flush():
+            actions += self._final(cut, now)
+        return actions
+
+    # --- Drafts --------------------------------------------------------------------
+
+    def _may_draft(self, utterance_id: str, capacity: bool) -> bool:
+        if not self.config.skip_partials_when_busy:
+            return True
+        return capacity and utterance_id not in self.drafting
+
+    def _offer_draft(self, cut: Cut, now: float, capacity: bool) -> list[Action]:
+        if not self._may_draft(cut.utterance_id, capacity):
+            actions = self._skip_draft(now) if self.deferred is not None else []  # the waiting draft was never sent
+            self.deferred = cut.utterance_id
+            return actions
+        self.deferred = None
+        self.drafting.add(cut.utterance_id)
+        return [Draft(cut)]
+
+    def _retry_deferred(self, now: float, capacity: bool) -> list[Action]:
+        """A due draft runs as soon as a worker is free, on the utterance as it is now."""
+        snapshot = self.segmenter.snapshot()
+        if self.deferred is None or snapshot is None or snapshot.utterance_id != self.deferred:
+            return []
+        return self._offer_draft(snapshot, now, capacity) if self._may_draft(self.deferred, capacity) else []
+
+    def _skip_draft(self, now: float) -> list[Action]:
+        """A due draft never shown (superseded, or expired unrun): a sign of strain."""
+        self.stats.partials_skipped += 1
+        return self._load(self.load.strain(now))
+
+    def draft_done(
+        self, cut: Cut, text: str | None, *, processing_ms: int, now: float
+    ) -> tuple[str | None, list[Action]]:
+        """The text to show for a draft (None: nothing to show), and what follows from it.
+
+        `text` None means the draft expired unrun (no worker took it in time)."""
+        self.drafting.discard(cut.utterance_id)
+        self.stats.processing_ms += processing_ms
+        if text is None:
+            return None, self._skip_draft(now)
+        if cut.utterance_id in self.finalised:  # a late draft would undo the final
+            return None, []
+        if not text:  # a word just begun: try again sooner than a whole period
+            self.segmenter.draft_sooner(cut.utterance_id, EMPTY_DRAFT_RETRY_MS)
+            return None, []
+        self.stats.partials += 1
+        return text, []
+
+    # --- Finals ----------------------------------------------------------------------
+
+    def _final(self, cut: Cut, now: float) -> list[Action]:
+        actions: list[Action] = []
+        if self.deferred == cut.utterance_id:
+            actions += self._skip_draft(now)
+            self.deferred = None
+        self.finals_waiting += 1
+        actions.append(Final(cut, now))
+        if self.finals_waiting >= self.config.overload_backlog:
+            actions += self._load(self.load.strain(now, self.config.overload_skips))
+        return actions
+
+    def final_done(
+        self, final: Final, result: TranscribedSegment | None, *, processing_ms: int, now: float
+    ) -> list[Action]:
+        """A final is transcribed (`result` None: nothing worth keeping, dropped)."""
+        self.finals_waiting -= 1
+        self.finalised.add(final.cut.utterance_id)
+        self.stats.processing_ms += processing_ms
+        if result is None:
+            self.stats.dropped += 1
+            return []
+        latency_ms = int((now - final.cut_at) * 1000)
+        self.stats.final_done(latency_ms)
+        if latency_ms - processing_ms > self.config.overload_wait_ms:  # it queued too long
+            return self._load(self.load.strain(now, self.config.overload_skips))
+        return []
+
+    def final_stored(self, final: Final, segment_id: int, text: str) -> None:
+        if self.config.settle_after_ms:
+            self.unsettled.append(Unsettled(segment_id, final.cut.start_sample, final.cut.end_sample, text))
+
+    # --- Settling --------------------------------------------------------------------
+
+    def _settle_if_due(self) -> list[Action]:
+        if self.settling or not self.unsettled or self.position < self.settle_not_before:
+            return []
+        due = self.unsettled[0].end_sample + self.config.settle_after_ms * SAMPLE_RATE // 1000
+        return [self._settle()] if self.position >= due else []
+
+    def settle_remaining(self) -> Settle | None:
+        """At the end of a stream: settle what is left now, without waiting."""
+        return None if self.settling or not self.unsettled else self._settle()
+
+    def _settle(self) -> Settle:
+        first = self.unsettled[0]
+        limit = first.start_sample + SETTLE_MAX_MS * SAMPLE_RATE // 1000
+        lines = tuple(u for u in self.unsettled if u.end_sample <= limit) or (first,)
+        pad = SETTLE_PAD_MS * SAMPLE_RATE // 1000
+        start = max(self.audio_start, first.start_sample - pad)
+        end = min(self.position, lines[-1].end_sample + pad)
+        self.settling = True
+        return Settle(start, bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2]), lines)
+
+    def settle_done(
+        self, settle: Settle, result: list[TranscribedSegment] | None, *, processing_ms: int
+    ) -> list[tuple[Unsettled, TranscribedSegment]]:
+        """The finals the settle changes, each with its new text and words (times from the
+        stream's start); a final it heard no words in keeps its own. `result` None: skipped
+        under load, tried again a period later."""
+        self.settling = False
+        self.stats.processing_ms += processing_ms
+        if result is None:
+            self.stats.settles_skipped += 1
+            self.settle_not_before = self.position + self.config.settle_after_ms * SAMPLE_RATE // 1000
+            return []
+        self.stats.settles += 1
+        settled = {u.segment_id for u in settle.lines}
+        self.unsettled = [u for u in self.unsettled if u.segment_id not in settled]
+        offset_ms = settle.start_sample * 1000 // SAMPLE_RATE
+        words = [w for segment in result for w in segment.shifted(offset_ms).words]
+        corrections = []
+        for line, mine in zip(settle.lines, _words_by_line(settle.lines, words), strict=True):
+            text = " ".join(w.word for w in mine)
+            if mine and text != line.text:
+                corrected = TranscribedSegment(
+                    start_ms=mine[0].start_ms,
+                    end_ms=mine[-1].end_ms,
+                    text=text,
+                    words=tuple(mine),
+                    no_speech_prob=max(s.no_speech_prob for s in result),
+                )
+                corrections.append((line, corrected))
+        self.stats.settle_corrections += len(corrections)
+        return corrections
+
+    def _forget_old_audio(self) -> None:
+        """Keep the audio a settle may still need, and no more."""
+        too_old = self.position - UNSETTLED_KEPT_MS * SAMPLE_RATE // 1000
+        self.unsettled = [u for u in self.unsettled if u.end_sample >= too_old]
+        keep_from = self.position - SETTLE_MAX_MS * SAMPLE_RATE // 1000
+        if self.unsettled:
+            keep_from = min(keep_from, self.unsettled[0].start_sample - SETTLE_PAD_MS * SAMPLE_RATE // 1000)
+        if self.segmenter.in_speech:
+            keep_from = min(keep_from, self.segmenter.start_sample)
+        drop = max(0, keep_from - self.audio_start)
+        if drop * 2 > len(self.audio) // 2:  # in large steps: a bytearray shifts what stays
+            del self.audio[: drop * 2]
+            self.audio_start += drop
+
+    # --- Load ------------------------------------------------------------------------
+
+    def _load(self, overloaded: bool | None) -> list[Action]:
+        return [] if overloaded is None else [LoadChanged(overloaded)]
+
+
+def _words_by_line(lines: tuple[Unsettled, ...], words: list[Word]) -> list[list[Word]]:
+    """Each word to the final whose stretch holds its middle, or the nearest one."""
+    by_line: list[list[Word]] = [[] for _ in lines]
+    spans = [(u.start_sample * 1000 // SAMPLE_RATE, u.end_sample * 1000 // SAMPLE_RATE) for u in lines]
+    for word in words:
+        middle = (word.start_ms + word.end_ms) // 2
+        nearest = min(range(len(spans)), key=lambda i: max(spans[i][0] - middle, middle - spans[i][1], 0))
+        by_line[nearest].append(word)
+    return by_line

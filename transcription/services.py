@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings import events
-from meetings.models import Meeting, Participant
+from meetings.models import Meeting
+from meetings.services import meeting_go_live, participant_for_stream
 from mina.errors import Forbidden, Invalid, TooLarge
 from mina.jobs import enqueue
 from workspaces.models import Membership, Role
@@ -69,9 +70,12 @@ def _trim_to_whole_ms(recording: Recording) -> int:
 
 @transaction.atomic
 def stream_open(
-    *, meeting: Meeting, participant: Participant, stream_id: uuid.UUID | None
+    *, meeting_id: int, user: Any, stream_id: uuid.UUID | None, guest_name: str = ""
 ) -> tuple[Recording, int]:
-    """The live recording for a stream (new, or the one a reconnect resumes)."""
+    """The live recording for a stream (new, or the one a reconnect resumes) and how much
+    of its audio is stored; the first stream makes the meeting live."""
+    meeting = meeting_go_live(meeting_id=meeting_id)
+    participant = participant_for_stream(meeting=meeting, user=user, guest_name=guest_name)
     if stream_id is not None:
         recording = Recording.objects.filter(stream_id=stream_id).first()
         if recording is not None:
@@ -79,6 +83,7 @@ def stream_open(
                 raise Forbidden("That stream belongs to someone else.")
             if recording.status != Recording.Status.RECEIVING:
                 raise Invalid("That stream has already ended; start a new one.", code="stream_ended")
+            recording.participant = participant
             return recording, _trim_to_whole_ms(recording)
     started = meeting.started_at or timezone.now()
     offset_ms = max(0, int((timezone.now() - started).total_seconds() * 1000))
@@ -158,6 +163,30 @@ def segment_create_final(
     segment = Segment.objects.select_related("participant").get(pk=segment.pk)
     events.send(segment.meeting_id, events.transcript_segment(segment))
     return segment
+
+
+def segment_settle(*, recording: Recording, segment_id: int, result: TranscribedSegment) -> bool:
+    """A live final heard again with context: its better text replaces the first one
+    (times in `result` from the stream's start). A line corrected by hand stays as it is.
+    Watchers get `transcript.refined` with the same segment id."""
+    base = recording.offset_ms
+    changed = Segment.objects.filter(pk=segment_id, kind=Segment.Kind.FINAL, edited=False).update(
+        text=result.text, words=_words_json(result, base)
+    )
+    if changed:
+        segment = Segment.objects.select_related("participant").get(pk=segment_id)
+        events.send(segment.meeting_id, events.transcript_settled(segment))
+    return bool(changed)
+
+
+def meeting_load_announce(*, meeting_id: int, overloaded: bool) -> None:
+    meeting = Meeting.objects.get(pk=meeting_id)
+    events.send(meeting_id, {**events.meeting_status(meeting), "load": "overloaded" if overloaded else "normal"})
+
+
+def stream_stats_save(*, recording_id: int, stats: dict[str, Any]) -> None:
+    """A dropped connection keeps its stats too (`stream_close` saves them on stop)."""
+    Recording.objects.filter(pk=recording_id).update(stats=stats)
 
 
 def _words_json(result: TranscribedSegment, base_ms: int) -> list[dict[str, Any]]:

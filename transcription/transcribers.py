@@ -1,10 +1,12 @@
 """Where live audio is transcribed, chosen by `MINA_LIVE_TRANSCRIBER`.
 
-`pool` (embedded) is a bounded thread pool in this process where finals go before
-partials and partials expire; `celery` (scaled) sends stateless jobs to the `realtime`
-queue and gets the results back through the channel layer, so web processes never do
-heavy compute. Either way a partial never takes the last free worker: a final never
-waits for a draft.
+Three kinds of job: a `final` (an utterance, never skipped), a `partial` (a draft of a
+growing one) and a `settle` (a stretch of finals heard again the careful way). `pool`
+(embedded) is a bounded thread pool in this process where finals go first and partials
+and settles expire; `celery` (scaled) sends stateless jobs to the `realtime` queue and
+gets the results back through the channel layer, so web processes never do heavy
+compute. Either way a partial or settle never takes the last free worker: a final
+never waits for one.
 """
 
 from __future__ import annotations
@@ -25,17 +27,23 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from .audio import pcm16_to_float32
 from .engines import get_speech_engine
 from .engines.base import TranscribedSegment, Word
+from .live import LiveConfig
 
 logger = logging.getLogger(__name__)
 
 
+Result = TranscribedSegment | str | list[TranscribedSegment] | None
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """A transcriber's answer: `result` is None for a partial that expired unheard."""
+    """A transcriber's answer: `result` is None for a partial or settle that expired
+    unheard, and for a final with nothing worth keeping."""
 
-    result: TranscribedSegment | str | None
+    result: Result
     processing_ms: int = 0
 
 
@@ -45,12 +53,32 @@ class Transcriber(Protocol):
     async def close(self) -> None: ...
 
     def partial_capacity(self) -> bool:
-        """Whether a partial may be sent now (else it waits for the next frame)."""
+        """Whether a partial or settle may be sent now (else it waits for a later frame)."""
 
     async def partial(self, pcm: bytes) -> Outcome: ...
 
+    async def settle(self, pcm: bytes) -> Outcome: ...
+
     async def final(self, pcm: bytes) -> Outcome:
         """Never expires: late under load, but always answered."""
+
+
+def live_config() -> LiveConfig:
+    """A live stream's tunables, from the settings."""
+    return LiveConfig(
+        aggressiveness=settings.MINA_VAD_AGGRESSIVENESS,
+        silence_ms=settings.MINA_VAD_SILENCE_MS,
+        max_utterance_ms=int(settings.MINA_VAD_MAX_UTTERANCE_S * 1000),
+        padding_ms=settings.MINA_VAD_PADDING_MS,
+        partial_first_ms=settings.MINA_PARTIAL_FIRST_MS,
+        partial_every_ms=settings.MINA_PARTIAL_EVERY_MS,
+        skip_partials_when_busy=settings.MINA_SKIP_PARTIALS_WHEN_BUSY,
+        settle_after_ms=settings.MINA_SETTLE_AFTER_MS,
+        overload_window_s=settings.MINA_OVERLOAD_WINDOW_S,
+        overload_skips=settings.MINA_OVERLOAD_SKIPS,
+        overload_backlog=settings.MINA_OVERLOAD_BACKLOG,
+        overload_wait_ms=settings.MINA_OVERLOAD_WAIT_MS,
+    )
 
 
 def transcriber() -> Transcriber:
@@ -61,17 +89,21 @@ def transcriber() -> Transcriber:
 
 def _transcribe(kind: str, pcm: bytes) -> Outcome:
     """Run the engine on one job (pool thread or Celery worker), timing it."""
-    from .audio import pcm16_to_float32
-
     engine = get_speech_engine()
     samples = pcm16_to_float32(pcm)
     started = time.perf_counter()
-    transcribe = engine.transcribe_utterance if kind == "final" else engine.transcribe_partial
-    result: TranscribedSegment | str | None = transcribe(samples)
+    result: Result
+    if kind == "final":
+        result = engine.transcribe_utterance(samples)
+    elif kind == "settle":
+        result = list(engine.transcribe_file(samples))
+    else:
+        result = engine.transcribe_partial(samples)
     return Outcome(result, int((time.perf_counter() - started) * 1000))
 
 
-FINAL, PARTIAL = 0, 1  # pool priorities: a final never waits behind partials
+# Pool priorities: a final never waits behind drafts, a draft never behind a settle.
+PRIORITIES = {"final": 0, "partial": 1, "settle": 2}
 
 
 class _PriorityPool:
@@ -92,16 +124,15 @@ class _PriorityPool:
 
     def submit(self, kind: str, pcm: bytes, deadline: float | None) -> Future[Outcome]:
         future: Future[Outcome] = Future()
-        priority = FINAL if kind == "final" else PARTIAL
         with self.lock:
             self.in_flight += 1
-            self.partials_in_flight += priority
-        self.jobs.put((priority, next(self.order), deadline, kind, pcm, future))
+            self.partials_in_flight += kind != "final"
+        self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, future))
         return future
 
     def _work(self) -> None:
         while True:
-            priority, _, deadline, kind, pcm, future = self.jobs.get()
+            _, _, deadline, kind, pcm, future = self.jobs.get()
             try:
                 if not future.set_running_or_notify_cancel():
                     continue  # its socket is gone
@@ -114,7 +145,7 @@ class _PriorityPool:
             finally:
                 with self.lock:
                     self.in_flight -= 1
-                    self.partials_in_flight -= priority
+                    self.partials_in_flight -= kind != "final"
 
 
 _pool: _PriorityPool | None = None
@@ -175,6 +206,10 @@ class PoolTranscriber:
         if settings.MINA_SKIP_PARTIALS_WHEN_BUSY:
             deadline = time.monotonic() + settings.MINA_PARTIAL_EXPIRE_MS / 1000
         return await asyncio.wrap_future(_get_pool().submit("partial", pcm, deadline))
+
+    async def settle(self, pcm: bytes) -> Outcome:
+        deadline = time.monotonic() + settings.MINA_SETTLE_EXPIRE_MS / 1000
+        return await asyncio.wrap_future(_get_pool().submit("settle", pcm, deadline))
 
     async def final(self, pcm: bytes) -> Outcome:
         return await asyncio.wrap_future(_get_pool().submit("final", pcm, None))
@@ -237,6 +272,11 @@ class CeleryTranscriber:
             self.partials_out -= 1
         return Outcome(None) if message is None else _decode(message)
 
+    async def settle(self, pcm: bytes) -> Outcome:
+        expires = settings.MINA_SETTLE_EXPIRE_MS / 1000
+        message = await self._ask("settle", pcm, expires=expires, timeout=expires + 0.5)
+        return Outcome(None) if message is None else _decode(message)
+
     async def final(self, pcm: bytes) -> Outcome:
         job_id = uuid.uuid4().hex
         timeout = settings.MINA_FINAL_RESEND_S
@@ -279,14 +319,16 @@ def _enqueue(job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: fl
         args=[job_id, reply_channel, kind, base64.b64encode(pcm).decode("ascii")],
         queue="realtime",
         expires=expires,
-        # Redis serves priority 0 first: finals never wait behind queued partials.
-        priority=0 if kind == "final" else 9,
+        # Redis serves priority 0 first: finals never wait behind queued partials or settles.
+        priority={"final": 0, "partial": 5, "settle": 9}[kind],
     )
 
 
 def _encode(outcome: Outcome) -> Any:
     if isinstance(outcome.result, TranscribedSegment):
         return asdict(outcome.result)
+    if isinstance(outcome.result, list):
+        return [asdict(segment) for segment in outcome.result]
     return outcome.result
 
 
@@ -299,9 +341,15 @@ def _decode(message: dict[str, Any]) -> Outcome:
         raise TranscriptionFailed(message["error"])
     result = message.get("result")
     if isinstance(result, dict):
-        words = tuple(Word(**w) for w in result.pop("words", ()))
-        result = TranscribedSegment(**result, words=words)
+        result = _segment(result)
+    elif isinstance(result, list):
+        result = [_segment(item) for item in result]
     return Outcome(result, int(message.get("processing_ms", 0)))
+
+
+def _segment(data: dict[str, Any]) -> TranscribedSegment:
+    words = tuple(Word(**w) for w in data.pop("words", ()))
+    return TranscribedSegment(**data, words=words)
 
 
 _worker_partials = 0

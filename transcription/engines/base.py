@@ -34,6 +34,16 @@ class TranscribedSegment:
     words: tuple[Word, ...] = ()
     no_speech_prob: float = 0.0
 
+    def shifted(self, ms: int) -> TranscribedSegment:
+        """The same segment, `ms` later (from a clip's time base to its recording's)."""
+        return TranscribedSegment(
+            start_ms=self.start_ms + ms,
+            end_ms=self.end_ms + ms,
+            text=self.text,
+            words=tuple(Word(w.start_ms + ms, w.end_ms + ms, w.word, w.probability) for w in self.words),
+            no_speech_prob=self.no_speech_prob,
+        )
+
 
 class SpeechEngine(Protocol):
     name: str

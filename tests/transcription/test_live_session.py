@@ -1,0 +1,119 @@
+"""The live schedule on its own: real audio through the voice detector, a fake clock, no I/O."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SPEECH
+from tests.streaming import frames, read_pcm
+from transcription import live
+from transcription.engines.base import TranscribedSegment, Word
+
+STANDUP = json.loads((SPEECH / "standup.json").read_text())
+PCM = read_pcm(SPEECH / "standup.wav")
+CONFIG = live.LiveConfig(settle_after_ms=6000)
+
+
+def _run(session, pcm=PCM, *, capacity=True, answer_finals=True):
+    """Feed 100 ms frames on a clock that keeps real time; finals are answered at once with
+    their cut as one word and stored as segment 1, 2, …; returns every action."""
+    actions, now = [], 0.0
+    for frame in frames(pcm):
+        now += 0.1
+        for action in session.feed(frame, now=now, capacity=capacity):
+            actions.append(action)
+            if isinstance(action, live.Final) and answer_finals:
+                _answer(session, action, now)
+    return actions
+
+
+def _answer(session, final, now):
+    cut = final.cut
+    result = TranscribedSegment(0, cut.end_ms - cut.start_ms, f"words {cut.start_ms}")
+    session.final_done(final, result, processing_ms=50, now=now)
+    session.final_stored(final, segment_id=len(session.unsettled) + 100 * session.stats.settles + 1, text=result.text)
+
+
+def test_every_turn_is_one_final_in_order_and_drafts_come_while_a_worker_is_free():
+    actions = _run(live.LiveSession(CONFIG))
+    finals = [a.cut for a in actions if isinstance(a, live.Final)]
+    assert len(finals) == len(STANDUP["turns"])
+    assert [f.start_sample for f in finals] == sorted(f.start_sample for f in finals)
+    drafts = [a.cut for a in actions if isinstance(a, live.Draft)]
+    assert len({d.utterance_id for d in drafts}) == len(finals)  # every turn gets a draft
+
+
+def test_with_no_worker_free_drafts_wait_and_are_skipped_as_strain_but_finals_never_are():
+    session = live.LiveSession(CONFIG)
+    actions = _run(session, capacity=False)
+    assert not [a for a in actions if isinstance(a, live.Draft)]
+    assert len([a for a in actions if isinstance(a, live.Final)]) == len(STANDUP["turns"])
+    assert session.stats.partials_skipped > 0
+    assert live.LoadChanged(True) in actions
+
+
+def test_a_settle_comes_once_the_oldest_final_is_old_enough_and_covers_the_unsettled_ones():
+    session = live.LiveSession(CONFIG)
+    settles = [a for a in _run(session) if isinstance(a, live.Settle)]
+    assert len(settles) == 1, "one at a time: the first is still out"
+    settle = settles[0]
+    first_end = settle.lines[0].end_sample
+    assert session.position >= first_end + 6 * 16000
+    assert settle.start_sample <= settle.lines[0].start_sample
+    assert len(settle.pcm) // 2 == settle.lines[-1].end_sample - settle.start_sample + 3200  # 200 ms after
+    assert settle.pcm == PCM[settle.start_sample * 2 : settle.start_sample * 2 + len(settle.pcm)]
+
+
+def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_nothing_away():
+    session = live.LiveSession(CONFIG)
+    settle = next(a for a in _run(session) if isinstance(a, live.Settle))
+    first, second = settle.lines[0], settle.lines[1]
+    start_ms = settle.start_sample // 16
+    # Times relative to the settle's audio: words in the first final's stretch only.
+    middle = (first.start_sample + first.end_sample) // 32 - start_ms
+    heard = [TranscribedSegment(middle, middle + 400, "Better words.",
+                                (Word(middle, middle + 200, "Better", 0.9), Word(middle + 200, middle + 400, "words.", 0.9)))]
+    corrections = session.settle_done(settle, heard, processing_ms=300)
+    assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(first.segment_id, "Better words.")]
+    fixed = corrections[0][1]
+    assert fixed.start_ms == middle + start_ms and fixed.words[0].word == "Better"
+    assert second.segment_id not in {line.segment_id for line, _ in corrections}  # no words: kept as it was
+    assert not {u.segment_id for u in settle.lines} & {u.segment_id for u in session.unsettled}
+    assert session.stats.settles == 1
+
+
+def test_a_settle_skipped_under_load_is_tried_again_a_period_later():
+    session = live.LiveSession(CONFIG)
+    actions = _run(session, PCM[: len(PCM) // 2])
+    settle = next(a for a in actions if isinstance(a, live.Settle))
+    assert session.settle_done(settle, None, processing_ms=0) == []
+    assert session.stats.settles_skipped == 1 and session.unsettled
+    later = _run(session, PCM[len(PCM) // 2 :])
+    again = [a for a in later if isinstance(a, live.Settle)]
+    assert again and again[0].lines[0] == settle.lines[0]
+
+
+def test_the_end_of_a_stream_settles_what_is_left_and_flushes_an_open_utterance():
+    session = live.LiveSession(CONFIG)
+    for settle in [a for a in _run(session, PCM[: 19_000 * 32]) if isinstance(a, live.Settle)]:  # stops mid-turn
+        session.settle_done(settle, [], processing_ms=0)
+    flushed = session.flush(now=99.0)
+    assert [type(a) for a in flushed] == [live.Final]
+    _answer(session, flushed[0], 99.0)
+    settle = session.settle_remaining()
+    assert settle is not None and settle.lines[-1].end_sample == flushed[0].cut.end_sample
+
+
+def test_settling_off_keeps_no_finals_and_no_audio_for_it():
+    session = live.LiveSession(live.LiveConfig(settle_after_ms=0))
+    actions = _run(session)
+    assert not [a for a in actions if isinstance(a, live.Settle)] and session.settle_remaining() is None
+    assert len(session.audio) // 2 <= live.SETTLE_MAX_MS * 16 * 2
+
+
+def test_audio_is_kept_only_as_far_back_as_a_settle_may_need_even_when_settles_never_come_back():
+    session = live.LiveSession(CONFIG)
+    silence = b"\x00\x00" * 16000 * 120  # two minutes of nothing after the standup
+    _run(session, PCM + silence)  # the first settle is never answered: the machine is swamped
+    assert not session.unsettled, "finals a minute old are left to the careful pass"
+    assert len(session.audio) // 2 <= 2 * live.SETTLE_MAX_MS * 16
