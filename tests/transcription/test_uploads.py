@@ -144,3 +144,29 @@ def test_the_transcribe_command_names_a_bad_file(meeting, owner):
         call_command("transcribe", str(meeting.id), str(SPEECH / "not_audio.mp3"))
 
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["silence.wav", "noise.wav"])
+def test_silence_or_noise_alone_gives_a_ready_meeting_with_nothing_invented(meeting, owner, name):
+    recording = upload(meeting, owner, SPEECH / name)
+    recording.refresh_from_db()
+    meeting.refresh_from_db()
+    assert (recording.status, meeting.status) == (Recording.Status.DONE, Meeting.Status.READY), meeting.error
+    assert not meeting.segments.exists(), "no words, and no [inaudible] mark: nobody spoke"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_that_ends_mid_page_gives_the_part_it_holds(meeting, owner, tmp_path):
+    data = (SPEECH / "standup.ogg").read_bytes()
+    cut = tmp_path / "cut-off.ogg"
+    cut.write_bytes(data[: int(len(data) * 0.6) + 1])  # the upload broke off in the middle of a page
+    recording = upload(meeting, owner, cut)
+    recording.refresh_from_db()
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.READY and recording.status == Recording.Status.DONE
+    segments = list(meeting.segments.filter(kind="refined"))
+    text = " ".join(s.text for s in segments).lower()
+    assert "mobile release" in text and "login error" in text
+    assert "survey report" not in text, "said after the file ends: nothing invented"
+    assert max(s.end_ms for s in segments) <= recording.duration_ms + 100
