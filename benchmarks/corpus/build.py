@@ -2,7 +2,7 @@
 
     python -m benchmarks.corpus.build [--only ID ...] [--long] [--jobs 2] [--force]
 
-A meeting is rebuilt when its script or the generator code changed (the JSON carries a hash of both).
+A meeting is rebuilt when its script or the code that renders it changed (the JSON carries a hash of both).
 `--long` also builds `long-2h`, about two hours of tune meetings repeated, for the batch benchmark.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import json
 import multiprocessing
 import time
@@ -26,14 +27,14 @@ ROOT = HERE.parents[1]
 SCRIPTS = HERE / "scripts"
 CACHE = ROOT / ".corpus-cache"
 DATA = ROOT / "tests" / "data"
-CODE = ["voices.py", "effects.py", "build.py"]
+CODE = ["voices.py", "effects.py"]
 COMPOSE_GAP_MS = 3000
 LONG_ID, LONG_MINUTES = "long-2h", 120
 SHARED = {  # the tests' own meetings join the corpus as they are
     "standup": {"audio": DATA / "speech" / "standup.wav", "reference": DATA / "speech" / "standup.json",
                 "kind": "standup", "title": "Weekly product meeting (tests/data)",
                 "voices": {"Alice": "espeak:en-us", "David": "espeak:en-gb", "Carol": "espeak:en-us+f3"},
-                "turns": {"fix the login error": 2, "write the survey report": 5, "ship the mobile release": 4}},
+                "turns": {"fix the login error": 2, "write the survey report": 5, "ship the mobile release on Monday": 4}},
     "jfk": {"audio": DATA / "real" / "jfk.wav", "reference": DATA / "real" / "jfk.json",
             "kind": "speech", "title": "JFK inaugural address excerpt (human speech, tests/data)",
             "voices": {"JFK": "human:jfk"}, "turns": {}},
@@ -41,7 +42,10 @@ SHARED = {  # the tests' own meetings join the corpus as they are
 
 
 def code_version() -> str:
-    return hashlib.sha256(b"".join((HERE / name).read_bytes() for name in CODE)).hexdigest()[:16]
+    """A hash of the code that shapes the audio and the references (not of the table or the command line)."""
+    sources = [(HERE / name).read_bytes() for name in CODE]
+    sources += [inspect.getsource(f).encode() for f in (render, reference, compose, write_wav, long_script)]
+    return hashlib.sha256(b"".join(sources)).hexdigest()[:16]
 
 
 def load_scripts() -> dict[str, dict]:
@@ -298,7 +302,7 @@ def describe(cond: dict) -> str:
                 f"{extra['noise']} {extra['snr_db']} dB" if extra.get("noise") else ""]
         out.append(f"{name}: " + " ".join(b for b in bits if b))
     if cond.get("overlaps"):
-        out.append(f"{cond['overlaps']} overlaps")
+        out.append(f"{cond['overlaps']} overlap" + "s" * (cond["overlaps"] > 1))
     return "; ".join(out) or "clean"
 
 
