@@ -31,6 +31,7 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check . --output-format concise
 	$(VENV)/bin/mypy .
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 worker: $(VENV)/.base-installed
 	$(VENV)/bin/celery -A mina worker -Q default,realtime -l INFO

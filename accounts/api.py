@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.urls import path
@@ -11,19 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
-from mina.ratelimit import RateThrottle, check, rate_for
+from core.ratelimit import limit_attempts
 
 from .models import User
 from .serializers import MeSerializer
-
-
-def check_sign_in(*, email: str, address: str) -> None:
-    """Sign-in attempts are limited per account and per address (429 / Throttled)."""
-    rate = rate_for("sign_in")
-    # Hashed: whatever a client sends stays a short, safe cache key.
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    check(f"sign_in:account:{account}", rate)
-    check(f"sign_in:address:{address}", rate)
 
 
 class TokenObtainApi(jwt_views.TokenObtainPairView):
@@ -32,7 +22,7 @@ class TokenObtainApi(jwt_views.TokenObtainPairView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         email = data.get("email")
-        check_sign_in(email=email if isinstance(email, str) else "", address=RateThrottle().get_ident(request))
+        limit_attempts("sign_in", request, account=email if isinstance(email, str) else "")
         return super().post(request, *args, **kwargs)
 
 

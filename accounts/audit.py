@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mina.ratelimit import client_address
+from core.ratelimit import client_address
 
 from .models import AuditEvent
 

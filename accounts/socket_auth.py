@@ -8,6 +8,7 @@ handled by the consumer) and may send no Origin. Tokens never travel in the URL.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,13 +16,14 @@ from channels.auth import AuthMiddleware
 from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 from rest_framework import exceptions
 
-from .authentication import JWTAuthentication, validate_access_token
+from core.sockets import SUBPROTOCOL, MinaConsumer
 
-SUBPROTOCOL = "mina.v1"
+from .authentication import JWTAuthentication, validate_access_token
 
 
 def origin_allowed(scope: dict[str, Any]) -> bool | None:
@@ -78,3 +80,29 @@ class TokenAuthMiddleware:
 
         stack = CookieMiddleware(SessionMiddleware(AuthMiddleware(checked)))
         return await stack(scope, receive, send)
+
+
+class SignedInConsumer(MinaConsumer):
+    """A socket of a signed-in user: tokens in the first message, and the account and
+    session checked again at every re-check (signing out, a password change or a
+    deactivated account ends the socket)."""
+
+    async def user_for_token(self, token: str) -> tuple[Any, str | None]:
+        return await user_for_token(token)
+
+    async def still_signed_in(self, session_key: str | None) -> bool:
+        return await _still_signed_in(self.user.pk, session_key)
+
+
+@database_sync_to_async
+def _still_signed_in(user_id: Any, session_key: str | None) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    if session_key is None:  # a JWT: valid until it expires; the account must stay active
+        return True
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    if not store.exists(session_key):
+        return False
+    stored = store.load().get(HASH_SESSION_KEY)
+    return stored is None or stored == user.get_session_auth_hash()

@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
-from mina.pages import limit, page, render, safe_next
+from core.pages import limit, page, render, safe_next
 
 from .forms import SignInForm, SignUpForm
 

@@ -30,8 +30,8 @@ def main() -> None:
     from faster_whisper import decode_audio
 
     from accounts.models import User
-    from meetings import summaries
     from meetings.services import meeting_create
+    from transcription import summaries
     from transcription.engines import get_speech_engine
     from transcription.services import upload_create
     from workspaces.services import workspace_create

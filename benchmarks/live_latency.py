@@ -14,7 +14,7 @@ meeting socket. The WAV's reference (same name, `.json` turns and `.txt` text) g
   to the final's arrival at the watcher, median and p90;
 - first partial: from the start of a turn to the first partial of it;
 - longest gap: between consecutive updates (partials, then the final) of an utterance;
-- WER (jiwer) of the stream's finals against the reference text;
+- WER (benchmarks/corpus/scoring.py) of the stream's finals against the reference text;
 - kept up: every final within 3 s of its utterance's end, and `stopped` within 3 s of the
   last frame;
 - cores: the server processes' CPU seconds (/proc/<pid>/stat) per audio second per
@@ -47,22 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus.scoring import wer  # noqa: E402
+
 FRAME_MS = 100
 FRAME_BYTES = 16000 * 2 * FRAME_MS // 1000
 KEPT_UP_S = 3.0
-NORMALISE = jiwer.Compose(
-    [
-        jiwer.ToLowerCase(),
-        jiwer.RemovePunctuation(),
-        jiwer.RemoveMultipleSpaces(),
-        jiwer.Strip(),
-        jiwer.ReduceToListOfListOfWords(),
-    ]
-)
 
 # --- The audio and its reference ------------------------------------------------------------
 
@@ -356,8 +350,7 @@ def measure(stream: Stream, clip: Clip) -> dict[str, Any]:
         "first_partial_max_s": _round(max(firsts) if firsts else None),
         "turns_without_partial": len(clip.turns) - len(firsts),
         "longest_gap_s": _round(max(gaps) if gaps else None),
-        "wer": round(float(jiwer.wer(clip.reference, text, reference_transform=NORMALISE,
-                                     hypothesis_transform=NORMALISE)), 4),
+        "wer": round(wer([clip.reference], [text]), 4),
         "kept_up": bool(latencies) and max(latencies) <= KEPT_UP_S and stream.stopped_after_s <= KEPT_UP_S,
         "stopped_after_s": round(stream.stopped_after_s, 3),
         "text": text,
@@ -419,8 +412,7 @@ def overall(rows: list[dict[str, Any]], clip: Clip, cores: float | None) -> dict
         "first_partial_max_s": max((r["first_partial_max_s"] or 0 for r in rows), default=None),
         "turns_without_partial": sum(r["turns_without_partial"] for r in rows),
         "longest_gap_s": max((r["longest_gap_s"] or 0 for r in rows), default=None),
-        "wer": round(float(jiwer.wer([clip.reference] * len(texts), texts, reference_transform=NORMALISE,
-                                     hypothesis_transform=NORMALISE)), 4),
+        "wer": round(wer([clip.reference] * len(texts), texts), 4),
         "kept_up": all(r["kept_up"] for r in rows),
         "cores_per_stream": None if cores is None else round(cores, 3),
     }

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mina.errors import MinaError
+from core.errors import MinaError
 
 _CODES = {
     status.HTTP_400_BAD_REQUEST: "validation_error",

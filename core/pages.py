@@ -20,13 +20,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_htmx.http import HttpResponseClientRedirect, push_url, reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
-from mina.errors import Conflict, Invalid, MinaError, NotAuthenticated
-from mina.ratelimit import check, client_address, rate_for
-from workspaces.selectors import membership_list
+from .errors import Conflict, Invalid, MinaError, NotAuthenticated
+from .ratelimit import limit_attempts
 
 View = Callable[..., HttpResponse]
 T = TypeVar("T")
-SESSION_WORKSPACE = "workspace_id"
 
 _HEADINGS = {
     400: "That did not work",
@@ -61,9 +59,8 @@ def is_partial(request: HttpRequest) -> bool:
 def render(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> HttpResponse:
-    """Django's render plus the navigation every full page shows."""
-    full = {**_nav(request), **(context or {})} if not is_partial(request) else dict(context or {})
-    response = django_render(request, template, full, status=status)
+    """Django's render, for a page or the HTMX fragment of one."""
+    response = django_render(request, template, context, status=status)
     # The same URL answers with a fragment or a page: caches must tell them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -73,27 +70,6 @@ def push_clean_url(request: HttpRequest, response: HttpResponse) -> HttpResponse
     """Put the filters in the address bar without the empty ones (`?q=&status=&since=`)."""
     query = urlencode([(key, str(value)) for key, value in request.GET.items() if value])
     return push_url(response, f"{request.path}?{query}" if query else request.path)
-
-
-def _nav(request: HttpRequest) -> dict[str, Any]:
-    if not request.user.is_authenticated:
-        return {}
-    memberships = list(membership_list(user=request.user))
-    wanted = request.session.get(SESSION_WORKSPACE)
-    current = next((m for m in memberships if m.workspace_id == wanted), None)
-    return {"nav_memberships": memberships, "nav_current": current or (memberships[0] if memberships else None)}
-
-
-def remember_workspace(request: HttpRequest, workspace_id: int) -> None:
-    if request.session.get(SESSION_WORKSPACE) != workspace_id:  # unchanged: no session write
-        request.session[SESSION_WORKSPACE] = workspace_id
-
-
-def current_workspace_id(request: HttpRequest) -> int | None:
-    """The workspace of the session when the user is still in it, else their first one."""
-    ids = [m.workspace_id for m in membership_list(user=request.user)]
-    wanted = request.session.get(SESSION_WORKSPACE)
-    return wanted if wanted in ids else (ids[0] if ids else None)
 
 
 def error_response(request: HttpRequest, error: MinaError) -> HttpResponse:
@@ -172,11 +148,8 @@ def invalid_form(request: HttpRequest, form: forms.Form) -> HttpResponse:
 
 
 def limit(request: HttpRequest, scope: str, *, email: str = "") -> None:
-    """Rate-limit a sensitive POST by address and, when given, by the email it tries."""
-    rate = rate_for(scope)
-    check(f"{scope}:ip:{client_address(request)}", rate)
-    if email:
-        check(f"{scope}:email:{email.strip().lower()}", rate)
+    """Rate-limit a sensitive POST by address and, when given, by the account it tries."""
+    limit_attempts(scope, request, account=email)
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:

@@ -6,6 +6,7 @@ processes. Pages, the API (through `RateThrottle`) and sockets all call `check`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
@@ -58,6 +59,16 @@ def check(key: str, rate: str) -> None:
     allowed, retry_after = hit(key, rate)
     if not allowed:
         raise Throttled(f"Too many requests. Try again in {retry_after} seconds.", retry_after=retry_after)
+
+
+def limit_attempts(scope: str, request: Any, *, account: str = "") -> None:
+    """Attempts at something sensitive (signing in, resetting a password), counted per
+    address and per account it tries: the page and the API share one budget."""
+    rate = rate_for(scope)
+    check(f"{scope}:address:{client_address(request)}", rate)
+    if account:
+        # Hashed: whatever a client sends stays a short, safe cache key.
+        check(f"{scope}:account:{hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]}", rate)
 
 
 def rate_for(scope: str) -> str:

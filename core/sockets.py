@@ -1,8 +1,12 @@
-"""The base of every socket: authentication, the error-then-close pattern.
+"""The base of every socket: who is there, whether they may stay, the error-then-close
+pattern.
 
 A socket is always accepted first, then refused with an `error` event carrying a code
 and a readable message, then closed with 4000 + the HTTP status (closing before accept
-would give the client a bare HTTP 403 and no reason).
+would give the client a bare HTTP 403 and no reason). Who the user is comes from the
+scope (set by the auth middleware) or a token in the first message; whether they may
+stay is asked of the consumer, every MINA_SOCKET_RECHECK_S (`still_signed_in`,
+`check_access`): the apps above answer, this module knows none of them.
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from accounts.socket_auth import SUBPROTOCOL, user_for_token
-from meetings import events
-from mina import ratelimit
-from mina.errors import Invalid, MinaError, NotAuthenticated, Throttled
-from workspaces.models import Role
+from . import ratelimit
+from .errors import Invalid, MinaError, NotAuthenticated, Throttled
+from .events import remember_loop
+
+# Native clients offer ["mina.v1", "<access token>"]; the server selects the first.
+SUBPROTOCOL = "mina.v1"
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +41,11 @@ _AUTH_MESSAGES = {
 
 class MinaConsumer(AsyncWebsocketConsumer):
     meeting_id: int | None = None
-    # The role in the meeting's workspace that the socket needs, checked again at every re-check.
-    min_role: str = Role.VIEWER
     user: Any = None
     closed = False
 
     async def connect(self) -> None:
-        events.remember_loop()
+        remember_loop()
         offered = self.scope.get("subprotocols") or []
         await self.accept(SUBPROTOCOL if SUBPROTOCOL in offered else None)
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
@@ -87,9 +89,9 @@ class MinaConsumer(AsyncWebsocketConsumer):
             if self.closed:
                 return
             try:
-                allowed = await _still_allowed(self.user.pk, session_key)
+                allowed = await self.still_signed_in(session_key)
                 if allowed:
-                    await _still_in_meeting(self.user, self.meeting_id, self.min_role)
+                    await self.check_access()
                     await self.on_recheck()
             except MinaError as exc:
                 await self.fail(exc)
@@ -131,7 +133,7 @@ class MinaConsumer(AsyncWebsocketConsumer):
         if not isinstance(token, str):
             raise NotAuthenticated("Sign in first: send a token in the first message.")
         self._auth_timer.cancel()
-        user, error = await user_for_token(token)
+        user, error = await self.user_for_token(token)
         if error:
             raise NotAuthenticated(_AUTH_MESSAGES.get(error, "Sign in again."), code=error)
         await self._authenticated(user)
@@ -143,7 +145,7 @@ class MinaConsumer(AsyncWebsocketConsumer):
             "socket refused path=%s user=%s code=%s status=%s",
             self.scope.get("path"), getattr(self.user, "pk", None), exc.code, exc.status,
         )
-        await self.send_json(events.error(self.meeting_id, exc.code, exc.message))
+        await self.send_json({"type": "error", "meeting": self.meeting_id, "code": exc.code, "message": exc.message})
         if close:
             self.closed = True
             await self.close(code=exc.close_code)
@@ -171,6 +173,18 @@ class MinaConsumer(AsyncWebsocketConsumer):
             await self.on_layer_recovered()
 
     # Subclasses fill these in.
+    async def user_for_token(self, token: str) -> tuple[Any, str | None]:
+        """(user, None) for a good access token, else (anonymous, an error code)."""
+        raise NotImplementedError
+
+    async def still_signed_in(self, session_key: str | None) -> bool:
+        """Whether the account is active and, for a cookie socket, its session still valid."""
+        raise NotImplementedError
+
+    async def check_access(self) -> None:
+        """Raise NotFound or Forbidden once the user may no longer be here."""
+        raise NotImplementedError
+
     async def on_authenticated(self) -> None:
         raise NotImplementedError
 
@@ -185,34 +199,6 @@ class MinaConsumer(AsyncWebsocketConsumer):
 
     async def on_bytes(self, data: bytes) -> None:
         raise Invalid("This socket takes no binary frames.", code="unexpected_binary")
-
-
-@database_sync_to_async
-def _still_in_meeting(user: Any, meeting_id: int | None, min_role: str) -> None:
-    """NotFound or Forbidden once the user left the workspace, lost the role or the meeting is gone."""
-    from meetings.selectors import meeting_get
-
-    meeting_get(user=user, meeting_id=meeting_id or 0, min_role=min_role)
-
-
-@database_sync_to_async
-def _still_allowed(user_id: Any, session_key: str | None) -> bool:
-    from importlib import import_module
-
-    from django.contrib.auth import HASH_SESSION_KEY, get_user_model
-
-    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # noqa: N806
-
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    if session_key is None:  # a JWT: valid until it expires; the account must stay active
-        return True
-    store = SessionStore(session_key=session_key)
-    if not store.exists(session_key):
-        return False
-    stored = store.load().get(HASH_SESSION_KEY)
-    return stored is None or stored == user.get_session_auth_hash()
 
 
 def parse_message(text: str) -> dict[str, Any]:

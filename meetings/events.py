@@ -1,36 +1,16 @@
-"""The sending side of meeting events (hub.py is the receiving side).
-
-Every event is JSON with `type` and `meeting`. `send` works from any thread: a request,
-a consumer's helper thread, the embedded job thread or a Celery worker. With the
-in-memory layer an event produced on another thread must be handed to the server's
-event loop (`run_coroutine_threadsafe`), or it waits for that loop's next wake-up.
-"""
+"""The sending side of meeting events (hub.py is the receiving side): group names and
+the builders of every event. Every event is JSON with `type` and `meeting`; `send` works
+from any thread (core/events.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-logger = logging.getLogger(__name__)
-
-_server_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
+from core.events import agroup_send, group_send
 
 
 def group_name(meeting_id: int) -> str:
     return f"meeting.{meeting_id}"
-
-
-def remember_loop() -> None:
-    """Called from async code on the server's loop (each socket connect)."""
-    global _server_loop
-    with _loop_lock:
-        _server_loop = asyncio.get_running_loop()
 
 
 def _message(event: dict[str, Any]) -> dict[str, Any]:
@@ -38,34 +18,12 @@ def _message(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def asend(meeting_id: int, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        await layer.group_send(group_name(meeting_id), _message(event))
-    except Exception as exc:  # Redis down: watchers resync from the database; never fail the caller
-        logger.warning("event not sent type=%s meeting=%s (%s)", event.get("type"), meeting_id, type(exc).__name__)
+    await agroup_send(group_name(meeting_id), _message(event))
 
 
 def send(meeting_id: int, event: dict[str, Any]) -> None:
     """Send from synchronous code on any thread."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    loop = _server_loop
-    if isinstance(layer, InMemoryChannelLayer) and loop is not None and not loop.is_closed():
-        future = asyncio.run_coroutine_threadsafe(asend(meeting_id, event), loop)
-        future.add_done_callback(_log_failure)
-        return
-    try:
-        async_to_sync(asend)(meeting_id, event)
-    except Exception:  # an event lost is resynced by the snapshot; never fail the caller
-        logger.exception("event not sent type=%s meeting=%s", event.get("type"), meeting_id)
-
-
-def _log_failure(future: Any) -> None:
-    if future.exception() is not None:
-        logger.error("event not sent: %r", future.exception())
+    group_send(group_name(meeting_id), _message(event))
 
 
 # --- Event builders ------------------------------------------------------------------
@@ -168,7 +126,3 @@ def summary_ready(summary: Any) -> dict[str, Any]:
         "key_points": summary.key_points,
         "decisions": summary.decisions,
     }
-
-
-def error(meeting_id: int | None, code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "meeting": meeting_id, "code": code, "message": message}

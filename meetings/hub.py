@@ -84,7 +84,7 @@ class Hub:
         while True:
             try:
                 message = await layer.receive(channel)
-            except Exception:  # mina.layers waits out Redis itself; anything else: try again
+            except Exception:  # core.layers waits out Redis itself; anything else: try again
                 logger.exception("meeting events not readable; retrying")
                 await asyncio.sleep(1.0)
                 continue

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, QuerySet
 
-from mina.errors import NotFound
+from core.errors import NotFound
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
@@ -52,11 +52,11 @@ def meeting_list(
     *,
     user: Any,
     workspace_id: int | None = None,
-    search: str = "",
     status: str = "",
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> QuerySet[Meeting]:
+    """The meetings of the user's workspaces (or one of them), newest first."""
     workspace_ids = workspace_ids_of(user)
     if workspace_id is not None:
         workspace_ids = [workspace_id] if workspace_id in workspace_ids else []
@@ -67,11 +67,6 @@ def meeting_list(
         meetings = meetings.filter(created_at__gte=created_after)
     if created_before is not None:
         meetings = meetings.filter(created_at__lt=created_before)
-    if search:
-        meetings = meetings.filter(
-            Q(title__icontains=search)
-            | Q(pk__in=_meetings_with_text(search))
-        )
     return meetings.order_by("-created_at", "-id")
 
 
@@ -80,12 +75,6 @@ def workspace_ids_of(user: Any) -> list[int]:
     join memberships, so PostgreSQL reads one workspace's newest rows in index order
     (meeting_ws_created, task_ws_listing) instead of sorting all of them."""
     return list(Membership.objects.filter(user=user).order_by().values_list("workspace_id", flat=True))
-
-
-def _meetings_with_text(search: str) -> QuerySet[Any]:
-    from transcription.models import Segment
-
-    return Segment.objects.filter(text__icontains=search).values("meeting_id")
 
 
 def can_edit_meeting(meeting: Meeting, membership: Membership) -> bool:
@@ -126,6 +115,11 @@ def task_get(*, user: Any, task_id: int | str) -> tuple[Task, Membership]:
     return task, membership
 
 
+def task_row(task: Task, membership: Membership) -> dict[str, Any]:
+    """A task as the pages list it: with whether this member may edit it."""
+    return {"task": task, "editable": can_edit_task(task, membership)}
+
+
 def can_edit_task(task: Task, membership: Membership) -> bool:
     if membership.has_role(Role.ADMIN):
         return True
@@ -134,31 +128,6 @@ def can_edit_task(task: Task, membership: Membership) -> bool:
         task.created_by_id,
         task.meeting.organizer_id if task.meeting else None,
     )
-
-
-def meeting_search(
-    *,
-    user: Any,
-    workspace_id: int,
-    search: str = "",
-    status: str = "",
-    since: date | None = None,
-    until: date | None = None,
-) -> QuerySet[Meeting]:
-    """The meetings list page: `meeting_list` narrowed to days, and for a search the first
-    words said that match (`said`), in the same query."""
-    search = search.strip()
-    meetings = meeting_list(user=user, workspace_id=workspace_id, search=search, status=status)
-    if search:
-        from transcription.models import Segment
-
-        first_match = Segment.objects.filter(meeting=OuterRef("pk"), text__icontains=search).order_by("start_ms", "id")
-        meetings = meetings.annotate(said=Subquery(first_match.values("text")[:1]))
-    if since:
-        meetings = meetings.filter(created_at__date__gte=since)
-    if until:
-        meetings = meetings.filter(created_at__date__lte=until)
-    return meetings
 
 
 _STATUS_ORDER = TASK_STATUS_ORDER
@@ -177,17 +146,6 @@ def meeting_task_list(*, meeting: Meeting) -> QuerySet[Task]:
 
 def summary_get(*, meeting: Meeting) -> Summary | None:
     return Summary.objects.filter(meeting=meeting).first()
-
-
-def playable_recording_list(*, meeting: Meeting) -> list[Any]:
-    """The recordings the meeting page plays, in meeting order: those with a stored file,
-    once the meeting is done (while it is processed, live audio is joined and compressed)."""
-    if meeting.status not in (Meeting.Status.READY, Meeting.Status.FAILED):
-        return []
-    from transcription.models import Recording
-
-    recordings = Recording.objects.filter(meeting=meeting).exclude(file="").select_related("participant")
-    return list(recordings.order_by("offset_ms", "id"))
 
 
 def participant_get(*, meeting: Meeting, participant_id: int) -> Participant:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
-from mina.rest import ID_MAX, id_field
+from core.rest import ID_MAX, id_field
 
 from .models import Meeting, Participant, Summary, Task
 

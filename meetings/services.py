@@ -10,14 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit
-from mina.errors import Conflict, Forbidden, Invalid
-from mina.jobs import enqueue
+from core.errors import Conflict, Forbidden, Invalid
 from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
 
 from . import events
 from .models import Meeting, Participant, Task
 from .selectors import can_edit_meeting, can_edit_task
+from .signals import meeting_ended
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +50,9 @@ def meeting_update(*, meeting: Meeting, membership: Membership, title: str) -> M
 def meeting_delete(*, meeting: Meeting, membership: Membership) -> None:
     if not can_edit_meeting(meeting, membership):
         raise Forbidden("Only the organizer or a workspace admin can delete this meeting.")
-    files = [str(r.file.name) for r in meeting.recordings.all() if r.file]
     audit.record("meeting_deleted", actor=membership.user, workspace=meeting.workspace, target=meeting,
                  title=meeting.title)
-    meeting.delete()
-    _delete_files_on_commit(files)
-
-
-def _delete_files_on_commit(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
-    def delete() -> None:
-        for name in names:
-            default_storage.delete(name)
-
-    transaction.on_commit(delete)
+    meeting.delete()  # with everything of it; each app removes the files it kept
 
 
 @transaction.atomic
@@ -84,7 +72,8 @@ def meeting_go_live(*, meeting_id: int) -> Meeting:
 
 @transaction.atomic
 def meeting_end(*, meeting: Meeting, membership: Membership | None) -> Meeting:
-    """Live → processing, then the careful pass. `membership` None means the idle timer."""
+    """Live → processing; the apps above do what follows (`meeting_ended`: the careful
+    pass, the summary). `membership` None means the idle timer."""
     if membership is not None and not can_edit_meeting(meeting, membership):
         raise Forbidden("Only the organizer or a workspace admin can end this meeting.")
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -94,9 +83,7 @@ def meeting_end(*, meeting: Meeting, membership: Membership | None) -> Meeting:
     meeting.ended_at = timezone.now()
     meeting.save(update_fields=["status", "ended_at"])
     _send_on_commit(meeting.id, events.meeting_status(meeting))
-    from transcription.tasks import process_meeting
-
-    enqueue(process_meeting, meeting.id)
+    meeting_ended.send(sender=Meeting, meeting=meeting)
     logger.info("meeting ended meeting=%s by=%s", meeting.id, membership.user_id if membership else "idle")
     return meeting
 
@@ -199,13 +186,3 @@ def task_delete(*, task: Task, membership: Membership) -> None:
         raise Forbidden("Only the assignee, its creator, the organizer or an admin can delete this task.")
     audit.record("task_deleted", actor=membership.user, workspace=task.workspace, target=task)
     task.delete()
-
-
-def meeting_resummarize(*, meeting: Meeting, membership: Membership) -> None:
-    """Queue a new summary (after corrections); hand-edited tasks survive it."""
-    require_role(membership, Role.MEMBER)
-    if meeting.status in (Meeting.Status.LIVE, Meeting.Status.PROCESSING):
-        raise Invalid("Wait until the meeting is processed before re-summarising.", code="busy")
-    from transcription.tasks import summarize_meeting
-
-    enqueue(summarize_meeting, meeting.id)

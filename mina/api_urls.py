@@ -4,8 +4,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
 from accounts.api import MeApi
+from core.api import error_body
 from meetings import api as meetings
-from mina.api import error_body
 from transcription import api as transcription
 from workspaces import api as workspaces
 
@@ -41,7 +41,7 @@ urlpatterns = [
     ),
     path("invitations/accept/", workspaces.InvitationAcceptApi.as_view(), name="api-invitation-accept"),
     # Meetings
-    path("meetings/", meetings.MeetingsApi.as_view(), name="api-meetings"),
+    path("meetings/", transcription.MeetingsApi.as_view(), name="api-meetings"),
     path(meeting, meetings.MeetingApi.as_view(), name="api-meeting"),
     path(f"{meeting}end/", meetings.MeetingEndApi.as_view(), name="api-meeting-end"),
     path(f"{meeting}participants/", meetings.ParticipantsApi.as_view(), name="api-participants"),
@@ -51,7 +51,7 @@ urlpatterns = [
         name="api-participant",
     ),
     path(f"{meeting}summary/", meetings.SummaryApi.as_view(), name="api-summary"),
-    path(f"{meeting}summary/regenerate/", meetings.ResummarizeApi.as_view(), name="api-resummarize"),
+    path(f"{meeting}summary/regenerate/", transcription.ResummarizeApi.as_view(), name="api-resummarize"),
     path(f"{meeting}segments/", transcription.SegmentsApi.as_view(), name="api-segments"),
     path(f"{meeting}segments/<int:segment_id>/", transcription.SegmentApi.as_view(), name="api-segment"),
     path(f"{meeting}recordings/", transcription.RecordingsApi.as_view(), name="api-recordings"),
@@ -61,10 +61,10 @@ urlpatterns = [
         name="api-recording",
     ),
     # Downloads
-    path(f"{meeting}export/transcript.txt", meetings.TranscriptTxtApi.as_view(), name="api-export-txt"),
-    path(f"{meeting}export/transcript.srt", meetings.TranscriptSrtApi.as_view(), name="api-export-srt"),
-    path(f"{meeting}export/transcript.vtt", meetings.TranscriptVttApi.as_view(), name="api-export-vtt"),
-    path(f"{meeting}export/summary.md", meetings.SummaryMarkdownApi.as_view(), name="api-export-summary"),
+    path(f"{meeting}export/transcript.txt", transcription.TranscriptTxtApi.as_view(), name="api-export-txt"),
+    path(f"{meeting}export/transcript.srt", transcription.TranscriptSrtApi.as_view(), name="api-export-srt"),
+    path(f"{meeting}export/transcript.vtt", transcription.TranscriptVttApi.as_view(), name="api-export-vtt"),
+    path(f"{meeting}export/summary.md", transcription.SummaryMarkdownApi.as_view(), name="api-export-summary"),
     # Tasks
     path("tasks/", meetings.TasksApi.as_view(), name="api-tasks"),
     path("tasks/<int:task_id>/", meetings.TaskApi.as_view(), name="api-task"),

@@ -4,6 +4,9 @@ import os
 from typing import Any
 
 from celery import Celery, signals
+from django.conf import settings
+
+from mina.memory import start_trimming
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
 
@@ -15,8 +18,4 @@ app.autodiscover_tasks()
 @signals.worker_init.connect
 @signals.worker_process_init.connect  # each prefork child: a thread does not survive fork
 def trim_memory(**kwargs: Any) -> None:
-    from django.conf import settings
-
-    from mina.memory import start_trimming
-
     start_trimming(settings.MINA_MEMORY_TRIM_S)

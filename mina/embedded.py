@@ -15,6 +15,8 @@ from celery.worker import WorkController
 from django.conf import settings
 
 from mina.celery import app
+from transcription.jobs import recover_unfinished
+from transcription.tasks import run_periodic
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ def start_worker() -> Any:
 
 
 def start_timer() -> threading.Thread:
-    from transcription.tasks import run_periodic
-
     stop = threading.Event()
 
     def loop() -> None:
@@ -54,8 +54,6 @@ def start_timer() -> threading.Thread:
 
 
 def recover() -> None:
-    from transcription.jobs import recover_unfinished
-
     count = recover_unfinished()
     if count:
         logger.info("recovered unfinished jobs=%s", count)

@@ -16,6 +16,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from transcription.tasks import ping
+
 logger = logging.getLogger(__name__)
 
 
@@ -55,8 +57,6 @@ def check_cache() -> None:
 
 
 def check_job_runner() -> None:
-    from transcription.tasks import ping
-
     nonce = uuid.uuid4().hex
     ping.apply_async(args=[nonce], expires=10)
     deadline = time.monotonic() + settings.MINA_HEALTH_JOB_TIMEOUT_S

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from meetings.consumers import MeetingConsumer
-from transcription.consumers import AudioConsumer
+from transcription.consumers import AudioConsumer, MeetingConsumer
 
 websocket_urlpatterns = [
     path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()),

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "workspaces.navigation.navigation",
             ],
         },
     },
@@ -162,7 +163,7 @@ if SCALED:
         "default": {
             # channels_redis that waits out a Redis outage (mina/layers.py). Its reads
             # block up to 5 s (BZPOPMIN), so the read timeout must be longer than that.
-            "BACKEND": "mina.layers.RedisChannelLayer",
+            "BACKEND": "core.layers.RedisChannelLayer",
             "CONFIG": {
                 # redis-py's async pool allows 100 connections by default and then raises
                 # MaxConnectionsError: with hundreds of sockets joining or leaving at once a
@@ -236,7 +237,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "mina.openapi.MinaAutoSchema",
-    "EXCEPTION_HANDLER": "mina.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SIMPLE_JWT = {
@@ -415,5 +416,5 @@ MINA_RATE_LIMITS = {
     "socket_messages": env.str("MINA_RATE_SOCKET_MESSAGES", "120/min"),
 }
 MINA_MAX_SOCKETS_PER_USER = env.int("MINA_MAX_SOCKETS_PER_USER", 20)
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["mina.ratelimit.RateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.ratelimit.RateThrottle"]
 MINA_AUDIT_RETENTION_DAYS = env.int("MINA_AUDIT_RETENTION_DAYS", 365)

@@ -15,5 +15,5 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("transcription.urls")),
     path("", include("workspaces.urls")),
-    path("", include("meetings.urls")),
+    path("", include("mina.meeting_urls")),
 ]

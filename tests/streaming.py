@@ -7,9 +7,9 @@ import wave
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import numpy as np
 
+from benchmarks.corpus import scoring
 from tests.sockets import receive
 from transcription import audio
 
@@ -71,7 +71,5 @@ async def collect(ws: Any, until: str = "transcript.final", count: int = 1, time
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    clean = jiwer.Compose(
-        [jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfWords()]
-    )
-    return float(jiwer.wer(reference, hypothesis, reference_transform=clean, hypothesis_transform=clean))
+    """Word error rate with the corpus's one normaliser (benchmarks/corpus/scoring.py)."""
+    return scoring.wer([reference], [hypothesis])

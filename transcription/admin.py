@@ -6,6 +6,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from meetings.admin import ParticipantInline, TaskInline
+from meetings.models import Meeting
+
 from . import jobs
 from .models import Recording, Segment
 
@@ -86,3 +89,42 @@ class SegmentAdmin(admin.ModelAdmin):
     search_fields = ["text", "meeting__title"]
     raw_id_fields = ["meeting", "recording", "participant"]
     list_select_related = ["meeting", "participant"]
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    extra = 0
+    fields = ["start_ms", "end_ms", "participant", "kind", "text", "edited"]
+    readonly_fields = ["start_ms", "end_ms", "participant", "kind"]
+    show_change_link = True
+    ordering = ["start_ms", "id"]
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("participant")
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    list_display = ["title", "workspace", "organizer", "status", "started_at", "ended_at", "created_at"]
+    list_filter = ["status", "workspace"]
+    search_fields = ["title", "workspace__name", "organizer__email"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["workspace", "organizer"]
+    list_select_related = ["workspace", "organizer"]
+    readonly_fields = ["created_at", "live_streams"]
+    inlines = [ParticipantInline, TaskInline, SegmentInline]
+
+    @admin.display(description="Live streams")
+    def live_streams(self, obj: Meeting) -> SafeString:
+        """How each participant's live stream went (Recording.stats), one query."""
+        recordings = (
+            Recording.objects.filter(meeting=obj, source=Recording.Source.LIVE)
+            .select_related("participant")
+            .order_by("offset_ms", "id")
+        )
+        rows = [
+            (r.participant.name if r.participant else f"recording {r.id}", stats_table(r.stats)) for r in recordings
+        ]
+        if not rows:
+            return format_html("{}", "-")
+        return format_html_join("", "<p><strong>{}</strong></p>{}", rows)

@@ -1,28 +1,38 @@
-"""Segments and recordings of a meeting (/api/v1/meetings/<id>/segments/, .../recordings/)."""
+"""What was said: segments and recordings of a meeting, the meetings list (searching
+titles and transcripts), re-summarising and the downloads."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
-from rest_framework.pagination import LimitOffsetPagination
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.rest import Page, validated
+from meetings import services as meeting_services
+from meetings.models import Meeting
 from meetings.selectors import meeting_get
-from mina.errors import TooLarge
-from mina.ratelimit import check, rate_for
-from mina.rest import Page, validated
+from meetings.serializers import (
+    MeetingCreateInSerializer,
+    MeetingFilterSerializer,
+    MeetingSerializer,
+    QueuedSerializer,
+)
 from workspaces.models import Role
+from workspaces.selectors import membership_get
 
-from . import services
+from . import exports, services
 from .models import Recording, Segment
-from .selectors import recording_get, recording_list, segment_get, segment_list
+from .selectors import meeting_list, recording_get, recording_list, segment_get, segment_list
 from .serializers import (
     RecordingSerializer,
     SegmentEditInSerializer,
@@ -30,9 +40,6 @@ from .serializers import (
     SegmentSerializer,
     UploadInSerializer,
 )
-
-# Room for the multipart boundary and part headers around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 class SegmentPage(LimitOffsetPagination):
@@ -68,17 +75,6 @@ class SegmentApi(APIView):
         return Response(SegmentSerializer(segment).data)
 
 
-def _refuse_oversized(request: Request) -> None:
-    """Say 413 from Content-Length, before the body is parsed."""
-    limit = settings.MINA_MAX_UPLOAD_MB * 1024 * 1024
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > limit + MULTIPART_OVERHEAD:
-        raise TooLarge(f"The file is larger than {settings.MINA_MAX_UPLOAD_MB} MB.")
-
-
 class RecordingsApi(generics.ListAPIView):
     """The meeting's recordings; POST uploads one (multipart field `file`, member and up)."""
 
@@ -94,8 +90,7 @@ class RecordingsApi(generics.ListAPIView):
     @extend_schema(request={"multipart/form-data": UploadInSerializer}, responses={201: RecordingSerializer})
     def post(self, request: Request, meeting_id: int) -> Response:
         meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
-        check(f"upload:{request.user.pk}", rate_for("upload"))
-        _refuse_oversized(request)
+        services.upload_admit(user=request.user, content_length=request.META.get("CONTENT_LENGTH"))
         data = validated(UploadInSerializer, request.data)
         recording = services.upload_create(meeting=meeting, membership=membership, upload=data["file"])
         return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
@@ -107,3 +102,117 @@ class RecordingApi(APIView):
         """A recording's status and progress (percent of its audio transcribed)."""
         meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
         return Response(RecordingSerializer(recording_get(meeting=meeting, recording_id=recording_id)).data)
+
+
+# --- Meetings found by what was said ---------------------------------------------------
+
+_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+}
+
+
+class MeetingCursor(CursorPagination):
+    """Newest first by default; `next`/`previous` links carry an opaque cursor."""
+
+    page_size = 20
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = _ORDERINGS["-created_at"]
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
+        return _ORDERINGS[getattr(view, "meeting_ordering", "-created_at")]
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError:  # a cursor from another ordering, or a forged one
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
+
+
+class MeetingsApi(generics.ListAPIView):
+    """Meetings in my workspaces; POST creates one (member and up)."""
+
+    serializer_class = MeetingSerializer
+    pagination_class = MeetingCursor
+    error_statuses = (400, 404)
+
+    @extend_schema(parameters=[MeetingFilterSerializer])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        filters = dict(validated(MeetingFilterSerializer, self.request.query_params))
+        self.meeting_ordering = filters.pop("ordering")
+        return meeting_list(user=self.request.user, **filters)
+
+    @extend_schema(request=MeetingCreateInSerializer, responses={201: MeetingSerializer})
+    def post(self, request: Request) -> Response:
+        data = validated(MeetingCreateInSerializer, request.data)
+        membership = membership_get(user=request.user, workspace_id=data["workspace"], min_role=Role.MEMBER)
+        meeting = meeting_services.meeting_create(
+            membership=membership, title=data["title"], language=data["language"]
+        )
+        return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
+
+
+class ResummarizeApi(APIView):
+    @extend_schema(request=None, responses={202: QueuedSerializer})
+    def post(self, request: Request, meeting_id: int) -> Response:
+        """Write the summary again (after corrections); tasks edited by people stay."""
+        meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+        services.meeting_resummarize(meeting=meeting, membership=membership)
+        return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- Downloads ------------------------------------------------------------------------
+
+
+class _ExportApi(APIView):
+    export = "transcript.txt"  # which of exports.DOWNLOADS
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # A download answers whatever the client accepts; errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request: Request, meeting_id: int) -> HttpResponse:
+        meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
+        return exports.download(meeting=meeting, name=self.export, actor=request.user)
+
+
+def _export_schema(content_type: str, what: str) -> Any:
+    return extend_schema(
+        responses={(200, content_type): OpenApiResponse(OpenApiTypes.STR, description=what)}
+    )
+
+
+class TranscriptTxtApi(_ExportApi):
+    @_export_schema("text/plain", "The transcript as plain text, one line per segment.")
+    def get(self, request: Request, meeting_id: int) -> HttpResponse:
+        return super().get(request, meeting_id)
+
+
+class TranscriptSrtApi(_ExportApi):
+    export = "transcript.srt"
+
+    @_export_schema("application/x-subrip", "The transcript as SubRip subtitles.")
+    def get(self, request: Request, meeting_id: int) -> HttpResponse:
+        return super().get(request, meeting_id)
+
+
+class TranscriptVttApi(_ExportApi):
+    export = "transcript.vtt"
+
+    @_export_schema("text/vtt", "The transcript as WebVTT captions with speakers.")
+    def get(self, request: Request, meeting_id: int) -> HttpResponse:
+        return super().get(request, meeting_id)
+
+
+class SummaryMarkdownApi(_ExportApi):
+    export = "summary.md"
+
+    @_export_schema("text/markdown", "The summary, decisions and action items as Markdown.")
+    def get(self, request: Request, meeting_id: int) -> HttpResponse:
+        return super().get(request, meeting_id)

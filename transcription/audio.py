@@ -223,6 +223,8 @@ def _valid_frames(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame]:
 def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
     """Where a voice detector hears speech, in ms, phrase by phrase (Silero VAD, the one
     faster-whisper ships; far better than webrtcvad on noise and music)."""
+    # Here, not at the top: it loads onnxruntime, which a web process that only checks
+    # uploads never needs.
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=500, speech_pad_ms=100, min_speech_duration_ms=250)

@@ -58,7 +58,7 @@ def transcribe_block(
     gaps = _unheard(speech, careful)
     retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap)]
     heard = careful + retried
-    kept_live = _unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
+    kept_live = unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
     lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
     return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
@@ -100,7 +100,7 @@ def _hear_again(engine: SpeechEngine, samples: np.ndarray, offset_ms: int, gap: 
     return found
 
 
-def _unheard_live(live: Sequence[TranscribedSegment], heard: Sequence[TranscribedSegment]) -> list[TranscribedSegment]:
+def unheard_live(live: Sequence[TranscribedSegment], heard: Sequence[TranscribedSegment]) -> list[TranscribedSegment]:
     """Runs of live words that no careful word vouches for."""
     covered = [(w.start_ms - WORD_REACH_MS, w.end_ms + WORD_REACH_MS) for s in heard for w in _words_of(s)]
 

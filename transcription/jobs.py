@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
@@ -23,62 +22,58 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import audit
+from core.jobs import enqueue
 from meetings import events
 from meetings.models import Meeting
 from meetings.services import meeting_end, meeting_set_status
+from workspaces.models import Workspace
 
 from . import audio, careful, selectors, services
 from .engines import get_speech_engine
-from .engines.base import SAMPLE_RATE, EngineError
+from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
+from .summaries import summary_generate
 
 logger = logging.getLogger(__name__)
+
+
+PROCESS_MEETING = "transcription.tasks.process_meeting"
+TRANSCRIBE_RECORDING = "transcription.tasks.transcribe_recording"
+SUMMARIZE_MEETING = "transcription.tasks.summarize_meeting"
 
 
 class JobFailed(Exception):
     """A failure that retrying will not mend; the message is for people."""
 
 
-TRANSIENT = (EngineError, DatabaseError, ConnectionError, TimeoutError)
+# What trying again later may mend: the Celery tasks retry these with backoff.
+TRANSIENT = (EngineUnavailable, DatabaseError, ConnectionError, TimeoutError)
 
 
-def run_with_retries(task: Any, fn: Callable[..., None], **kwargs: Any) -> None:
-    try:
-        fn(**kwargs)
-    except TRANSIENT as exc:
-        if isinstance(exc, EngineError) and not exc.transient:
-            _fail(kwargs, str(exc))
-            return
-        if task.request.retries >= task.max_retries:
-            _fail(kwargs, f"Gave up after {task.request.retries + 1} tries: {exc}")
-            return
-        logger.warning("job retry task=%s %s error=%s", task.name, kwargs, type(exc).__name__)
-        raise task.retry(exc=exc, countdown=min(60, 2 ** task.request.retries)) from exc
-    except JobFailed as exc:
-        _fail(kwargs, str(exc))
-    except services.Superseded as exc:  # the other delivery of this job carries on
-        logger.info("job superseded task=%s %s: %s", task.name, kwargs, exc)
-    except Exception as exc:
-        logger.exception("job failed task=%s %s", task.name, kwargs)
-        _fail(kwargs, f"Unexpected error: {type(exc).__name__}. See the server log.")
-
-
-def _fail(kwargs: dict[str, Any], message: str) -> None:
-    meeting_id: int | None = kwargs.get("meeting_id")
-    if "recording_id" in kwargs:
-        recording = Recording.objects.filter(pk=kwargs["recording_id"]).first()
+def job_failed(
+    *, exc: BaseException, tries: int, recording_id: int | None = None, meeting_id: int | None = None
+) -> None:
+    """A job failed for good: the recording and its meeting say why, in words for people."""
+    if isinstance(exc, JobFailed | EngineError) and not isinstance(exc, EngineUnavailable):
+        message = str(exc)
+    elif isinstance(exc, TRANSIENT):
+        message = f"Gave up after {tries} tries: {exc}"
+    else:
+        logger.error("job failed recording=%s meeting=%s", recording_id, meeting_id, exc_info=exc)
+        message = f"Unexpected error: {type(exc).__name__}. See the server log."
+    if recording_id is not None:
+        recording = Recording.objects.filter(pk=recording_id).first()
         if recording is None:
             return
         Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.FAILED, error=message)
         meeting_id = recording.meeting_id
-    if meeting_id is None:
-        return
-    if "recording_id" not in kwargs:
+    elif meeting_id is not None:
         Recording.objects.filter(
             meeting_id=meeting_id, source=Recording.Source.LIVE,
             status__in=[Recording.Status.QUEUED, Recording.Status.PROCESSING],
         ).update(status=Recording.Status.FAILED, error=message)
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    meeting = Meeting.objects.filter(pk=meeting_id).first() if meeting_id is not None else None
     if meeting is not None:
         with transaction.atomic():
             meeting_set_status(meeting=meeting, status=Meeting.Status.FAILED, error=message)
@@ -97,8 +92,9 @@ def _start_attempt(recording: Recording) -> None:
         )
 
 
-def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) -> None:
-    """Re-transcribe one recording into refined segments, block by block.
+def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) -> bool:
+    """Re-transcribe one recording into refined segments, block by block; False when
+    another delivery of the same job got there first (it carries on, this one stops).
 
     Each block is stored as it is done, so a job interrupted by a restart resumes where
     the pass left off instead of from the start.
@@ -119,8 +115,13 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
                 on_progress(min(1.0, (start_ms + fraction * (end_ms - start_ms)) / duration_ms))
 
             lines = careful.transcribe_block(engine, samples, offset_ms=start_ms, live=live, on_progress=block_progress)
-            services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
+            try:
+                services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
+            except services.Superseded as exc:
+                logger.info("careful pass superseded: %s", exc)
+                return False
     services.refined_finish(recording=recording)
+    return True
 
 
 @contextmanager
@@ -180,8 +181,9 @@ def meeting_process(*, meeting_id: int) -> None:
     progress = _Progress(meeting.id, sum(r.duration_ms for r in recordings), "transcribing")
     for recording in recordings:
         # Done by an earlier run of this job (it was interrupted after): not heard twice.
-        if recording.duration_ms > 0 and recording.file and recording.status != Recording.Status.DONE:
-            _careful_pass(recording, progress.for_recording(recording))
+        pending = recording.duration_ms > 0 and recording.file and recording.status != Recording.Status.DONE
+        if pending and not _careful_pass(recording, progress.for_recording(recording)):
+            return
         progress.finished(recording)
     _summarize_and_finish(meeting)
     for recording in recordings:
@@ -194,13 +196,11 @@ def recording_process(*, recording_id: int) -> None:
     if recording is None or recording.status == Recording.Status.DONE:
         return
     progress = _Progress(recording.meeting_id, recording.duration_ms, "transcribing")
-    _careful_pass(recording, progress.for_recording(recording))
-    _summarize_and_finish(recording.meeting)
+    if _careful_pass(recording, progress.for_recording(recording)):
+        _summarize_and_finish(recording.meeting)
 
 
 def _summarize_and_finish(meeting: Meeting) -> None:
-    from meetings.summaries import summary_generate
-
     events.send(meeting.id, events.job_progress(meeting.id, recording_id=None, stage="summarizing", percent=100))
     summary_generate(meeting=meeting)
     with transaction.atomic():
@@ -230,8 +230,6 @@ def _compress(recording: Recording) -> None:
 
 
 def periodic() -> None:
-    from accounts import audit
-
     end_idle_meetings()
     requeue_stalled()
     purge_expired()
@@ -255,16 +253,11 @@ def end_idle_meetings() -> int:
 
 def purge_expired() -> int:
     """Delete meetings older than their workspace's retention (rows and files)."""
-    from workspaces.models import Workspace
-
     purged = 0
     for workspace in Workspace.objects.filter(retention_days__isnull=False):
         cutoff = timezone.now() - timedelta(days=workspace.retention_days or 0)
         for meeting in workspace.meetings.filter(created_at__lt=cutoff):
-            files = [str(r.file.name) for r in meeting.recordings.all() if r.file]
-            meeting.delete()
-            for name in files:
-                default_storage.delete(name)
+            meeting.delete()  # its recordings' files go with them (receivers.py)
             purged += 1
     if purged:
         logger.info("retention purged meetings=%s", purged)
@@ -301,10 +294,6 @@ def requeue_stalled() -> int:
 
 
 def _requeue(meeting_id: int) -> None:
-    from mina.jobs import enqueue
-
-    from .tasks import process_meeting, transcribe_recording
-
     with transaction.atomic():
         Recording.objects.filter(meeting_id=meeting_id).update(updated_at=timezone.now())
         uploads = Recording.objects.filter(
@@ -313,17 +302,13 @@ def _requeue(meeting_id: int) -> None:
         ).values_list("id", flat=True)
         if uploads:
             for recording_id in uploads:
-                enqueue(transcribe_recording, recording_id)
+                enqueue(TRANSCRIBE_RECORDING, recording_id)
         else:
-            enqueue(process_meeting, meeting_id)
+            enqueue(PROCESS_MEETING, meeting_id)
 
 
 def retranscribe(*, recording: Recording) -> None:
     """Admin action and `retry_failed`: run a recording's job again from scratch."""
-    from mina.jobs import enqueue
-
-    from .tasks import process_meeting, transcribe_recording
-
     with transaction.atomic():
         Recording.objects.filter(pk=recording.pk).update(
             status=Recording.Status.QUEUED, attempts=0, error="", refined_ms=0
@@ -331,15 +316,13 @@ def retranscribe(*, recording: Recording) -> None:
         meeting = recording.meeting
         meeting_set_status(meeting=meeting, status=Meeting.Status.PROCESSING)
         if recording.source == Recording.Source.UPLOAD:
-            enqueue(transcribe_recording, recording.id)
+            enqueue(TRANSCRIBE_RECORDING, recording.id)
         else:
-            enqueue(process_meeting, meeting.id)
+            enqueue(PROCESS_MEETING, meeting.id)
 
 
 def meeting_summarize(*, meeting_id: int) -> None:
     """Re-summarise on request: replaces the summary, keeps hand-edited tasks."""
-    from meetings.summaries import summary_generate
-
     meeting = Meeting.objects.filter(pk=meeting_id).first()
     if meeting is not None:
         summary_generate(meeting=meeting)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import webrtcvad
 
+from .careful import unheard_live
 from .engines.base import SAMPLE_RATE, TranscribedSegment, Word
 
 FRAME_MS = 30
@@ -298,12 +299,13 @@ class Final:
 
 @dataclass(frozen=True)
 class Unsettled:
-    """A stored final that a settle may still correct (samples in the stream)."""
+    """A stored final that a settle may still correct (samples in the stream; `heard`
+    timed from the stream's start)."""
 
     segment_id: int
     start_sample: int
     end_sample: int
-    text: str
+    heard: TranscribedSegment
 
 
 @dataclass(frozen=True)
@@ -462,9 +464,11 @@ class LiveSession:
             return self._load(self.load.strain(now, self.config.overload_skips))
         return []
 
-    def final_stored(self, final: Final, segment_id: int, text: str) -> None:
+    def final_stored(self, final: Final, segment_id: int, result: TranscribedSegment) -> None:
+        """A final is stored as `segment_id`; `result` as transcribed (timed from its cut)."""
         if self.config.settle_after_ms:
-            self.unsettled.append(Unsettled(segment_id, final.cut.start_sample, final.cut.end_sample, text))
+            heard = result.shifted(final.cut.start_ms)
+            self.unsettled.append(Unsettled(segment_id, final.cut.start_sample, final.cut.end_sample, heard))
 
     # --- Settling --------------------------------------------------------------------
 
@@ -504,11 +508,15 @@ class LiveSession:
         settled = {u.segment_id for u in settle.lines}
         self.unsettled = [u for u in self.unsettled if u.segment_id not in settled]
         offset_ms = settle.start_sample * 1000 // SAMPLE_RATE
-        words = [w for segment in result for w in segment.shifted(offset_ms).words]
+        heard = [segment.shifted(offset_ms) for segment in result]
+        # Where the second hearing has no words but the final had some, the final's stay:
+        # Whisper now and then skips a stretch of a window (the careful pass's rule).
+        kept = unheard_live([line.heard for line in settle.lines], heard)
+        words = sorted((w for segment in heard + kept for w in segment.words), key=lambda w: w.start_ms)
         corrections = []
         for line, mine in zip(settle.lines, _words_by_line(settle.lines, words), strict=True):
             text = " ".join(w.word for w in mine)
-            if mine and text != line.text:
+            if mine and text != line.heard.text:
                 corrected = TranscribedSegment(
                     start_ms=mine[0].start_ms,
                     end_ms=mine[-1].end_ms,

@@ -1,11 +1,16 @@
-"""Reads of segments and recordings; the meeting passed in is already access-checked."""
+"""Reads of segments and recordings, and of meetings by what was said in them. A meeting
+passed in is already access-checked; lists are scoped to the user's workspaces."""
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from datetime import date
+from typing import Any
 
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+
+from core.errors import NotFound
+from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
-from mina.errors import NotFound
 
 from .engines.base import TranscribedSegment, Word
 from .models import Recording, Segment
@@ -63,3 +68,45 @@ def recording_get(*, meeting: Meeting, recording_id: int) -> Recording:
     if recording is None:
         raise NotFound("Recording not found.")
     return recording
+
+
+def meeting_list(*, user: Any, search: str = "", **filters: Any) -> QuerySet[Meeting]:
+    """The meetings the user may see (`meetings.selectors.meeting_list`, with its filters),
+    found by their title or by what was said in them."""
+    meetings = meeting_selectors.meeting_list(user=user, **filters)
+    if search:
+        said = Segment.objects.filter(text__icontains=search).values("meeting_id")
+        meetings = meetings.filter(Q(title__icontains=search) | Q(pk__in=said))
+    return meetings
+
+
+def meeting_search(
+    *,
+    user: Any,
+    workspace_id: int,
+    search: str = "",
+    status: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[Meeting]:
+    """The meetings list page: `meeting_list` narrowed to days, and for a search the first
+    words said that match (`said`), in the same query."""
+    search = search.strip()
+    meetings = meeting_list(user=user, workspace_id=workspace_id, search=search, status=status)
+    if search:
+        first_match = Segment.objects.filter(meeting=OuterRef("pk"), text__icontains=search).order_by("start_ms", "id")
+        meetings = meetings.annotate(said=Subquery(first_match.values("text")[:1]))
+    if since:
+        meetings = meetings.filter(created_at__date__gte=since)
+    if until:
+        meetings = meetings.filter(created_at__date__lte=until)
+    return meetings
+
+
+def playable_recording_list(*, meeting: Meeting) -> list[Recording]:
+    """The recordings the meeting page plays, in meeting order: those with a stored file,
+    once the meeting is done (while it is processed, live audio is joined and compressed)."""
+    if meeting.status not in (Meeting.Status.READY, Meeting.Status.FAILED):
+        return []
+    recordings = Recording.objects.filter(meeting=meeting).exclude(file="").select_related("participant")
+    return list(recordings.order_by("offset_ms", "id"))

@@ -16,11 +16,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import Forbidden, Invalid, TooLarge
+from core.jobs import enqueue
+from core.ratelimit import check, rate_for
 from meetings import events
 from meetings.models import Meeting
 from meetings.services import meeting_go_live, participant_for_stream
-from mina.errors import Forbidden, Invalid, TooLarge
-from mina.jobs import enqueue
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
@@ -286,6 +287,26 @@ def segment_edit(*, segment: Segment, membership: Membership, text: str) -> Segm
 # --- Uploads -------------------------------------------------------------------------
 
 
+# Room for the multipart boundary and part headers around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_admit(*, user: Any, content_length: str | None) -> None:
+    """Before an upload's body is read (page and API alike): the uploader's rate, and the
+    size the request announces (its Content-Length), refused with 413 at once."""
+    check(f"upload:{user.pk}", rate_for("upload"))
+    try:
+        announced = int(content_length or 0)
+    except ValueError:
+        announced = 0
+    _refuse_over_limit(announced - MULTIPART_OVERHEAD)
+
+
+def _refuse_over_limit(size: int) -> None:
+    if size > settings.MINA_MAX_UPLOAD_MB * 1024 * 1024:
+        raise TooLarge(f"The file is larger than {settings.MINA_MAX_UPLOAD_MB} MB.")
+
+
 def upload_create(*, meeting: Meeting, membership: Membership, upload: File) -> Recording:
     """Validate an uploaded file from its content, store it and queue its transcription.
 
@@ -296,9 +317,7 @@ def upload_create(*, meeting: Meeting, membership: Membership, upload: File) -> 
         raise Invalid("This meeting is live; upload once it has ended.", code="meeting_live")
     if meeting.status == Meeting.Status.PROCESSING:
         raise Invalid("This meeting is still being processed; try again when it is ready.", code="busy")
-    limit = settings.MINA_MAX_UPLOAD_MB * 1024 * 1024
-    if upload.size is not None and upload.size > limit:
-        raise TooLarge(f"The file is larger than {settings.MINA_MAX_UPLOAD_MB} MB.")
+    _refuse_over_limit(upload.size or 0)
     info = _probe_upload(upload)
     name = os.path.basename(upload.name or "upload")[:255]
     with transaction.atomic():
@@ -316,9 +335,7 @@ def upload_create(*, meeting: Meeting, membership: Membership, upload: File) -> 
         meeting.error = ""
         meeting.save(update_fields=["status", "error"])
         transaction.on_commit(lambda: events.send(meeting.id, events.meeting_status(meeting)))
-        from .tasks import transcribe_recording
-
-        enqueue(transcribe_recording, recording.id)
+        enqueue("transcription.tasks.transcribe_recording", recording.id)
     logger.info("upload stored recording=%s duration_ms=%s", recording.id, info.duration_ms)
     return recording
 
@@ -342,3 +359,10 @@ def _probe_or_refuse(path: str) -> audio.AudioInfo:
     except audio.AudioError as exc:
         raise Invalid(exc.message, code=exc.code) from exc
 
+
+def meeting_resummarize(*, meeting: Meeting, membership: Membership) -> None:
+    """Queue a new summary (after corrections); hand-edited tasks survive it."""
+    require_role(membership, Role.MEMBER)
+    if meeting.status in (Meeting.Status.LIVE, Meeting.Status.PROCESSING):
+        raise Invalid("Wait until the meeting is processed before re-summarising.", code="busy")
+    enqueue("transcription.tasks.summarize_meeting", meeting.id)

@@ -1,26 +1,23 @@
-"""Summaries and the tasks they create."""
+"""Summaries and the tasks they create, from the transcript people read."""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from django.db import transaction
 
-from transcription.engines import get_summary_engine
-from transcription.engines.base import Utterance
-from transcription.engines.names import match_member
-from transcription.models import Segment
-from transcription.selectors import segment_list
+from meetings import events
+from meetings.models import Meeting, Summary, Task
 
-from . import events
-from .models import Meeting, Summary, Task
+from .engines import get_summary_engine
+from .engines.base import Utterance
+from .engines.names import match_member
+from .models import Segment
+from .selectors import segment_list
 
 logger = logging.getLogger(__name__)
-
-
-def transcript_segments(meeting: Meeting) -> list[Segment]:
-    return list(segment_list(meeting=meeting))
 
 
 def _uploader_name(meeting: Meeting) -> str | None:
@@ -38,7 +35,7 @@ def summary_generate(*, meeting: Meeting) -> Summary:
     Idempotent: tasks already there with the same title are updated, not duplicated,
     and a task a person has edited is left alone.
     """
-    segments = transcript_segments(meeting)
+    segments = segment_list(meeting=meeting)
     utterances = [
         Utterance(
             text=s.text,
@@ -105,5 +102,5 @@ def summary_generate(*, meeting: Meeting) -> Summary:
     return summary
 
 
-def _send(meeting_id: int, event: dict) -> None:  # type: ignore[type-arg]
+def _send(meeting_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: events.send(meeting_id, event))

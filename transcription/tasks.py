@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.concurrency.prefork import TaskPool as PreforkPool
 from celery.signals import worker_process_init, worker_ready
 from django.core.cache import cache
@@ -19,18 +20,30 @@ def ping(nonce: str) -> None:
     cache.set(f"mina:ping:{nonce}", "pong", timeout=60)
 
 
-@shared_task(
-    name="transcription.tasks.process_meeting", bind=True, max_retries=5, acks_late=True
-)
-def process_meeting(self, meeting_id: int) -> None:  # type: ignore[no-untyped-def]
-    jobs.run_with_retries(self, jobs.meeting_process, meeting_id=meeting_id)
+class Job(Task):  # type: ignore[misc]
+    """A job of recordings and meetings: retried with backoff while something it needs is
+    away (jobs.TRANSIENT), acked late so a dead worker's job is delivered again; failed for
+    good, its recording and meeting say why (`jobs.job_failed`)."""
+
+    autoretry_for = jobs.TRANSIENT
+    retry_backoff = 2
+    retry_backoff_max = 60
+    max_retries = 5
+    acks_late = True
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        ids = inspect.signature(self.run).bind(*args, **kwargs).arguments
+        jobs.job_failed(exc=exc, tries=self.request.retries + 1, **ids)
 
 
-@shared_task(
-    name="transcription.tasks.transcribe_recording", bind=True, max_retries=5, acks_late=True
-)
-def transcribe_recording(self, recording_id: int) -> None:  # type: ignore[no-untyped-def]
-    jobs.run_with_retries(self, jobs.recording_process, recording_id=recording_id)
+@shared_task(base=Job, name="transcription.tasks.process_meeting")
+def process_meeting(meeting_id: int) -> None:
+    jobs.meeting_process(meeting_id=meeting_id)
+
+
+@shared_task(base=Job, name="transcription.tasks.transcribe_recording")
+def transcribe_recording(recording_id: int) -> None:
+    jobs.recording_process(recording_id=recording_id)
 
 
 @shared_task(name="transcription.tasks.run_periodic")
@@ -38,9 +51,9 @@ def run_periodic() -> None:
     jobs.periodic()
 
 
-@shared_task(name="transcription.tasks.summarize_meeting", bind=True, max_retries=3, acks_late=True)
-def summarize_meeting(self, meeting_id: int) -> None:  # type: ignore[no-untyped-def]
-    jobs.run_with_retries(self, jobs.meeting_summarize, meeting_id=meeting_id)
+@shared_task(base=Job, name="transcription.tasks.summarize_meeting", max_retries=3)
+def summarize_meeting(meeting_id: int) -> None:
+    jobs.meeting_summarize(meeting_id=meeting_id)
 
 
 @shared_task(name="transcription.tasks.transcribe_realtime", acks_late=False, ignore_result=True)

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync, sync_to_async
+from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -313,9 +314,8 @@ class CeleryTranscriber:
 
 
 def _enqueue(job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None) -> None:
-    from .tasks import transcribe_realtime
-
-    transcribe_realtime.apply_async(
+    # Sent at once (not on commit, as core.jobs.enqueue does): the asker waits for it.
+    current_app.tasks["transcription.tasks.transcribe_realtime"].apply_async(
         args=[job_id, reply_channel, kind, base64.b64encode(pcm).decode("ascii")],
         queue="realtime",
         expires=expires,

@@ -1,9 +1,11 @@
-"""Recordings are served only through here, after an access check.
+"""Pages of what was said: the meetings list (searching titles and transcripts), the
+meeting room, corrections, uploads and downloads; and the recordings, served only
+through here after an access check.
 
-Streamed in chunks from an async iterator: Django's ASGI handler reads a synchronous
-file response whole into memory before sending it (a recording can be hundreds of MB).
-A single `Range: bytes=` request is answered 206 with that part, so the player seeks
-without downloading what comes before.
+Recordings are streamed in chunks from an async iterator: Django's ASGI handler reads a
+synchronous file response whole into memory before sending it (a recording can be
+hundreds of MB). A single `Range: bytes=` request is answered 206 with that part, so
+the player seeks without downloading what comes before.
 """
 
 from __future__ import annotations
@@ -12,18 +14,181 @@ import mimetypes
 import os
 import re
 from collections.abc import AsyncIterator
-from typing import IO
+from typing import IO, Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts import audit
-from meetings.selectors import meeting_get
-from mina.errors import NotFound
+from core.errors import Invalid, NotFound
+from core.pages import is_partial, page, push_clean_url, render
+from meetings import selectors as meeting_selectors
+from meetings.forms import MeetingFilterForm, MeetingForm
+from meetings.models import Meeting, Task
+from workspaces.models import Membership, Role
+from workspaces.navigation import remember_workspace
+from workspaces.selectors import member_list, membership_get
 
-from .models import Recording
+from . import exports, selectors, services
+from .models import Recording, Segment
+
+_FINISHED = (Meeting.Status.READY, Meeting.Status.FAILED)
+MEETINGS_PER_PAGE = 20
+
+
+@page
+def meeting_list(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    membership = membership_get(user=request.user, workspace_id=workspace_id)
+    remember_workspace(request, workspace_id)
+    filters = MeetingFilterForm(request.GET)
+    meetings = selectors.meeting_search(user=request.user, workspace_id=workspace_id, **filters.filters())
+    context = {
+        "section": "meetings",
+        "workspace": membership.workspace,
+        "filters": filters,
+        "page_obj": Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page")),
+        "can_create": membership.has_role(Role.MEMBER),
+        "form": MeetingForm(),
+    }
+    if is_partial(request):
+        return push_clean_url(request, render(request, "meetings/partials/meeting_results.html", context))
+    return render(request, "meetings/list.html", context)
+
+
+
+@page
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+    remember_workspace(request, meeting.workspace_id)
+    return render(request, "meetings/detail.html", _meeting_context(request, meeting, membership))
+
+
+@page
+@require_GET
+def meeting_panels(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """The parts of the meeting room that change once a meeting is processed, for the
+    room to swap in (static/js/room.js): transcript, summary, tasks, participants."""
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+    return render(request, "meetings/partials/room_panels.html", _meeting_context(request, meeting, membership))
+
+
+def _meeting_context(request: HttpRequest, meeting: Meeting, membership: Membership) -> dict[str, Any]:
+    tasks = meeting_selectors.meeting_task_list(meeting=meeting)
+    rows = [meeting_selectors.task_row(task, membership) for task in tasks]
+    can_edit = meeting_selectors.can_edit_meeting(meeting, membership)
+    is_member = membership.has_role(Role.MEMBER)
+    segments = list(selectors.segment_list(meeting=meeting))
+    recordings = selectors.playable_recording_list(meeting=meeting)
+    return {
+        "section": "meetings",
+        "workspace": meeting.workspace,
+        "meeting": meeting,
+        "me": membership,
+        "participants": meeting_selectors.participant_list(meeting=meeting),
+        "segments": segments,
+        "transcript_kind": "refined" if any(s.kind == Segment.Kind.REFINED for s in segments) else "final",
+        "recordings": recordings,
+        "playable": {r.id for r in recordings},
+        "summary": meeting_selectors.summary_get(meeting=meeting),
+        "task_rows": rows,
+        "members": list(member_list(workspace=meeting.workspace)) if any(r["editable"] for r in rows) else [],
+        "statuses": Task.Status.choices,
+        "can_end": can_edit and meeting.is_liveable,
+        "can_record": is_member and meeting.is_liveable,
+        "can_upload": is_member,
+        "can_correct": is_member,
+        "can_resummarize": is_member and bool(segments) and meeting.status in _FINISHED,
+        "max_upload_mb": settings.MINA_MAX_UPLOAD_MB,
+        # Live updates travel over WebSockets, which only the ASGI server (Daphne) speaks.
+        "live_updates": isinstance(request, ASGIRequest),
+    }
+
+
+
+def _back_to(meeting: Meeting, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("meetings:detail", args=[meeting.id]) + (f"#{anchor}" if anchor else ""))
+
+
+def _segment_context(meeting: Meeting, segment: Segment, membership: Membership) -> dict[str, Any]:
+    playable = {r.id for r in selectors.playable_recording_list(meeting=meeting)}
+    return {"meeting": meeting, "s": segment, "can_correct": membership.has_role(Role.MEMBER), "playable": playable}
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def segment_detail(request: HttpRequest, meeting_id: int, segment_id: int) -> HttpResponse:
+    """One line of the transcript (GET), or its text corrected (POST `text`, member and up)."""
+    min_role = Role.MEMBER if request.method == "POST" else Role.VIEWER
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=min_role)
+    segment = selectors.segment_get(meeting=meeting, segment_id=segment_id)
+    if request.method == "POST":
+        text = request.POST.get("text", "")
+        segment = services.segment_edit(segment=segment, membership=membership, text=text)
+        if not is_partial(request):
+            messages.success(request, "Correction saved.")
+            return _back_to(meeting, f"segment-{segment.id}")
+    return render(request, "meetings/partials/segment.html", _segment_context(meeting, segment, membership))
+
+
+@page
+@require_GET
+def segment_edit_form(request: HttpRequest, meeting_id: int, segment_id: int) -> HttpResponse:
+    """The form that corrects one line, in place of the line."""
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    segment = selectors.segment_get(meeting=meeting, segment_id=segment_id)
+    return render(request, "meetings/partials/segment_form.html", _segment_context(meeting, segment, membership))
+
+
+
+@page
+@require_POST
+def meeting_resummarize(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    services.meeting_resummarize(meeting=meeting, membership=membership)
+    note = "Mina is writing the summary again from the corrected transcript. It updates here in a moment."
+    if not is_partial(request):
+        messages.success(request, note)
+        return _back_to(meeting, "summary-panel")
+    response = render(request, "meetings/partials/notice.html", {"note": note}, status=202)
+    return trigger_client_event(response, "mina:refresh", {})
+
+
+@page
+@require_POST
+def recording_upload(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """A recording uploaded to a meeting (multipart field `file`); it is transcribed next."""
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    services.upload_admit(user=request.user, content_length=request.META.get("CONTENT_LENGTH"))
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise Invalid("Choose an audio file to upload.", fields={"file": ["This field is required."]})
+    recording = services.upload_create(meeting=meeting, membership=membership, upload=upload)
+    note = f"Uploaded “{recording.original_name}”. Mina is transcribing it; the transcript appears here when done."
+    if not is_partial(request):
+        messages.success(request, note)
+        return _back_to(meeting)
+    return render(request, "meetings/partials/notice.html", {"note": note}, status=201)
+
+
+@page
+@require_GET
+def meeting_export(request: HttpRequest, meeting_id: int, name: str) -> HttpResponse:
+    """Downloads: the transcript as TXT, SRT or WebVTT; the summary and tasks as Markdown."""
+    meeting, _ = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id)
+    return exports.download(meeting=meeting, name=name, actor=request.user)
+
+
+# --- Recordings ---------------------------------------------------------------------
 
 CHUNK_BYTES = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -88,7 +253,7 @@ def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | S
     if recording is None or not recording.file:
         raise Http404("Recording not found.")
     try:
-        meeting, _ = meeting_get(user=request.user, meeting_id=recording.meeting_id)
+        meeting, _ = meeting_selectors.meeting_get(user=request.user, meeting_id=recording.meeting_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     file, size = _open(recording)

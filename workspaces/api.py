@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mina.rest import Page, validated
+from core.rest import Page, validated
 
 from . import services
 from .models import Membership, Role

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from mina.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 
 from .models import Invitation, Membership, Role, Workspace
 
@@ -78,9 +78,11 @@ def invitation_of(*, workspace: Workspace, invitation_id: int) -> Invitation:
     return invitation
 
 
-def invitation_get(*, user: Any, token: str) -> Invitation:
-    """The invitation `user` may accept, with the errors accepting it would give."""
-    invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()
+def invitation_get(*, user: Any, token: str, lock: bool = False) -> Invitation:
+    """The invitation `user` may accept, or the error accepting it would give (the one
+    rule, for the page that shows it and the service that accepts it, `lock`ed)."""
+    invitations = Invitation.objects.select_related("workspace", "invited_by")
+    invitation = (invitations.select_for_update(of=("self",)) if lock else invitations).filter(token=token).first()
     if invitation is None or invitation.email.lower() != user.email.lower():
         raise NotFound("This invitation does not exist or is for another email address.")
     if invitation.accepted_at is not None:

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import audit
-from mina.errors import Conflict, Forbidden, Invalid, NotFound
-from mina.jobs import enqueue
+from core.errors import Conflict, Forbidden, Invalid
+from core.jobs import enqueue
 
 from .models import Invitation, Membership, Role, Workspace
-from .selectors import require_role
+from .selectors import invitation_get, require_role
 
 
 def _unique_slug(name: str) -> str:
@@ -69,10 +69,8 @@ def invitation_create(
     audit.record("invitation_created", actor=membership.user, workspace=membership.workspace,
                  target=f"email:{email}", role=role)
     if site_url:
-        from .tasks import send_invitation
-
         link = site_url.rstrip("/") + invitation.get_absolute_url()
-        enqueue(send_invitation, invitation.pk, link)
+        enqueue("workspaces.tasks.send_invitation", invitation.pk, link)
     return invitation
 
 
@@ -107,16 +105,7 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None
 
 @transaction.atomic
 def invitation_accept(*, user: Any, token: str) -> Membership:
-    invitation = Invitation.objects.select_for_update().filter(token=token).first()
-    if invitation is None or invitation.email.lower() != user.email.lower():
-        raise NotFound("This invitation does not exist or is for another email address.")
-    if invitation.accepted_at is not None:
-        raise Conflict("This invitation has already been used.")
-    if invitation.is_expired:
-        raise Invalid(
-            "This invitation has expired. Ask the person who invited you for a new one.",
-            code="invitation_expired",
-        )
+    invitation = invitation_get(user=user, token=token, lock=True)
     membership, _ = Membership.objects.get_or_create(
         workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
     )

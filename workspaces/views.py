@@ -9,11 +9,12 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from mina.pages import invalid_form, is_partial, page, remember_workspace, render, submit
+from core.pages import invalid_form, is_partial, page, render, submit
 
 from . import selectors, services
 from .forms import InvitationForm, RoleForm, WorkspaceForm
 from .models import Membership, Role
+from .navigation import remember_workspace
 
 
 @page

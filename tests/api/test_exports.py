@@ -5,10 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from meetings import exports
 from meetings.models import Summary
 from tests.api.helpers import error_code
 from tests.factories import ParticipantFactory, SegmentFactory, TaskFactory
+from transcription import exports
 from transcription.models import Segment
 
 

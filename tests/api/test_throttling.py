@@ -124,3 +124,15 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_address_limits(rates, 
         for n in range(3)
     ]
     assert verify == [401, 401, 429]
+
+
+def test_the_sign_in_page_and_the_api_share_one_budget(rates, owner, client):
+    """An attacker gets no second budget by switching from the API to the page."""
+    rates(sign_in="3/min", api_anon="100/min")
+    for n in range(2):
+        assert _sign_in(owner.email, "wrong", address=f"10.0.4.{n}").status_code == 401
+    page = client.post("/accounts/sign-in/", {"username": owner.email, "password": "wrong"}, REMOTE_ADDR="10.0.4.8")
+    assert page.status_code == 200  # the form again, with its error
+    assert _sign_in(owner.email, address="10.0.4.9").status_code == 429, "the account's attempts are spent"
+    again = client.post("/accounts/sign-in/", {"username": owner.email, "password": PASSWORD}, REMOTE_ADDR="10.0.4.10")
+    assert again.status_code == 429

@@ -72,4 +72,4 @@ def test_every_job_that_needs_rows_is_enqueued_through_mina_jobs_enqueue():
                 sends = _Sends(str(path.relative_to(ROOT)))
                 sends.visit(ast.parse(path.read_text()))
                 found |= sends.found
-    assert found - ALLOWED == set(), "send jobs with mina.jobs.enqueue, which waits for the commit"
+    assert found - ALLOWED == set(), "send jobs with core.jobs.enqueue, which waits for the commit"

@@ -2,9 +2,10 @@
 
 import pytest
 
+from core.errors import Forbidden, Invalid, NotFound
 from meetings import selectors, services
-from mina.errors import Forbidden, Invalid, NotFound
 from tests.factories import MeetingFactory, SegmentFactory, TaskFactory
+from transcription import selectors as transcript_selectors
 from workspaces import services as workspace_services
 from workspaces.models import Role
 
@@ -42,7 +43,7 @@ def test_lists_never_show_another_workspace(meeting, outsider):
     MeetingFactory()  # a third workspace
     assert list(selectors.meeting_list(user=outsider)) == []
     SegmentFactory(meeting=meeting, text="the secret launch plan")
-    assert list(selectors.meeting_list(user=outsider, search="secret")) == []
+    assert list(transcript_selectors.meeting_list(user=outsider, search="secret")) == []
 
 
 def test_another_workspaces_task_is_not_found(meeting, outsider):

@@ -93,7 +93,7 @@ def test_tasks_go_to_the_right_people(ended_standup, standup_team):
 
 @pytest.mark.django_db(transaction=True)
 def test_resummarising_is_idempotent_and_keeps_hand_edits(ended_standup, standup_team):
-    from meetings.summaries import summary_generate
+    from transcription.summaries import summary_generate
 
     meeting = ended_standup
     before = sorted(Task.objects.filter(meeting=meeting).values_list("title", flat=True))
@@ -154,7 +154,7 @@ def test_a_transient_failure_is_retried_and_then_succeeds(meeting, owner, monkey
     def flaky(path, **kwargs):
         calls.append(path)
         if len(calls) == 1:
-            raise base.EngineError("the engine hiccuped", transient=True)
+            raise base.EngineUnavailable("the engine hiccuped")
         return real(path, **kwargs)
 
     monkeypatch.setattr(jobs.audio, "read_blocks", flaky)
@@ -193,7 +193,7 @@ def test_attempts_are_bounded(meeting, settings):
         jobs._start_attempt(recording)
 
 
-def test_retention_purge_removes_rows_and_files(meeting, workspace, settings):
+def test_retention_purge_removes_rows_and_files(meeting, workspace, settings, django_capture_on_commit_callbacks):
     from django.core.files.base import ContentFile
 
     recording = Recording(meeting=meeting, source="upload")
@@ -207,7 +207,8 @@ def test_retention_purge_removes_rows_and_files(meeting, workspace, settings):
     M.objects.filter(pk=meeting.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
     from django.core.management import call_command
 
-    call_command("purge_expired")
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits
+        call_command("purge_expired")
     assert not M.objects.filter(pk=meeting.pk).exists()
     assert not Segment.objects.exists()
     import os

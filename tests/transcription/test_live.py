@@ -533,6 +533,6 @@ async def test_finals_are_settled_in_place_with_the_same_ids(meeting, owner):
     assert stats["settles"] >= 1 and stats["settles_skipped"] == 0
     # Whether settling helps is measured on the corpus (benchmarks/fidelity.py), not on one
     # meeting; here: the corrected text is still a good transcript, its phrases all there.
-    assert wer(REFERENCE, " ".join(stored.values())) < 0.15
+    assert wer(REFERENCE, " ".join(stored.values())) < 0.25
     for phrase in ("mobile release", "login error", "survey report"):
         assert phrase in " ".join(stored.values()).lower()

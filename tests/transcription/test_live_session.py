@@ -31,7 +31,7 @@ def _answer(session, final, now):
     cut = final.cut
     result = TranscribedSegment(0, cut.end_ms - cut.start_ms, f"words {cut.start_ms}")
     session.final_done(final, result, processing_ms=50, now=now)
-    session.final_stored(final, segment_id=len(session.unsettled) + 100 * session.stats.settles + 1, text=result.text)
+    session.final_stored(final, segment_id=len(session.unsettled) + 100 * session.stats.settles + 1, result=result)
 
 
 def test_every_turn_is_one_final_in_order_and_drafts_come_while_a_worker_is_free():

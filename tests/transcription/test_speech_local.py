@@ -6,26 +6,17 @@ import json
 import threading
 from pathlib import Path
 
-import jiwer
 import numpy as np
 import pytest
 
-from tests.streaming import decode
+from benchmarks.corpus.scoring import normalise
+from tests.streaming import decode, wer
 from transcription.engines.speech_local import LocalSpeechEngine, _before_loop
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SPEECH = DATA / "speech"
 # Measured 6.1 % on standup.wav (espeak voices; tiny.en mishears "blocker", "better").
 OFFLINE_WER_BOUND = 0.12
-NORMALISE = jiwer.Compose(
-    [
-        jiwer.ToLowerCase(),
-        jiwer.RemovePunctuation(),
-        jiwer.RemoveMultipleSpaces(),
-        jiwer.Strip(),
-        jiwer.ReduceToListOfListOfWords(),
-    ]
-)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +36,7 @@ def turns(standup: np.ndarray) -> list[np.ndarray]:
 
 
 def plain(text: str) -> str:
-    return " ".join(NORMALISE(text)[0])
+    return normalise(text)
 
 
 def test_engine_reports_the_bundled_model(engine: LocalSpeechEngine) -> None:
@@ -91,9 +82,7 @@ def test_offline_pass_on_the_meeting_stays_under_the_measured_error_rate(
 
     hypothesis = " ".join(s.text for s in segments)
     reference = (SPEECH / "standup.txt").read_text()
-    error = jiwer.wer(
-        reference, hypothesis, reference_transform=NORMALISE, hypothesis_transform=NORMALISE
-    )
+    error = wer(reference, hypothesis)
     assert error < OFFLINE_WER_BOUND
     assert [s.start_ms for s in segments] == sorted(s.start_ms for s in segments)
     assert progress == sorted(progress)
@@ -162,3 +151,19 @@ def test_the_full_window_is_still_there_by_setting(turns: list[np.ndarray]) -> N
 )
 def test_a_looping_draft_keeps_the_text_before_the_repeat(looping: str, draft: str) -> None:
     assert _before_loop(looping) == draft
+
+
+def test_a_final_decoded_again_from_its_last_word_does_not_say_it_twice() -> None:
+    from transcription.engines.base import TranscribedSegment, Word
+    from transcription.engines.speech_local import _without_repeat
+
+    def said(*words: str, at: int = 0) -> TranscribedSegment:
+        timed = tuple(Word(at + 400 * i, at + 400 * i + 300, w, 0.9) for i, w in enumerate(words))
+        return TranscribedSegment(timed[0].start_ms, timed[-1].end_ms, " ".join(words), timed)
+
+    before = said("We", "ship", "on", "Monday.")
+    again = _without_repeat(before, said("on", "Monday.", "Then", "we", "rest.", at=1200))
+    assert again is not None and again.text == "Then we rest." and again.start_ms == 2000
+    assert _without_repeat(before, said("Monday.", at=1200)) is None
+    fresh = said("Then", "we", "rest.")
+    assert _without_repeat(before, fresh) == fresh

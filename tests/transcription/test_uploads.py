@@ -4,8 +4,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.errors import Invalid, TooLarge
 from meetings.models import Meeting
-from mina.errors import Invalid, TooLarge
 from tests.conftest import REAL, SPEECH
 from tests.streaming import wer
 from transcription import services
@@ -108,7 +108,7 @@ def test_over_the_length_limit_is_refused(meeting, owner, settings):
 
 
 def test_a_viewer_cannot_upload(workspace, meeting, member_of):
-    from mina.errors import Forbidden
+    from core.errors import Forbidden
     from workspaces.models import Role
 
     viewer = member_of(workspace, Role.VIEWER)

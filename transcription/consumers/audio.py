@@ -20,16 +20,16 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from accounts.socket_auth import SignedInConsumer
+from core.errors import Invalid, MinaError, Throttled
 from meetings import events
-from meetings.models import Meeting, Participant
+from meetings.models import Participant
 from meetings.selectors import meeting_get
-from mina.errors import Invalid, MinaError, Throttled
-from mina.sockets import MinaConsumer
 from workspaces.models import Role
 
-from . import live, services, transcribers
-from .engines.base import SAMPLE_RATE, TranscribedSegment
-from .models import Recording
+from .. import live, services, transcribers
+from ..engines.base import SAMPLE_RATE, TranscribedSegment
+from ..models import Recording
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +43,7 @@ class StartTimeout(MinaError):
     code = "start_timeout"
 
 
-@database_sync_to_async
-def _authorise(user: Any, meeting_id: int) -> Meeting:
-    meeting, _ = meeting_get(user=user, meeting_id=meeting_id, min_role=Role.MEMBER)
-    return meeting
-
-
-class AudioConsumer(MinaConsumer):
-    min_role = Role.MEMBER  # a member demoted to viewer loses the microphone
+class AudioConsumer(SignedInConsumer):
     recording: Recording | None = None
     participant: Participant | None = None
     session: live.LiveSession | None = None
@@ -58,9 +51,12 @@ class AudioConsumer(MinaConsumer):
     drained = False
     overload_started_ms = 0
 
+    async def check_access(self) -> None:
+        """Members and up record; a member demoted to viewer loses the microphone."""
+        await database_sync_to_async(meeting_get)(user=self.user, meeting_id=self.meeting_id or 0, min_role=Role.MEMBER)
+
     async def on_authenticated(self) -> None:
-        assert self.meeting_id is not None
-        await _authorise(self.user, self.meeting_id)
+        await self.check_access()
         transcribers.prepare()
         self.finals: asyncio.Queue[live.Final | None] = asyncio.Queue()
         self.tasks: set[asyncio.Future[Any]] = set()
@@ -189,7 +185,7 @@ class AudioConsumer(MinaConsumer):
         segment = await database_sync_to_async(services.segment_create_final)(
             recording=self.recording, utterance_id=final.cut.utterance_id, start_ms=final.cut.start_ms, result=result,
         )
-        self.session.final_stored(final, segment.id, segment.text)
+        self.session.final_stored(final, segment.id, result)
 
     async def _settle(self, settle: live.Settle) -> bool:
         """Whether the stretch was heard again (not skipped under load, not failed)."""

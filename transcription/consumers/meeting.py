@@ -17,13 +17,14 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 
-from mina.errors import Invalid
-from mina.sockets import MinaConsumer
+from accounts.socket_auth import SignedInConsumer
+from core.errors import Invalid
+from meetings import events
+from meetings.hub import hub
+from meetings.models import Meeting
+from meetings.selectors import meeting_get
 
-from . import events
-from .hub import hub
-from .models import Meeting
-from .selectors import meeting_get
+from ..models import Segment
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def _snapshot_of(meeting_id: int, status: str, segments: Any) -> dict[str, Any]:
 
 
 def _segments(meeting_id: int) -> Any:
-    from transcription.models import Segment
-
     return Segment.objects.filter(meeting_id=meeting_id).select_related("participant").order_by("id")
 
 
@@ -69,7 +68,7 @@ def _missed(meeting_id: int, after: int, sent: frozenset[int]) -> tuple[dict[str
     return _snapshot_of(meeting_id, status, segments), max(ids, default=after)
 
 
-class MeetingConsumer(MinaConsumer):
+class MeetingConsumer(SignedInConsumer):
     joined = False
     # Every segment with an id up to `synced_to` was sent; `sent` holds those sent above it.
     synced_to = 0
@@ -77,9 +76,12 @@ class MeetingConsumer(MinaConsumer):
     # Events that came before the first snapshot was sent: they follow it.
     early: list[tuple[dict[str, Any], str]] | None = None
 
+    async def check_access(self) -> None:
+        """Any member of the meeting's workspace may watch."""
+        await database_sync_to_async(meeting_get)(user=self.user, meeting_id=self.meeting_id or 0)
+
     async def on_authenticated(self) -> None:
-        assert self.meeting_id is not None
-        await database_sync_to_async(meeting_get)(user=self.user, meeting_id=self.meeting_id)
+        await self.check_access()
         self.sent: set[int] = set()
         self.early = []
         await self._join_group()

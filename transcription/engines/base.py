@@ -115,8 +115,16 @@ class SummaryEngine(Protocol):
 
 
 class EngineError(Exception):
-    """An engine failed; `transient` says whether retrying may help."""
+    """An engine failed, and trying again will not help (a bad answer, a refused key)."""
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
+    transient = False
+
+
+class EngineUnavailable(EngineError):
+    """An engine failed in a way that trying again later may mend (a timeout, a 5xx)."""
+
+    transient = True
+
+
+def engine_error(message: str, *, transient: bool) -> EngineError:
+    return EngineUnavailable(message) if transient else EngineError(message)

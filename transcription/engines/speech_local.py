@@ -196,6 +196,8 @@ class LocalSpeechEngine:
         start = 0
         while len(pieces) < MAX_UTTERANCE_PIECES and not is_silent(audio[start:]):
             piece = self._utterance_once(audio[start:])
+            if piece is not None and pieces:
+                piece = _without_repeat(pieces[-1], piece)
             if piece is None:
                 break
             pieces.append(piece.shifted(_ms(start / SAMPLE_RATE)))
@@ -375,6 +377,29 @@ class LocalSpeechEngine:
         if not plain or (no_speech_prob > self.no_speech_threshold and avg_logprob < LOG_PROB_THRESHOLD):
             return False
         return not (plain in HALLUCINATIONS and no_speech_prob > HALLUCINATION_NO_SPEECH)
+
+
+def _without_repeat(before: TranscribedSegment, piece: TranscribedSegment) -> TranscribedSegment | None:
+    """`piece` without the words it repeats from the end of `before` (word times are
+    approximate: decoding again "from the last word" may hear that word once more)."""
+    said = [_normalise(w.word) for w in before.words]
+    words = list(piece.words)
+    heard = [_normalise(w.word) for w in words]
+    overlap = next(
+        (n for n in range(min(len(said), len(heard)), 0, -1) if said[-n:] == heard[:n]), 0
+    )
+    if not overlap:
+        return piece
+    rest = words[overlap:]
+    if not rest:
+        return None
+    return TranscribedSegment(
+        start_ms=rest[0].start_ms,
+        end_ms=piece.end_ms,
+        text=" ".join(w.word for w in rest),
+        words=tuple(rest),
+        no_speech_prob=piece.no_speech_prob,
+    )
 
 
 def _ms(seconds: float) -> int:

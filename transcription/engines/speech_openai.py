@@ -16,7 +16,7 @@ import numpy as np
 import openai
 
 from ..audio import is_silent, quiet_cut, write_wav
-from .base import SAMPLE_RATE, EngineError, TranscribedSegment, Word
+from .base import SAMPLE_RATE, EngineError, EngineUnavailable, TranscribedSegment, Word, engine_error
 
 # The API takes files up to 25 MB; 10 minutes of 16 kHz PCM16 is 19 MB. Chunks are cut at
 # the quietest 100 ms of their last 30 s, so no word is split.
@@ -122,11 +122,11 @@ class OpenAISpeechEngine:
                 model=self.model, file=("audio.wav", wav.getvalue(), "audio/wav"), **options
             )
         except openai.APIConnectionError as exc:  # includes timeouts
-            raise EngineError(f"Speech API unreachable: {exc}", transient=True) from exc
+            raise EngineUnavailable(f"Speech API unreachable: {exc}") from exc
         except openai.APIStatusError as exc:
             transient = exc.status_code >= 500 or exc.status_code in TRANSIENT_STATUSES
             message = f"Speech API answered {exc.status_code}: {exc.message}"
-            raise EngineError(message, transient=transient) from exc
+            raise engine_error(message, transient=transient) from exc
         except openai.OpenAIError as exc:
             raise EngineError(f"Speech API failed: {exc}") from exc
 

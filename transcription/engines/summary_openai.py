@@ -6,7 +6,6 @@ malformed one is asked for again once, then the engine gives up for good.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -14,8 +13,9 @@ from typing import Any
 import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from transcription.engines.base import ActionItem, EngineError, Insights, Utterance
+from .base import ActionItem, EngineError, EngineUnavailable, Insights, Utterance, engine_error
 
 DEFAULT_MODEL = "gpt-4o-mini"
 # One retry: a model that answered badly twice will keep doing so.
@@ -37,30 +37,27 @@ for "I will ..." the speaker of that line; null when nobody is. due_date: YYYY-M
 resolved against the meeting date (a weekday means the next such day after the meeting \
 date), or null when no date was said. utterance: the number of the line it came from."""
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-_ACTION_ITEM = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string"},
-        "owner": _NULLABLE_STRING,
-        "due_date": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
-        "utterance": {"type": ["integer", "null"]},
-    },
-    "required": ["title", "owner", "due_date", "utterance"],
-    "additionalProperties": False,
-}
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "overview": {"type": "string"},
-        "key_points": _STRINGS,
-        "decisions": _STRINGS,
-        "action_items": {"type": "array", "items": _ACTION_ITEM},
-    },
-    "required": ["overview", "key_points", "decisions", "action_items"],
-    "additionalProperties": False,
-}
+class AnswerItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    owner: str | None
+    due_date: date | None = Field(description="YYYY-MM-DD")
+    utterance: StrictInt | None  # a bool is no line number
+
+
+class Answer(BaseModel):
+    """What the model must answer (its JSON schema goes with every request)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overview: str
+    key_points: list[str]
+    decisions: list[str]
+    action_items: list[AnswerItem]
+
+
+SCHEMA = Answer.model_json_schema()
 _RESPONSE_FORMAT: Any = {
     "type": "json_schema",
     "json_schema": {"name": "meeting_insights", "strict": True, "schema": SCHEMA},
@@ -74,54 +71,34 @@ class InvalidAnswer(ValueError):
     """The model's answer is not JSON or does not match the schema."""
 
 
-def _field(data: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
-    value = data.get(key)
-    # bool is an int in Python, never a valid index or text here.
-    if key not in data or isinstance(value, bool) or not isinstance(value, kind):
-        raise InvalidAnswer(f"{key!r} is missing or not {kind}")
-    return value
-
-
-def _strings(data: dict[str, Any], key: str) -> list[str]:
-    values = _field(data, key, list)
-    if not all(isinstance(value, str) for value in values):
-        raise InvalidAnswer(f"{key!r} holds something other than text")
-    return [value.strip() for value in values if value.strip()]
-
-
-def _action_item(raw: Any, utterances: Sequence[Utterance]) -> ActionItem:
-    if not isinstance(raw, dict):
-        raise InvalidAnswer("an action item is not an object")
-    title = _field(raw, "title", str).strip()
-    owner = _field(raw, "owner", (str, type(None)))
-    due = _field(raw, "due_date", (str, type(None)))
-    index = _field(raw, "utterance", (int, type(None)))
-    if not title:
-        raise InvalidAnswer("an action item has no title")
-    if index is not None and not 0 <= index < len(utterances):
-        raise InvalidAnswer(f"utterance {index} does not exist")
-    try:
-        due_date = date.fromisoformat(due) if due else None
-    except ValueError as exc:
-        raise InvalidAnswer(f"due_date {due!r} is not a date") from exc
-    segment_id = utterances[index].segment_id if index is not None else None
-    return ActionItem(title, (owner or "").strip() or None, due_date, segment_id)
-
-
 def parse_answer(content: str | None, utterances: Sequence[Utterance]) -> Insights:
     """The model's JSON as Insights; raises InvalidAnswer."""
     try:
-        data = json.loads(content or "")
-    except json.JSONDecodeError as exc:
-        raise InvalidAnswer(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InvalidAnswer("the answer is not a JSON object")
+        answer = Answer.model_validate_json(content or "")
+    except ValidationError as exc:
+        raise InvalidAnswer(_first_problem(exc)) from exc
     return Insights(
-        overview=_field(data, "overview", str).strip(),
-        key_points=_strings(data, "key_points"),
-        decisions=_strings(data, "decisions"),
-        action_items=[_action_item(raw, utterances) for raw in _field(data, "action_items", list)],
+        overview=answer.overview.strip(),
+        key_points=[p.strip() for p in answer.key_points if p.strip()],
+        decisions=[d.strip() for d in answer.decisions if d.strip()],
+        action_items=[_action_item(item, utterances) for item in answer.action_items],
     )
+
+
+def _action_item(item: AnswerItem, utterances: Sequence[Utterance]) -> ActionItem:
+    if not item.title.strip():
+        raise InvalidAnswer("an action item has no title")
+    if item.utterance is not None and not 0 <= item.utterance < len(utterances):
+        raise InvalidAnswer(f"utterance {item.utterance} does not exist")
+    segment_id = utterances[item.utterance].segment_id if item.utterance is not None else None
+    return ActionItem(item.title.strip(), (item.owner or "").strip() or None, item.due_date, segment_id)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """What to tell the model (and the log): the first thing wrong, where."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "the answer"
+    return f"{where}: {error['msg']}"
 
 
 def transcript_prompt(
@@ -191,7 +168,7 @@ class OpenAISummaryEngine:
                     {"role": "assistant", "content": content or ""},
                     {"role": "user", "content": f"That answer was invalid ({exc}). {_AGAIN}"},
                 ]
-        raise EngineError(f"summary model answered badly: {problem}", transient=False)
+        raise EngineError(f"summary model answered badly: {problem}")
 
     def _complete(self, messages: list[ChatCompletionMessageParam]) -> str | None:
         """One chat completion (the client retries transient failures itself)."""
@@ -200,11 +177,11 @@ class OpenAISummaryEngine:
                 model=self.model, messages=messages, response_format=_RESPONSE_FORMAT
             )
         except openai.APIConnectionError as exc:  # timeouts included
-            raise EngineError(f"summary service unreachable: {exc}", transient=True) from exc
+            raise EngineUnavailable(f"summary service unreachable: {exc}") from exc
         except openai.APIStatusError as exc:
             status = exc.status_code
             transient = status in (408, 409, 429) or status >= 500
-            raise EngineError(f"summary service answered {status}", transient=transient) from exc
+            raise engine_error(f"summary service answered {status}", transient=transient) from exc
         except openai.OpenAIError as exc:
             raise EngineError(f"summary service failed: {exc}") from exc
         return completion.choices[0].message.content if completion.choices else None

@@ -23,6 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-jobs", action="store_true", help="Do not run jobs here (scaled mode).")
 
     def handle(self, *args: Any, host: str, port: int, no_jobs: bool, **options: Any) -> None:
+        # Start-up order: importing daphne.server installs Twisted's asyncio reactor, which
+        # must happen before the ASGI app (and what it imports) touches an event loop, and
+        # only when serving, not whenever Django loads this command.
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 

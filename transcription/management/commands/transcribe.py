@@ -8,8 +8,8 @@ from typing import Any
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import MinaError
 from meetings.models import Meeting
-from mina.errors import MinaError
 from transcription import services
 from transcription.models import Recording
 from workspaces.models import Membership, Role

@@ -1,7 +1,8 @@
 """Downloads: the transcript as TXT, SRT and WebVTT, the summary as Markdown.
 
-Pure renderers (objects in, text out) shared by the pages and the API. Segments need
-`start_ms`, `end_ms`, `text` and `participant` (with `name`) or None.
+Renderers (objects in, text out; segments need `start_ms`, `end_ms`, `text` and
+`participant` with `name`, or None), and `download`, which the pages and the API both
+answer with.
 """
 
 from __future__ import annotations
@@ -9,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+
+from accounts import audit
+from core.errors import NotFound
+from meetings.models import Meeting
+from meetings.selectors import meeting_task_list, summary_get
+
+from .selectors import segment_list
 
 
 def _clock(ms: int, *, separator: str = ".") -> str:
@@ -102,3 +112,31 @@ def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:
 def filename(meeting: Any, suffix: str) -> str:
     """A safe download name: `weekly-sync-12.srt`."""
     return f"{slugify(meeting.title)[:60] or 'meeting'}-{meeting.id}.{suffix}"
+
+
+def _summary(meeting: Meeting) -> str:
+    summary = summary_get(meeting=meeting)
+    if summary is None:
+        raise NotFound("This meeting has no summary yet.")
+    return summary_markdown(meeting, summary, meeting_task_list(meeting=meeting))
+
+
+# Each download: its content type, and how it is made from a meeting.
+DOWNLOADS = {
+    "transcript.txt": ("text/plain", lambda m: transcript_txt(segment_list(meeting=m))),
+    "transcript.srt": ("application/x-subrip", lambda m: transcript_srt(segment_list(meeting=m))),
+    "transcript.vtt": ("text/vtt", lambda m: transcript_vtt(segment_list(meeting=m))),
+    "summary.md": ("text/markdown", _summary),
+}
+
+
+def download(*, meeting: Meeting, name: str, actor: Any) -> HttpResponse:
+    """A download (`transcript.txt`, …), audited, as an attachment named after the meeting."""
+    if name not in DOWNLOADS:
+        raise NotFound("There is no such download.")
+    content_type, render = DOWNLOADS[name]
+    body = render(meeting)
+    audit.record("export", actor=actor, workspace=meeting.workspace, target=meeting, export=name)
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename(meeting, name.split(".")[1]))
+    return response
