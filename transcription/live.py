@@ -349,9 +349,16 @@ class LiveSession:
     """
 
     def __init__(
-        self, config: LiveConfig = LiveConfig(), *, start_sample: int = 0, stats: StreamStats | None = None
+        self,
+        config: LiveConfig = LiveConfig(),
+        *,
+        start_sample: int = 0,
+        offset_ms: int = 0,
+        stats: StreamStats | None = None,
     ) -> None:
         self.config = config
+        self.offset_ms = offset_ms  # where the stream starts in the meeting
+        self.overload_started_ms = 0
         self.segmenter = Segmenter(config, start_sample=start_sample)
         self.stats = stats or StreamStats()
         self.load = LoadMonitor(window_s=config.overload_window_s, skips=config.overload_skips)
@@ -545,7 +552,27 @@ class LiveSession:
     # --- Load ------------------------------------------------------------------------
 
     def _load(self, overloaded: bool | None) -> list[Action]:
-        return [] if overloaded is None else [LoadChanged(overloaded)]
+        """A change of load, with the overloaded period noted (meeting time) once it ends."""
+        if overloaded is None:
+            return []
+        position_ms = self.offset_ms + self.position * 1000 // SAMPLE_RATE
+        if overloaded:
+            self.overload_started_ms = position_ms
+        else:
+            self.stats.overload_periods.append({"start_ms": self.overload_started_ms, "end_ms": position_ms})
+        return [LoadChanged(overloaded)]
+
+    def end(self) -> list[Action]:
+        """The stream is over: an overloaded stream is under strain no longer."""
+        if not self.load.overloaded:
+            return []
+        self.load.overloaded = False
+        return self._load(False)
+
+    def stats_json(self) -> dict[str, Any]:
+        """How the stream went, for its recording (`audio_ms`: all of it, reconnects included)."""
+        self.stats.audio_ms = self.position * 1000 // SAMPLE_RATE
+        return self.stats.as_json()
 
 
 def _words_by_line(lines: tuple[Unsettled, ...], words: list[Word]) -> list[list[Word]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -21,26 +20,19 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.socket_auth import SignedInConsumer
-from core.errors import Invalid, MinaError, Throttled
+from core.errors import Invalid, MinaError
 from meetings import events
 from meetings.models import Participant
 from meetings.selectors import meeting_get
 from workspaces.models import Role
 
-from .. import live, services, transcribers
-from ..engines.base import SAMPLE_RATE, TranscribedSegment
+from .. import live, protocol, services, transcribers
+from ..engines.base import TranscribedSegment
 from ..models import Recording
 
 logger = logging.getLogger(__name__)
 
-BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
-MAX_FRAME_BYTES = SAMPLE_RATE * 2  # one second
 TOUCH_EVERY_S = 10.0
-
-
-class StartTimeout(MinaError):
-    status = 408
-    code = "start_timeout"
 
 
 class AudioConsumer(SignedInConsumer):
@@ -49,7 +41,6 @@ class AudioConsumer(SignedInConsumer):
     session: live.LiveSession | None = None
     transcriber: transcribers.Transcriber | None = None
     drained = False
-    overload_started_ms = 0
 
     async def check_access(self) -> None:
         """Members and up record; a member demoted to viewer loses the microphone."""
@@ -66,7 +57,7 @@ class AudioConsumer(SignedInConsumer):
 
     async def _start_timeout(self) -> None:
         if self.recording is None and not self.closed:
-            await self.fail(StartTimeout(f"Send `start` within {settings.MINA_START_TIMEOUT_S:g} s."))
+            await self.fail(protocol.StartTimeout(f"Send `start` within {settings.MINA_START_TIMEOUT_S:g} s."))
 
     def close_on_bad_input(self, exc: MinaError) -> bool:
         return exc.code in {"unsupported_format", "not_started", "bad_start", "stream_ended"}
@@ -83,7 +74,7 @@ class AudioConsumer(SignedInConsumer):
     async def _start(self, message: dict[str, Any]) -> None:
         if self.recording is not None:
             raise Invalid("This stream has already started.", code="already_started")
-        stream_id, guest = _parse_start(message)
+        stream_id, guest = protocol.parse_start(message)
         assert self.meeting_id is not None
         self.recording, received = await database_sync_to_async(services.stream_open)(
             meeting_id=self.meeting_id, user=self.user, stream_id=stream_id, guest_name=guest
@@ -92,26 +83,29 @@ class AudioConsumer(SignedInConsumer):
         self._start_timer.cancel()
         self.received, self.received_here = received, 0
         self.connected_at = self.last_touch = time.monotonic()
-        stats = live.StreamStats.resume(self.recording.stats)
-        self.session = live.LiveSession(transcribers.live_config(), start_sample=received // 2, stats=stats)
+        self.session = live.LiveSession(
+            transcribers.live_config(), start_sample=received // 2, offset_ms=self.recording.offset_ms,
+            stats=live.StreamStats.resume(self.recording.stats),
+        )
         self.transcriber = transcribers.transcriber()
         await self.transcriber.start()
         self.worker = asyncio.ensure_future(self._finals_worker())
         await self.send_json(
             {
                 "type": "ready", "meeting": self.meeting_id, "stream_id": str(self.recording.stream_id),
-                "participant": self.recording.participant_id, "received_ms": received // BYTES_PER_MS,
+                "participant": self.recording.participant_id, "received_ms": received // protocol.BYTES_PER_MS,
                 # Where this stream's audio starts in the meeting: event times are offset by it.
                 "offset_ms": self.recording.offset_ms,
             }
         )
-        logger.info("stream started recording=%s resumed_at_ms=%s", self.recording.id, received // BYTES_PER_MS)
+        resumed_ms = received // protocol.BYTES_PER_MS
+        logger.info("stream started recording=%s resumed_at_ms=%s", self.recording.pk, resumed_ms)
 
     async def on_bytes(self, data: bytes) -> None:
         if self.recording is None or self.session is None or self.transcriber is None:
             raise Invalid("Send `start` before audio.", code="not_started")
-        _check_frame(data)
-        self._check_rate(len(data))
+        protocol.check_frame(data)
+        protocol.check_pace(sent_bytes=self.received_here + len(data), elapsed_s=time.monotonic() - self.connected_at)
         await sync_to_async(services.chunk_save, thread_sensitive=False)(
             recording=self.recording, offset_bytes=self.received, data=data
         )
@@ -121,13 +115,6 @@ class AudioConsumer(SignedInConsumer):
             self.last_touch = time.monotonic()
             await database_sync_to_async(services.stream_touch)(recording_id=self.recording.id)
         self._act(self.session.feed(data, now=time.monotonic(), capacity=self.transcriber.partial_capacity()))
-
-    def _check_rate(self, size: int) -> None:
-        # Real time, times a slack, plus a burst for audio buffered during a reconnect.
-        elapsed_ms = (time.monotonic() - self.connected_at) * 1000
-        allowed_ms = elapsed_ms * settings.MINA_REALTIME_SLACK + settings.MINA_RESUME_BURST_MS
-        if (self.received_here + size) / BYTES_PER_MS > allowed_ms:
-            raise Throttled("Audio is arriving faster than real time.", code="too_fast")
 
     def _act(self, actions: list[live.Action]) -> None:
         for action in actions:
@@ -203,13 +190,9 @@ class AudioConsumer(SignedInConsumer):
         return result is not None
 
     def _load_changed(self, overloaded: bool) -> None:
-        assert self.recording is not None and self.session is not None and self.meeting_id is not None
-        position_ms = self.recording.offset_ms + self.received // BYTES_PER_MS
+        assert self.recording is not None and self.meeting_id is not None
         if overloaded:
-            self.overload_started_ms = position_ms
             logger.warning("stream overloaded recording=%s", self.recording.id)
-        else:
-            self.session.stats.overload_periods.append({"start_ms": self.overload_started_ms, "end_ms": position_ms})
         if live.meeting_load.changes(self.meeting_id, self.channel_name, overloaded):
             self._spawn(database_sync_to_async(services.meeting_load_announce)(
                 meeting_id=self.meeting_id, overloaded=overloaded
@@ -237,9 +220,7 @@ class AudioConsumer(SignedInConsumer):
             while settle and (remaining := session.settle_remaining()) is not None:
                 if not await self._settle(remaining):
                     break
-            if session.load.overloaded:
-                session.load.overloaded = False
-                self._load_changed(False)
+            self._act(session.end())
         finally:
             await self._release()
 
@@ -256,18 +237,15 @@ class AudioConsumer(SignedInConsumer):
         if self.recording is None:
             raise Invalid("Nothing to stop: send `start` first.", code="not_started")
         await self._drain(settle=True)
-        recording = await database_sync_to_async(services.stream_close)(recording=self.recording, stats=self._stats())
+        assert self.session is not None
+        session_stats = self.session.stats_json()
+        recording = await database_sync_to_async(services.stream_close)(recording=self.recording, stats=session_stats)
         await self.send_json(
             {"type": "stopped", "meeting": self.meeting_id, "stream_id": str(recording.stream_id),
              "received_ms": recording.duration_ms}
         )
         self.closed = True
         await self.close(code=1000)
-
-    def _stats(self) -> dict[str, Any]:
-        assert self.session is not None
-        self.session.stats.audio_ms = self.received // BYTES_PER_MS
-        return self.session.stats.as_json()
 
     async def disconnect(self, code: int) -> None:
         timer = getattr(self, "_start_timer", None)
@@ -277,32 +255,6 @@ class AudioConsumer(SignedInConsumer):
         # A dropped connection: keep what was said; the client may resume the stream.
         if self.session is not None and self.recording is not None and not self.drained:
             await self._drain(settle=False)
-            stats = self._stats()
+            stats = self.session.stats_json()
             await database_sync_to_async(services.stream_stats_save)(recording_id=self.recording.id, stats=stats)
         await self._release()
-
-
-def _parse_start(message: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
-    """The stream to resume (if any) and the guest speaker's name from a `start`."""
-    if message.get("format", "pcm_s16le") != "pcm_s16le" or message.get("sample_rate") != SAMPLE_RATE:
-        raise Invalid(
-            "Send 16 kHz mono PCM16 audio: {\"sample_rate\": 16000, \"format\": \"pcm_s16le\"}.",
-            code="unsupported_format",
-        )
-    guest = message.get("speaker") or ""
-    if not isinstance(guest, str):
-        raise Invalid("`speaker` must be a name.", code="bad_start")
-    value = message.get("stream_id")
-    if value in (None, ""):
-        return None, guest
-    try:
-        return uuid.UUID(str(value)), guest
-    except ValueError:
-        raise Invalid("`stream_id` must be the id the server gave.", code="bad_start") from None
-
-
-def _check_frame(data: bytes) -> None:
-    if len(data) % 2:
-        raise Invalid("Frames must hold whole 16-bit samples (an even number of bytes).", code="odd_frame")
-    if len(data) > MAX_FRAME_BYTES:
-        raise Invalid("Frames must be at most one second of audio.", code="frame_too_long")
