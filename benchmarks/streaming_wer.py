@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
+os.environ.setdefault("DEBUG", "1")  # no server, no database: only the engine
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

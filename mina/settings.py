@@ -35,8 +35,10 @@ PORT = env.int("PORT", 8000)
 REDIS_URL = env.str("REDIS_URL", "")
 SCALED = bool(REDIS_URL)
 
-# DEBUG is only ever on by default for the embedded mode on a loopback address.
-DEBUG = env.bool("DEBUG", default=not SCALED and _is_loopback(HOST))
+# DEBUG is on only when asked for: `make run` asks on a loopback address. A server
+# started any other way (Daphne, Celery, systemd) is production and needs SECRET_KEY and
+# ALLOWED_HOSTS, whatever HOST says (Daphne binds where its own options say).
+DEBUG = env.bool("DEBUG", default=False)
 if DEBUG and not _is_loopback(HOST):
     raise ImproperlyConfigured("DEBUG must be off when HOST is not a loopback address.")
 
@@ -220,6 +222,9 @@ MINA_UPKEEP_EVERY_S = env.float("MINA_UPKEEP_EVERY_S", 60.0)
 CELERY_BEAT_SCHEDULE = {
     "periodic": {"task": "transcription.tasks.run_periodic", "schedule": MINA_UPKEEP_EVERY_S},
 }
+# Beat keeps its schedule in memory: one job a minute has nothing worth keeping across a
+# restart, and beat then needs no writable state file (`celerybeat-schedule` in its folder).
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -279,7 +284,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Mina <mina@localhost>")
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -328,6 +333,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# Every SQL query, with DEBUG on or off (mina/apps.py turns on Django's query logging).
+MINA_LOG_SQL = env.bool("MINA_LOG_SQL", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -335,7 +342,7 @@ LOGGING = {
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.db.backends": {"level": "DEBUG" if env.bool("MINA_LOG_SQL", False) else "INFO"},
+        "django.db.backends": {"level": "DEBUG" if MINA_LOG_SQL else "INFO"},
         # Daphne's access log prints query strings; tokens never travel there, but keep
         # it quiet anyway.
         "daphne": {"level": "WARNING"},
