@@ -231,11 +231,13 @@ def _compress(recording: Recording) -> None:
 
 def periodic() -> None:
     from accounts import audit
+    from accounts.services import sign_ins_purge_expired
 
     end_idle_meetings()
     requeue_stalled()
     purge_expired()
     audit.purge_expired()
+    sign_ins_purge_expired()
 
 
 def end_idle_meetings() -> int:
