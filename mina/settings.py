@@ -408,6 +408,8 @@ MINA_JOB_STALLED_S = env.float("MINA_JOB_STALLED_S", 600.0)
 MINA_MEMORY_TRIM_S = env.float("MINA_MEMORY_TRIM_S", 60.0)
 MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
 MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
+# A recording's signed audio link (`audio.url` in the API) works this long.
+MINA_AUDIO_LINK_MINUTES = env.int("MINA_AUDIO_LINK_MINUTES", 60)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
 MINA_RESUME_BURST_MS = env.int("MINA_RESUME_BURST_MS", 120_000)
 # Rates for the one rate limit (mina/ratelimit.py): "count/period" (s, min, h, day).
