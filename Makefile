@@ -8,7 +8,7 @@ PORT ?= 8000
 # else Mina is in production: SECRET_KEY, ALLOWED_HOSTS and collected static files.
 DEBUG ?= $(if $(filter 127.% localhost ::1,$(HOST)),1,0)
 
-.PHONY: run test lint migrate static worker beat clean
+.PHONY: install run test lint migrate static worker beat clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ $(VENV)/.base-installed: requirements/base.txt | $(PY)
 $(VENV)/.dev-installed: requirements/dev.txt requirements/base.txt | $(PY)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	touch $(VENV)/.base-installed $@
+
+# The virtual environment with the runtime requirements only (a server).
+install: $(VENV)/.base-installed
 
 migrate: $(VENV)/.base-installed
 	DEBUG=$(DEBUG) $(PY) manage.py migrate --noinput

@@ -343,8 +343,10 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "DEBUG" if MINA_LOG_SQL else "INFO"},
-        # Daphne's access log prints query strings; tokens never travel there, but keep
-        # it quiet anyway.
+        # Daphne's own messages. Its access log (written by the `daphne` command, not
+        # through logging) prints query strings, where a recording's signed audio link
+        # carries its signature: the Procfile and deploy/ turn it off (--access-log
+        # /dev/null), and the proxy logs requests without query strings.
         "daphne": {"level": "WARNING"},
     },
 }
