@@ -128,6 +128,12 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def mina_manage(env_file: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """deploy/mina-manage, as an operator runs manage.py on the server: the file is all it has."""
+    return subprocess.run([str(DEPLOY / "mina-manage"), *args], capture_output=True, text=True, timeout=timeout,
+                          env={"PATH": "/usr/bin:/bin", "MINA_ENV_FILE": str(env_file), "MINA_APP": str(ROOT)})
+
+
 def procfile_process(name: str, env: dict[str, str]) -> Process:
     """A `Procfile` line as a platform runs it: through the shell, in the project folder."""
     return Process(name, ["sh", "-c", f"exec {procfile()[name]}"], env)

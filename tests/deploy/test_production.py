@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
+from tests.conftest import SPEECH
 from tests.deploy.clients import Client
 from tests.deploy.scenario import WORD, check_a_deployment
-from tests.deploy.stack import BIN, DEPLOY, ROOT, Process, caddy, health_ok, require
+from tests.deploy.stack import BIN, EMAIL, PASSWORD, Process, caddy, health_ok, mina_manage, require
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -32,13 +31,18 @@ def test_nginx_sends_plain_http_to_https_and_django_refuses_hosts_it_does_not_se
 
 
 def test_check_deploy_is_clean_with_the_environment_file_alone(stack):
-    """deploy/mina-manage, as an operator runs manage.py on the server: the file is all it has."""
-    result = subprocess.run(
-        [str(DEPLOY / "mina-manage"), "check", "--deploy", "--fail-level", "WARNING"], capture_output=True,
-        text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "MINA_ENV_FILE": str(stack.env_file),
-                                     "MINA_APP": str(ROOT)},
-    )
+    result = mina_manage(stack.env_file, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0 and "no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_blue_green_check_passes_on_a_web_process_before_the_proxy_sends_it_traffic(stack):
+    """docs/deployment.md's smoke test, straight to the `web` process as the proxy would call it."""
+    result = mina_manage(
+        stack.env_file, "smoke_test", "--url", f"http://127.0.0.1:{stack.web_port}", "--host", "localhost",
+        "--email", EMAIL, "--password", PASSWORD, "--audio", str(SPEECH / "short.wav"), "--word", WORD,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len([line for line in result.stdout.splitlines() if line.startswith("ok ")]) == 9, result.stdout
 
 
 def test_daphnes_own_tls_endpoint_serves_the_same_without_a_proxy(stack, certificate):
