@@ -50,7 +50,8 @@ def test_daphnes_own_tls_endpoint_serves_the_same_without_a_proxy(stack, certifi
     port = free_port()
     daphne = Process("daphne-tls", [str(BIN / "daphne"), "-e",
                                     f"ssl:{port}:privateKey={certificate.key}:certKey={certificate.cert}",
-                                    "--websocket_timeout", "-1", "mina.asgi:application"], stack.env)
+                                    "--websocket_timeout", "-1", "--access-log", "/dev/null",
+                                    "mina.asgi:application"], stack.env)
     base = f"https://localhost:{port}"
     stack.start((daphne, lambda: health_ok(base, certificate.context())))
     recorded = check_a_deployment(base, certificate.context())
