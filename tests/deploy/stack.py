@@ -131,7 +131,8 @@ def manage(env: dict[str, str], *args: str) -> str:
 def mina_manage(env_file: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """deploy/mina-manage, as an operator runs manage.py on the server: the file is all it has."""
     return subprocess.run([str(DEPLOY / "mina-manage"), *args], capture_output=True, text=True, timeout=timeout,
-                          env={"PATH": "/usr/bin:/bin", "MINA_ENV_FILE": str(env_file), "MINA_APP": str(ROOT)})
+                          env={"PATH": "/usr/bin:/bin", "MINA_ENV_FILE": str(env_file), "MINA_APP": str(ROOT),
+                               "MINA_PYTHON": sys.executable})
 
 
 def procfile_process(name: str, env: dict[str, str]) -> Process:

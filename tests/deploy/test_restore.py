@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.deploy.stack import EMAIL, PASSWORD, ROOT, admin, postgres_server
+from tests.deploy.stack import BIN, EMAIL, PASSWORD, ROOT, admin, postgres_server
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -28,7 +28,9 @@ def drill_blocks() -> list[str]:
 
 
 def run(block: str, env: dict[str, str]) -> str:
-    """One block in bash, stopped with everything it started (its process group) whatever happens."""
+    """One block in bash (with the tests' own virtual environment for the app's `.venv`),
+    stopped with everything it started (its process group) whatever happens."""
+    block = block.replace(".venv/bin/", f"{BIN}/")
     process = subprocess.Popen(["bash", "-euo", "pipefail", "-c", block], cwd=ROOT, env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
