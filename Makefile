@@ -4,8 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Debug mode on a loopback address only (the settings refuse it for any other). Anywhere
+# else Mina is in production: SECRET_KEY, ALLOWED_HOSTS and collected static files.
+DEBUG ?= $(if $(filter 127.% localhost ::1,$(HOST)),1,0)
 
-.PHONY: run test lint migrate worker beat clean
+.PHONY: install run test lint migrate static worker beat clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +22,18 @@ $(VENV)/.dev-installed: requirements/dev.txt requirements/base.txt | $(PY)
 	$(PY) -m pip install -q -r requirements/dev.txt
 	touch $(VENV)/.base-installed $@
 
-migrate: $(VENV)/.base-installed
-	$(PY) manage.py migrate --noinput
+# The virtual environment with the runtime requirements only (a server).
+install: $(VENV)/.base-installed
 
-run: migrate
-	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py serve
+migrate: $(VENV)/.base-installed
+	DEBUG=$(DEBUG) $(PY) manage.py migrate --noinput
+
+# With DEBUG off pages link static files by their hashed names, from STATIC_ROOT.
+static: $(VENV)/.base-installed
+	DEBUG=$(DEBUG) $(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: migrate $(if $(filter 0,$(DEBUG)),static)
+	DEBUG=$(DEBUG) HOST=$(HOST) PORT=$(PORT) $(PY) manage.py serve
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -32,6 +42,7 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check . --output-format concise
 	$(VENV)/bin/mypy .
 	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 worker: $(VENV)/.base-installed
 	$(VENV)/bin/celery -A mina worker -Q default,realtime -l INFO

@@ -1,7 +1,8 @@
 """Who is on the other end of a socket.
 
 Browsers authenticate with the session cookie, and then the Origin must be one of
-ALLOWED_HOSTS (a page elsewhere cannot ride the cookie). Native clients send a JWT as
+ALLOWED_HOSTS (a page elsewhere cannot ride the cookie); a browser always sends one, so a
+cookie without it is not a browser's and is refused too. Native clients send a JWT as
 the subprotocols ["mina.v1", "<access token>"] (or as `token` in their first message,
 handled by the consumer) and may send no Origin. Tokens never travel in the URL.
 """
@@ -32,6 +33,16 @@ def origin_allowed(scope: dict[str, Any]) -> bool | None:
         if name == b"origin":
             host = urlsplit(value.decode("latin1")).hostname or ""
             return validate_host(host, settings.ALLOWED_HOSTS)
+    return None
+
+
+def origin_error(scope: dict[str, Any]) -> str | None:
+    """Why a cookie socket may not go on (its user is already resolved), or None."""
+    allowed = origin_allowed(scope)
+    if allowed is False:
+        return "origin_not_allowed"
+    if allowed is None and scope["user"].is_authenticated:
+        return "origin_missing"
     return None
 
 
@@ -72,10 +83,9 @@ class TokenAuthMiddleware:
     async def _session_stack(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         async def checked(scope: dict[str, Any], receive: Any, send: Any) -> Any:
             scope["auth_method"] = "session"
-            scope["auth_error"] = None
-            if origin_allowed(scope) is False:
+            scope["auth_error"] = origin_error(scope)
+            if scope["auth_error"]:
                 scope["user"] = AnonymousUser()
-                scope["auth_error"] = "origin_not_allowed"
             return await self.inner(scope, receive, send)
 
         stack = CookieMiddleware(SessionMiddleware(AuthMiddleware(checked)))

@@ -16,6 +16,7 @@ def setup(name: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"mina-{name}-"))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="mina.settings",
+        DEBUG="1",  # a throwaway database on this machine, never served
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         MEDIA_ROOT=str(folder / "media"),
         MINA_JOBS_EAGER="1",

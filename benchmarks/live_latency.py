@@ -8,7 +8,8 @@
 
 Streams a 16 kHz mono WAV on `--streams` audio sockets of one meeting (one guest speaker
 each, starts `--stagger` s apart), paced by the clock in 100 ms frames, and watches the
-meeting socket. The WAV's reference (same name, `.json` turns and `.txt` text) gives:
+meeting socket. The WAV's reference (same name, `.json` turns and `.txt` text, or the
+turns' text: any meeting of the corpus in .corpus-cache/ will do) gives:
 
 - final latency: from the end of an utterance (the last reference turn a final covers)
   to the final's arrival at the watcher, median and p90;
@@ -79,7 +80,8 @@ def load_clip(path: Path) -> Clip:
             sys.exit(f"{path}: need 16 kHz mono 16-bit WAV")
         pcm = wav.readframes(wav.getnframes())
     turns = json.loads(path.with_suffix(".json").read_text())["turns"]
-    return Clip(path.stem, pcm, turns, path.with_suffix(".txt").read_text())
+    text = path.with_suffix(".txt")  # the corpus's meetings have their text in the turns
+    return Clip(path.stem, pcm, turns, text.read_text() if text.exists() else " ".join(t["text"] for t in turns))
 
 
 # --- Servers ------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import ratelimit
-from .errors import Invalid, MinaError, NotAuthenticated, Throttled
+from .errors import Forbidden, Invalid, MinaError, NotAuthenticated, Throttled
 from .events import remember_loop
 
 # Native clients offer ["mina.v1", "<access token>"]; the server selects the first.
@@ -32,11 +32,20 @@ logger = logging.getLogger(__name__)
 
 _open_sockets: collections.Counter[Any] = collections.Counter()
 
-_AUTH_MESSAGES = {
-    "token_expired": "The access token has expired. Refresh it and connect again.",
-    "token_not_valid": "The token is not valid. Sign in again.",
-    "origin_not_allowed": "This page's origin is not allowed to open Mina sockets.",
+# Refusals of the authentication middleware, by code: a bad token is "sign in again"
+# (4401); a cookie from the wrong page, or from no page at all, is forbidden (4403).
+_AUTH_ERRORS: dict[str, tuple[type[MinaError], str]] = {
+    "token_expired": (NotAuthenticated, "The access token has expired. Refresh it and connect again."),
+    "token_not_valid": (NotAuthenticated, "The token is not valid. Sign in again."),
+    "origin_not_allowed": (Forbidden, "This page's origin is not allowed to open Mina sockets."),
+    "origin_missing": (Forbidden, "A socket signed in by cookie must come from a Mina page (with an Origin); "
+                                  "apps sign in with a token."),
 }
+
+
+def _auth_error(code: str) -> MinaError:
+    kind, message = _AUTH_ERRORS.get(code, (NotAuthenticated, "Sign in again."))
+    return kind(message, code=code)
 
 
 class MinaConsumer(AsyncWebsocketConsumer):
@@ -52,7 +61,7 @@ class MinaConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         error = self.scope.get("auth_error")
         if error:
-            await self.fail(NotAuthenticated(_AUTH_MESSAGES.get(error, "Sign in again."), code=error))
+            await self.fail(_auth_error(error))
             return
         if user is not None and user.is_authenticated:
             await self._authenticated(user)
@@ -135,7 +144,7 @@ class MinaConsumer(AsyncWebsocketConsumer):
         self._auth_timer.cancel()
         user, error = await self.user_for_token(token)
         if error:
-            raise NotAuthenticated(_AUTH_MESSAGES.get(error, "Sign in again."), code=error)
+            raise _auth_error(error)
         await self._authenticated(user)
         if message.get("type") not in (None, "auth"):
             await self.on_message(message)
@@ -168,7 +177,7 @@ class MinaConsumer(AsyncWebsocketConsumer):
                 pending.cancel()
 
     async def layer_recovered(self, message: dict[str, Any]) -> None:
-        """The channel layer is back after a Redis outage (mina/layers.py)."""
+        """The channel layer is back after a Redis outage (core/layers.py)."""
         if self.user is not None and not self.closed:
             await self.on_layer_recovered()
 

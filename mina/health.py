@@ -74,9 +74,15 @@ def check_speech_model() -> None:
         return
     from transcription.engines.speech_local import resolve_model_path
 
-    path = Path(resolve_model_path(settings.MINA_WHISPER_MODEL or None))
-    if not (path / "model.bin").is_file():
-        raise RuntimeError(f"no Whisper model at {path}")
+    name = settings.MINA_WHISPER_MODEL or None
+    path = Path(resolve_model_path(name))
+    if (path / "model.bin").is_file():
+        return
+    if name and not Path(name).is_dir():
+        # faster-whisper takes any name that is not a folder for a size to download on first use.
+        raise RuntimeError(f"{name!r} is not bundled, not a folder and not in the local model cache: "
+                           "it would be downloaded")
+    raise RuntimeError(f"no Whisper model at {path}")
 
 
 CHECKS: dict[str, Callable[[], None]] = {

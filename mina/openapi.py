@@ -1,6 +1,6 @@
 """The OpenAPI schema: every operation documents its error bodies too.
 
-Errors all share one shape (mina/api.py); the statuses an operation can answer with
+Errors all share one shape (core/api.py); the statuses an operation can answer with
 follow from its method and path, plus what a view lists in `error_statuses`.
 """
 

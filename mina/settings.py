@@ -35,8 +35,10 @@ PORT = env.int("PORT", 8000)
 REDIS_URL = env.str("REDIS_URL", "")
 SCALED = bool(REDIS_URL)
 
-# DEBUG is only ever on by default for the embedded mode on a loopback address.
-DEBUG = env.bool("DEBUG", default=not SCALED and _is_loopback(HOST))
+# DEBUG is on only when asked for: `make run` asks on a loopback address. A server
+# started any other way (Daphne, Celery, systemd) is production and needs SECRET_KEY and
+# ALLOWED_HOSTS, whatever HOST says (Daphne binds where its own options say).
+DEBUG = env.bool("DEBUG", default=False)
 if DEBUG and not _is_loopback(HOST):
     raise ImproperlyConfigured("DEBUG must be off when HOST is not a loopback address.")
 
@@ -161,7 +163,7 @@ if SCALED:
     }
     CHANNEL_LAYERS = {
         "default": {
-            # channels_redis that waits out a Redis outage (mina/layers.py). Its reads
+            # channels_redis that waits out a Redis outage (core/layers.py). Its reads
             # block up to 5 s (BZPOPMIN), so the read timeout must be longer than that.
             "BACKEND": "core.layers.RedisChannelLayer",
             "CONFIG": {
@@ -221,6 +223,9 @@ MINA_UPKEEP_EVERY_S = env.float("MINA_UPKEEP_EVERY_S", 60.0)
 CELERY_BEAT_SCHEDULE = {
     "periodic": {"task": "transcription.tasks.run_periodic", "schedule": MINA_UPKEEP_EVERY_S},
 }
+# Beat keeps its schedule in memory: one job a minute has nothing worth keeping across a
+# restart, and beat then needs no writable state file (`celerybeat-schedule` in its folder).
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -280,7 +285,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Mina <mina@localhost>")
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -329,6 +334,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging --------------------------------------------------------------------------
+# Every SQL query, with DEBUG on or off (mina/apps.py turns on Django's query logging).
+MINA_LOG_SQL = env.bool("MINA_LOG_SQL", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -336,9 +343,11 @@ LOGGING = {
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": sys.stdout, "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.db.backends": {"level": "DEBUG" if env.bool("MINA_LOG_SQL", False) else "INFO"},
-        # Daphne's access log prints query strings; tokens never travel there, but keep
-        # it quiet anyway.
+        "django.db.backends": {"level": "DEBUG" if MINA_LOG_SQL else "INFO"},
+        # Daphne's own messages. Its access log (written by the `daphne` command, not
+        # through logging) prints query strings, where a recording's signed audio link
+        # carries its signature: the Procfile and deploy/ turn it off (--access-log
+        # /dev/null), and the proxy logs requests without query strings.
         "daphne": {"level": "WARNING"},
     },
 }
@@ -402,9 +411,11 @@ MINA_JOB_STALLED_S = env.float("MINA_JOB_STALLED_S", 600.0)
 MINA_MEMORY_TRIM_S = env.float("MINA_MEMORY_TRIM_S", 60.0)
 MINA_SOCKET_RECHECK_S = env.float("MINA_SOCKET_RECHECK_S", 30.0)
 MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
+# A recording's signed audio link (`audio.url` in the API) works this long.
+MINA_AUDIO_LINK_MINUTES = env.int("MINA_AUDIO_LINK_MINUTES", 60)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
 MINA_RESUME_BURST_MS = env.int("MINA_RESUME_BURST_MS", 120_000)
-# Rates for the one rate limit (mina/ratelimit.py): "count/period" (s, min, h, day).
+# Rates for the one rate limit (core/ratelimit.py): "count/period" (s, min, h, day).
 MINA_RATE_LIMITS = {
     "api_user": env.str("MINA_RATE_API_USER", "600/min"),
     "api_anon": env.str("MINA_RATE_API_ANON", "60/min"),

@@ -93,7 +93,8 @@ class RecordingsApi(generics.ListAPIView):
         services.upload_admit(user=request.user, content_length=request.META.get("CONTENT_LENGTH"))
         data = validated(UploadInSerializer, request.data)
         recording = services.upload_create(meeting=meeting, membership=membership, upload=data["file"])
-        return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
+        return Response(RecordingSerializer(recording, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class RecordingApi(APIView):
@@ -101,7 +102,8 @@ class RecordingApi(APIView):
     def get(self, request: Request, meeting_id: int, recording_id: int) -> Response:
         """A recording's status and progress (percent of its audio transcribed)."""
         meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
-        return Response(RecordingSerializer(recording_get(meeting=meeting, recording_id=recording_id)).data)
+        recording = recording_get(meeting=meeting, recording_id=recording_id)
+        return Response(RecordingSerializer(recording, context={"request": request}).data)
 
 
 # --- Meetings found by what was said ---------------------------------------------------

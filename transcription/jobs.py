@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import audit
+from accounts.services import sign_ins_purge_expired
 from core.jobs import enqueue
 from meetings import events
 from meetings.models import Meeting
@@ -234,6 +235,7 @@ def periodic() -> None:
     requeue_stalled()
     purge_expired()
     audit.purge_expired()
+    sign_ins_purge_expired()
 
 
 def end_idle_meetings() -> int:

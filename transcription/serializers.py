@@ -1,6 +1,9 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from . import links
 from .models import Recording, Segment
 
 
@@ -47,14 +50,31 @@ class SegmentEditInSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=10_000)
 
 
+class AudioLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(read_only=True, help_text="GET it with no header (a player); it answers byte ranges.")
+    expires_at = serializers.DateTimeField(read_only=True, help_text="Ask for the recording again for a new link.")
+
+
 class RecordingSerializer(serializers.ModelSerializer):
+    audio = serializers.SerializerMethodField(
+        help_text="A signed link to the audio for this user, or null while there is no file yet (a live stream)."
+    )
+
     class Meta:
         model = Recording
         fields = [
             "id", "meeting", "source", "status", "progress", "duration_ms", "original_name", "error",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "audio",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AudioLinkSerializer(allow_null=True))
+    def get_audio(self, recording: Recording) -> dict[str, Any] | None:
+        request = self.context["request"]
+        if not recording.file:
+            return None
+        path, expires_at = links.audio_link(recording_id=recording.pk, user_id=request.user.pk)
+        return AudioLinkSerializer({"url": request.build_absolute_uri(path), "expires_at": expires_at}).data
 
 
 class UploadInSerializer(serializers.Serializer):

@@ -2,6 +2,9 @@
 meeting room, corrections, uploads and downloads; and the recordings, served only
 through here after an access check.
 
+Who asks for a recording: the page's session, an app's Bearer token (as the API), or the
+signed link in the recording's `audio.url` (links.py) for a player that cannot send a
+header. Either way the user's access to the meeting is checked on every request.
 Recordings are streamed in chunks from an async iterator: Django's ASGI handler reads a
 synchronous file response whole into memory before sending it (a recording can be
 hundreds of MB). A single `Range: bytes=` request is answered 206 with that part, so
@@ -19,18 +22,22 @@ from typing import IO, Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
+from rest_framework import exceptions
 
 from accounts import audit
-from core.errors import Invalid, NotFound
+from accounts.authentication import JWTAuthentication
+from core.api import error_body
+from core.errors import Forbidden, Invalid, MinaError, NotAuthenticated, NotFound
 from core.pages import is_partial, page, push_clean_url, render
 from meetings import selectors as meeting_selectors
 from meetings.forms import MeetingFilterForm, MeetingForm
@@ -39,7 +46,7 @@ from workspaces.models import Membership, Role
 from workspaces.navigation import remember_workspace
 from workspaces.selectors import member_list, membership_get
 
-from . import exports, selectors, services
+from . import exports, links, selectors, services
 from .models import Recording, Segment
 
 _FINISHED = (Meeting.Status.READY, Meeting.Status.FAILED)
@@ -246,28 +253,58 @@ def _open(recording: Recording) -> tuple[IO[bytes], int]:
     return file, size
 
 
-@login_required
+def _listener(request: HttpRequest, recording_id: int) -> Any:
+    """Who asks: the signed link's user, the Bearer token's, or the session's (None: nobody)."""
+    if links.PARAMETER in request.GET:
+        user_id = links.audio_link_user_id(request.GET[links.PARAMETER], recording_id=recording_id)
+        user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise Forbidden("This audio link is not valid.", code="link_not_valid")
+        return user
+    try:
+        found = JWTAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except exceptions.AuthenticationFailed as exc:
+        code = exc.get_codes()
+        raise NotAuthenticated(str(exc.detail), code=code if isinstance(code, str) else None) from None
+    if found is not None:
+        return found[0]
+    return request.user if request.user.is_authenticated else None
+
+
 def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | StreamingHttpResponse:
-    """The audio of a recording: inline for the page's player, `?download=1` to save it."""
+    """The audio of a recording: inline for a player, `?download=1` to save it."""
+    try:
+        user = _listener(request, recording_id)
+    except MinaError as exc:  # an app's credentials: answered as the API answers
+        return JsonResponse(error_body(exc.code, exc.message), status=exc.status)
+    if user is None:
+        return redirect_to_login(request.get_full_path())
     recording = Recording.objects.filter(pk=recording_id).only("meeting_id", "file", "original_name").first()
     if recording is None or not recording.file:
         raise Http404("Recording not found.")
     try:
-        meeting, _ = meeting_selectors.meeting_get(user=request.user, meeting_id=recording.meeting_id)
+        meeting, _ = meeting_selectors.meeting_get(user=user, meeting_id=recording.meeting_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     file, size = _open(recording)
     download = request.GET.get("download") == "1"
-    name = str(recording.file.name)
-    extension = os.path.splitext(name)[1]
-    filename = f"{meeting.title[:60]}-{recording.pk}{extension}".replace("/", "-")
     if download:
-        audit.record("recording_downloaded", actor=request.user, workspace=meeting.workspace, target=recording)
+        audit.record("recording_downloaded", actor=user, workspace=meeting.workspace, target=recording)
+    name = str(recording.file.name)
+    filename = f"{meeting.title[:60]}-{recording.pk}{os.path.splitext(name)[1]}".replace("/", "-")
+    disposition = content_disposition_header(download, filename)
+    return _stream(file, size, name=name, range_header=request.headers.get("Range", ""), disposition=disposition)
+
+
+def _stream(
+    file: IO[bytes], size: int, *, name: str, range_header: str, disposition: str | None
+) -> HttpResponse | StreamingHttpResponse:
+    """The file, or the one byte range asked for (206), or 416 for a range past its end."""
     content_type = mimetypes.guess_type(name)[0] or ""
     if not content_type.startswith(("audio/", "video/")):  # a file stored under another name is never a page
         content_type = "application/octet-stream"
     try:
-        part = requested_range(request.headers.get("Range", ""), size)
+        part = requested_range(range_header, size)
     except Unsatisfiable:
         file.close()
         return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
@@ -276,7 +313,7 @@ def recording_audio(request: HttpRequest, recording_id: int) -> HttpResponse | S
     headers = {
         "Content-Length": str(end - start + 1),
         "Accept-Ranges": "bytes",
-        "Content-Disposition": str(content_disposition_header(download, filename)),
+        "Content-Disposition": str(disposition),
         "Cache-Control": "private, no-store",
     }
     if part:

@@ -1,6 +1,6 @@
 """Traps of the channel layer: it delivers at most once, drops what a socket's channel
 cannot hold, and forgets a group membership after `group_expiry`. The meeting socket
-resyncs from the database and renews its membership (meetings/consumers.py)."""
+resyncs from the database and renews its membership (transcription/consumers/meeting.py)."""
 
 import asyncio
 

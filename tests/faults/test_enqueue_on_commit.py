@@ -16,10 +16,10 @@ from transcription.services import upload_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["accounts", "meetings", "mina", "transcription", "workspaces"]
+APPS = ["accounts", "core", "meetings", "mina", "transcription", "workspaces"]
 # Direct sends that create no rows a job could miss: `enqueue` itself (its on-commit `send`), the health ping,
 # the embedded timer's upkeep tick, and live audio (the job carries the audio, stateless).
-ALLOWED = {("mina/jobs.py", "send"), ("mina/health.py", "check_job_runner"), ("mina/embedded.py", "loop"),
+ALLOWED = {("core/jobs.py", "send"), ("mina/health.py", "check_job_runner"), ("mina/embedded.py", "loop"),
            ("transcription/transcribers.py", "_enqueue")}
 
 
@@ -64,7 +64,7 @@ class _Sends(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def test_every_job_that_needs_rows_is_enqueued_through_mina_jobs_enqueue():
+def test_every_job_that_needs_rows_is_enqueued_through_core_jobs_enqueue():
     found = set()
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):

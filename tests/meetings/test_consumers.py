@@ -89,7 +89,17 @@ async def test_forged_token_is_4401(meeting):
 async def test_cookie_from_another_origin_is_refused(meeting, owner):
     ws, _, _ = await connect(f"/ws/meetings/{meeting.id}/", user=owner, origin="https://evil.example")
     try:
-        assert (await expect_refusal(ws, 4401))["code"] == "origin_not_allowed"
+        assert (await expect_refusal(ws, 4403))["code"] == "origin_not_allowed"
+    finally:
+        await ws.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/meetings/{id}/", "/ws/meetings/{id}/audio/"])
+async def test_a_cookie_without_an_origin_is_not_a_browser_and_is_refused(meeting, owner, path):
+    ws, _, _ = await connect(path.format(id=meeting.id), user=owner, origin=None)
+    try:
+        event = await expect_refusal(ws, 4403)
+        assert event["code"] == "origin_missing" and "token" in event["message"]
     finally:
         await ws.disconnect()
 

@@ -1,21 +1,29 @@
 """Recordings are served only to members of their workspace."""
 
 import asyncio
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core import signing
 from django.core.asgi import get_asgi_application
 from django.core.files.base import ContentFile, File
 from django.test import Client
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import AuditEvent
+from tests.api.helpers import client_for, error_code
 from tests.faults.clients import http
 from tests.faults.processes import running, serve, server_env
 from tests.responses import content_of
+from transcription import links
 from transcription.models import Recording
 from transcription.views import CHUNK_BYTES, Unsatisfiable, requested_range
-from workspaces.models import Role
+from workspaces.models import Membership, Role
 
 BYTES = b"OggS fake audio bytes"  # 21 bytes
 
@@ -92,6 +100,80 @@ def test_another_workspace_gets_404(client, recording, outsider):
 def test_signed_out_is_sent_to_sign_in(client, recording):
     response = client.get(f"/recordings/{recording.pk}/audio")
     assert response.status_code == 302 and "/accounts/sign-in/" in response.url
+
+
+# --- Apps: a Bearer token, or the signed link of the recording's API representation -----
+
+
+def audio_link(user, recording):
+    """What the app reads from the API: the recording's signed audio link, for this user."""
+    body = client_for(user).get(f"/api/v1/meetings/{recording.meeting_id}/recordings/{recording.pk}/").json()
+    return body["audio"]
+
+
+def test_a_bearer_token_plays_it_with_ranges(client, recording, owner):
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(owner)}"}
+    whole = client.get(f"/recordings/{recording.pk}/audio", **bearer)
+    part = client.get(f"/recordings/{recording.pk}/audio", HTTP_RANGE="bytes=5-9", **bearer)
+    assert whole.status_code == 200 and content_of(whole) == BYTES
+    assert part.status_code == 206 and content_of(part) == BYTES[5:10]
+    assert client.get(f"/recordings/{recording.pk}/audio", HTTP_RANGE="bytes=99-", **bearer).status_code == 416
+
+
+def test_an_expired_or_forged_bearer_token_is_401_in_the_api_shape(client, recording, owner):
+    expired = AccessToken.for_user(owner)
+    expired.set_exp(lifetime=-timedelta(seconds=5))
+    for token, code in [(expired, "token_expired"), ("forged.token.value", "token_not_valid")]:
+        response = client.get(f"/recordings/{recording.pk}/audio", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 401 and error_code(response) == code
+
+
+def test_the_api_gives_a_signed_link_a_player_can_use_with_no_header(client, recording, workspace, member_of):
+    link = audio_link(member_of(workspace, Role.VIEWER), recording)
+    assert link["url"].startswith(f"http://testserver/recordings/{recording.pk}/audio?sig=")
+    assert parse_datetime(link["expires_at"]) > timezone.now() + timedelta(minutes=59)
+    whole = client.get(link["url"])
+    part = client.get(link["url"], HTTP_RANGE="bytes=10-")
+    assert whole.status_code == 200 and content_of(whole) == BYTES
+    assert part.status_code == 206 and content_of(part) == BYTES[10:]
+    assert client.get(link["url"], HTTP_RANGE="bytes=21-").status_code == 416
+
+
+def test_a_recording_without_a_file_yet_has_no_link(meeting, owner):
+    live = Recording.objects.create(meeting=meeting, source="live", status="recording")
+    assert audio_link(owner, live) is None
+
+
+def test_a_signed_link_expires(client, recording, owner, settings, monkeypatch):
+    made = int(time.time()) - (settings.MINA_AUDIO_LINK_MINUTES * 60 + 1)
+    monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(made))
+    url = audio_link(owner, recording)["url"]  # as the API gave it a minute more than its lifetime ago
+    monkeypatch.undo()
+    response = client.get(url)
+    assert response.status_code == 403 and error_code(response) == "link_expired"
+
+
+def test_a_forged_or_another_recordings_link_is_refused(client, recording, meeting, owner):
+    other = Recording(meeting=meeting, source="upload", status="done")
+    other.file.save("other.ogg", ContentFile(b"OggS other"), save=True)
+    signature = audio_link(owner, other)["url"].split("sig=")[1]
+    for sig in [signature, signature[:-2] + "xx", "nonsense"]:
+        response = client.get(f"/recordings/{recording.pk}/audio?sig={sig}")
+        assert response.status_code == 403 and error_code(response) == "link_not_valid", sig
+
+
+def test_a_link_stops_working_when_its_user_leaves_the_workspace(client, recording, workspace, member_of):
+    member = member_of(workspace, Role.MEMBER)
+    url = audio_link(member, recording)["url"]
+    Membership.objects.filter(user=member).delete()
+    assert client.get(url).status_code == 404
+
+
+def test_another_workspace_gets_404_with_a_token_or_a_link_of_its_own(client, recording, outsider):
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(outsider)}"}
+    assert client.get(f"/recordings/{recording.pk}/audio", **bearer).status_code == 404
+    path, _ = links.audio_link(recording_id=recording.pk, user_id=outsider.pk)  # as if the API gave it one
+    assert client.get(path).status_code == 404
 
 
 def test_files_have_random_names_outside_static(recording, settings):

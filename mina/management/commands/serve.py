@@ -37,10 +37,11 @@ class Command(BaseCommand):
             embedded.start_timer()
             embedded.recover()
         url = f"http://{host}:{port}/"
+        manage = f"{'DEBUG=1 ' if settings.DEBUG else ''}.venv/bin/python manage.py"
         self.stdout.write(
             f"Mina is running on {url}\n"
             f"  Sign up at {url}accounts/sign-up/ (the first account can create a workspace),\n"
-            f"  or make an admin with: .venv/bin/python manage.py createsuperuser\n"
+            f"  or make an admin with: {manage} createsuperuser\n"
             f"  Health: {url}health/detailed   Stop with Ctrl-C."
         )
         Server(

@@ -2,14 +2,19 @@
 
     python manage.py smoke_test --url https://mina.example.com --email smoke@example.com \
         --password ... --audio short.wav [--word budget] [--workspace ID]
+    python manage.py smoke_test --url http://127.0.0.1:8003 --host mina.example.com ...
 
 Health, sign in, pick a workspace, create a meeting, open its socket, upload the audio,
 wait for its transcript (and check a word in it), check the socket saw the job's events,
 delete the meeting. Each step prints `ok <step>` or `FAILED <step>: <reason>`; the first
 failure exits 1, after deleting the meeting if one was made. It talks to the server only
-over HTTP(S) and WebSocket (the standard library and `websockets`), never to a database,
-so it runs from anywhere against any deployment. The account must exist and be a member
-(or more) of a workspace: `--workspace` picks one, else the first where it may create.
+over HTTP(S) and WebSocket, never to a database, so it runs wherever Mina's code is
+installed, against any deployment. The account must exist and be a member (or more) of a
+workspace: `--workspace` picks one, else the first where it may create.
+
+`--host` checks a web process directly, before the proxy sends it traffic: requests go
+to `--url` as the proxy would send them for that name (its `Host`, and
+`X-Forwarded-Proto: https`), so ALLOWED_HOSTS and the HTTPS redirect see what they will.
 """
 
 from __future__ import annotations
@@ -42,16 +47,18 @@ class StepFailed(Exception):
 class Client:
     """JSON over HTTP(S) with a bearer token; errors come back in Mina's error shape."""
 
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, host: str = "") -> None:
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise StepFailed("url", f"{url!r} is not an http:// or https:// address")
         self.url, self.timeout = url.rstrip("/"), timeout
         self.token = ""
+        # As a TLS proxy in front would send them (docs/deployment.md).
+        self.proxy_headers = {"Host": host, "X-Forwarded-Proto": "https"} if host else {}
 
     def call(self, method: str, path: str, body: Any = None, *, expect: int = 200,
              content_type: str = "application/json") -> Any:
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **self.proxy_headers}
         if data is not None:
             headers["Content-Type"] = content_type
         if self.token:
@@ -131,12 +138,13 @@ class Command(BaseCommand):
         parser.add_argument("--word", default="", help="a word the transcript must contain (any text if empty)")
         parser.add_argument("--workspace", type=int, help="workspace id (default: the first where it may create)")
         parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the transcript")
+        parser.add_argument("--host", default="", help="the public name, to check a web process behind the proxy")
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.meeting_id: int | None = None
         self.watcher: Watcher | None = None
         try:
-            self.client = Client(options["url"], timeout=60)
+            self.client = Client(options["url"], timeout=60, host=options["host"])
             self._run(options)
         except StepFailed as exc:
             self.stdout.write(f"FAILED {exc.step}: {exc.reason}")

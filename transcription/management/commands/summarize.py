@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from meetings.summaries import summary_generate
+from transcription.summaries import summary_generate
 
 from meetings.models import Meeting
 
