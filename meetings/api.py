@@ -97,6 +97,16 @@ class ParticipantApi(APIView):
         return Response(ParticipantSerializer(participant).data)
 
 
+class ParticipantSuggestionApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, meeting_id: int, participant_id: int) -> Response:
+        """Turn down the name suggested for a speaker (to accept it, PATCH the participant)."""
+        meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+        participant = participant_get(meeting=meeting, participant_id=participant_id)
+        services.participant_suggestion_dismiss(participant=participant, membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 def _summary_or_404(meeting: Meeting) -> Any:
     summary = summary_get(meeting=meeting)
     if summary is None:

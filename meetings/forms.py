@@ -50,5 +50,22 @@ class TaskEditForm(forms.Form):
         self.fields["assignee"].queryset = User.objects.filter(memberships__workspace=workspace)  # type: ignore[attr-defined]
 
 
+class ParticipantForm(forms.Form):
+    """Who a speaker is: a member of the workspace, or a name (a guest, or a member by name)."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    name = forms.CharField(max_length=150, required=False)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(memberships__workspace=workspace)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("user") and not (data.get("name") or "").strip():
+            raise forms.ValidationError("Give the participant a name, or choose a member.")
+        return data
+
+
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Task.Status.choices)

@@ -44,13 +44,18 @@ class Meeting(models.Model):
 
 
 class Participant(models.Model):
-    """A speaker label: a workspace member, or a guest known only by name."""
+    """A speaker label: a workspace member, a guest known only by name, or a voice the
+    careful pass told apart ("Speaker 2") until someone names it."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     name = models.CharField(max_length=150)
+    # A name the conversation suggests ("This is Priya", or "Sure" to "Tom, could you …?"),
+    # shown for one click to confirm; never applied by itself.
+    suggested_name = models.CharField(max_length=150, blank=True)
+    suggestion_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -51,17 +51,48 @@ class MeetingUpdateInSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
 
 
+class MemberField(serializers.PrimaryKeyRelatedField):
+    """A user by id; the service checks that the user is a member of the workspace.
+
+    An id no user has comes back as an unsaved stand-in that the service refuses exactly
+    as it refuses a user of another workspace: the answer never tells which ids exist.
+    """
+
+    default_error_messages = {"incorrect_type": "A user id is expected."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=User.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> User:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except ValueError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk <= ID_MAX:
+            return User(pk=0)
+        return User.objects.filter(pk=pk).first() or User(pk=pk)
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
     class Meta:
         model = Participant
-        fields = ["id", "name", "user"]
+        fields = ["id", "name", "user", "suggested_name", "suggestion_reason"]
         read_only_fields = fields
+        extra_kwargs = {
+            "suggested_name": {"help_text": "A name the conversation suggests (\"This is Priya\"), to confirm."},
+        }
 
 
 class ParticipantRenameInSerializer(serializers.Serializer):
-    required_on_patch = True
+    name = serializers.CharField(max_length=150, required=False, help_text="A guest's name (or a member's).")
+    user = MemberField(required=False, help_text="The workspace member who is this speaker.")
 
-    name = serializers.CharField(max_length=150)
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("name") and not attrs.get("user"):
+            raise serializers.ValidationError({"name": ["Give a name or a member."]})
+        return attrs
 
 
 class SummarySerializer(serializers.ModelSerializer):
@@ -92,30 +123,6 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_assignee_name(self, task: Task) -> str:
         return task.assignee.name if task.assignee else task.owner_name
-
-
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user by id; the service checks that the user is a member of the workspace.
-
-    An id no user has comes back as an unsaved stand-in that the service refuses exactly
-    as it refuses a user of another workspace: the answer never tells which ids exist.
-    """
-
-    default_error_messages = {"incorrect_type": "A user id is expected."}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(queryset=User.objects.all(), **kwargs)
-
-    def to_internal_value(self, data: Any) -> User:
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        try:
-            pk = int(data)
-        except ValueError:
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < pk <= ID_MAX:
-            return User(pk=0)
-        return User.objects.filter(pk=pk).first() or User(pk=pk)
 
 
 class TaskCreateInSerializer(serializers.Serializer):

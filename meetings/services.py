@@ -110,14 +110,44 @@ def participant_for_stream(*, meeting: Meeting, user: Any, guest_name: str = "")
     return participant
 
 
-def participant_rename(*, participant: Participant, membership: Membership, name: str) -> Participant:
+@transaction.atomic
+def participant_rename(
+    *, participant: Participant, membership: Membership, name: str = "", user: Any = None
+) -> Participant:
+    """Name a speaker: a workspace member (`user`), or a guest's name. Every line is theirs
+    at once (lines point to the participant), and the open tasks the meeting gave the old
+    label ("I will …" said by "Speaker 2") go to the member, or carry the new name."""
     require_role(membership, Role.MEMBER)
-    name = name.strip()
+    workspace = participant.meeting.workspace
+    if user is None and name.strip():  # a member's very name: that member
+        named = [m.user for m in workspace.memberships.select_related("user") if m.user.name == name.strip()]
+        user = named[0] if len(named) == 1 else None
+    if user is not None:
+        _check_assignee(workspace, user)
+        name = name.strip() or user.name
+    name = name.strip()[:150]
     if not name:
-        raise Invalid("Give the participant a name.", fields={"name": ["This field is required."]})
-    participant.name = name[:150]
-    participant.save(update_fields=["name"])
+        raise Invalid("Give the participant a name, or choose a member.", fields={"name": ["This field is required."]})
+    old = participant.name
+    participant.name, participant.suggested_name, participant.suggestion_reason = name, "", ""
+    if user is not None:
+        participant.user = user
+    participant.save(update_fields=["name", "user", "suggested_name", "suggestion_reason"])
+    followed = Task.objects.filter(
+        meeting_id=participant.meeting_id, assignee__isnull=True, owner_name=old, edited=False
+    ).select_related("assignee")
+    for task in followed:
+        task.assignee, task.owner_name = participant.user, "" if participant.user else name
+        task.save(update_fields=["assignee", "owner_name"])
+        _send_on_commit(participant.meeting_id, events.task_event(task, created=False))
     _send_on_commit(participant.meeting_id, events.participant_renamed(participant))
+    return participant
+
+
+def participant_suggestion_dismiss(*, participant: Participant, membership: Membership) -> Participant:
+    require_role(membership, Role.MEMBER)
+    participant.suggested_name, participant.suggestion_reason = "", ""
+    participant.save(update_fields=["suggested_name", "suggestion_reason"])
     return participant
 
 

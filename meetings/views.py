@@ -20,13 +20,13 @@ from core.pages import (
     safe_next,
     submit,
 )
-from workspaces.models import Role
+from workspaces.models import Membership, Role
 from workspaces.navigation import current_workspace_id
 from workspaces.selectors import member_list, membership_get, membership_list
 
 from . import selectors, services
-from .forms import MeetingForm, TaskEditForm, TaskStatusFilterForm, TaskStatusForm
-from .models import Meeting, Task
+from .forms import MeetingForm, ParticipantForm, TaskEditForm, TaskStatusFilterForm, TaskStatusForm
+from .models import Meeting, Participant, Task
 
 TASKS_PER_PAGE = 50
 
@@ -69,17 +69,43 @@ def _back_to(meeting: Meeting, anchor: str = "") -> HttpResponse:
 @page
 @require_POST
 def participant_rename(request: HttpRequest, meeting_id: int, participant_id: int) -> HttpResponse:
-    """A speaker label renamed (POST `name`): in the list, and in every line they said."""
+    """A speaker named (POST `user`, a member's id, or `name`): in the list, and in every
+    line they said; the tasks of their old label follow."""
     meeting, membership = selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
     participant = selectors.participant_get(meeting=meeting, participant_id=participant_id)
-    name = request.POST.get("name", "")
-    participant = services.participant_rename(participant=participant, membership=membership, name=name)
+    form = ParticipantForm(request.POST, workspace=meeting.workspace)
+    renamed = submit(
+        form, lambda data: services.participant_rename(participant=participant, membership=membership, **data)
+    )
+    if renamed is None:
+        return invalid_form(request, form)
     if not is_partial(request):
-        messages.success(request, f"Renamed to {participant.name}.")
+        messages.success(request, f"Renamed to {renamed.name}.")
+        return _back_to(meeting, f"participant-{renamed.id}")
+    response = _participant(request, meeting, membership, renamed, saved=True)
+    return trigger_client_event(response, "mina:renamed", {"participant": renamed.id, "name": renamed.name})
+
+
+@page
+@require_POST
+def participant_suggestion(request: HttpRequest, meeting_id: int, participant_id: int) -> HttpResponse:
+    """"Not them": the name the conversation suggested for a speaker is turned down."""
+    meeting, membership = selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    participant = selectors.participant_get(meeting=meeting, participant_id=participant_id)
+    participant = services.participant_suggestion_dismiss(participant=participant, membership=membership)
+    if not is_partial(request):
         return _back_to(meeting, f"participant-{participant.id}")
-    context = {"meeting": meeting, "p": participant, "me": membership, "can_correct": True, "saved": True}
-    response = render(request, "meetings/partials/participant.html", context)
-    return trigger_client_event(response, "mina:renamed", {"participant": participant.id, "name": participant.name})
+    return _participant(request, meeting, membership, participant)
+
+
+def _participant(
+    request: HttpRequest, meeting: Meeting, membership: Membership, participant: Participant, *, saved: bool = False
+) -> HttpResponse:
+    context = {
+        "meeting": meeting, "p": participant, "me": membership, "can_correct": True, "saved": saved,
+        "members": member_list(workspace=meeting.workspace),
+    }
+    return render(request, "meetings/partials/participant.html", context)
 
 
 @page

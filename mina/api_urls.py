@@ -50,6 +50,12 @@ urlpatterns = [
         meetings.ParticipantApi.as_view(),
         name="api-participant",
     ),
+    path(
+        f"{meeting}participants/<int:participant_id>/suggestion/",
+        meetings.ParticipantSuggestionApi.as_view(),
+        name="api-participant-suggestion",
+    ),
+    path(f"{meeting}talk-time/", transcription.TalkTimeApi.as_view(), name="api-talk-time"),
     path(f"{meeting}summary/", meetings.SummaryApi.as_view(), name="api-summary"),
     path(f"{meeting}summary/regenerate/", transcription.ResummarizeApi.as_view(), name="api-resummarize"),
     path(f"{meeting}segments/", transcription.SegmentsApi.as_view(), name="api-segments"),

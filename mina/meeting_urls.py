@@ -28,6 +28,11 @@ urlpatterns = [
         views.participant_rename,
         name="participant-rename",
     ),
+    path(
+        "meetings/<int:meeting_id>/participants/<int:participant_id>/suggestion/",
+        views.participant_suggestion,
+        name="participant-suggestion",
+    ),
     path("meetings/<int:meeting_id>/export/<str:name>", transcript_views.meeting_export, name="export"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:task_id>/", views.task_edit, name="task-edit"),

@@ -399,6 +399,10 @@ MINA_IDLE_END_MINUTES = env.float("MINA_IDLE_END_MINUTES", 10.0)
 MINA_MAX_UPLOAD_MB = env.int("MINA_MAX_UPLOAD_MB", 500)
 MINA_MAX_AUDIO_MINUTES = env.float("MINA_MAX_AUDIO_MINUTES", 240.0)
 MINA_JOB_MAX_ATTEMPTS = env.int("MINA_JOB_MAX_ATTEMPTS", 3)
+# Who spoke when, in uploads and room microphones: "local" (signal features, no model) or "off".
+MINA_DIARIZATION = env.str("MINA_DIARIZATION", "local")
+if MINA_DIARIZATION not in ("local", "off"):
+    raise ImproperlyConfigured("MINA_DIARIZATION is `local` or `off`.")
 # The careful pass works (and stores, so a restart resumes) in blocks of this many seconds.
 MINA_CAREFUL_BLOCK_S = env.float("MINA_CAREFUL_BLOCK_S", 300.0)
 # `manage.py serve` behind a reverse proxy that overwrites X-Forwarded-For: the client's

@@ -32,12 +32,13 @@ from workspaces.selectors import membership_get
 
 from . import exports, services
 from .models import Recording, Segment
-from .selectors import meeting_list, recording_get, recording_list, segment_get, segment_list
+from .selectors import meeting_list, recording_get, recording_list, segment_get, segment_list, talk_time
 from .serializers import (
     RecordingSerializer,
     SegmentEditInSerializer,
     SegmentFilterSerializer,
     SegmentSerializer,
+    TalkTimeSerializer,
     UploadInSerializer,
 )
 
@@ -92,7 +93,9 @@ class RecordingsApi(generics.ListAPIView):
         meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
         services.upload_admit(user=request.user, content_length=request.META.get("CONTENT_LENGTH"))
         data = validated(UploadInSerializer, request.data)
-        recording = services.upload_create(meeting=meeting, membership=membership, upload=data["file"])
+        recording = services.upload_create(
+            meeting=meeting, membership=membership, upload=data["file"], expected_speakers=data.get("speakers")
+        )
         return Response(RecordingSerializer(recording, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
@@ -104,6 +107,14 @@ class RecordingApi(APIView):
         meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
         recording = recording_get(meeting=meeting, recording_id=recording_id)
         return Response(RecordingSerializer(recording, context={"request": request}).data)
+
+
+class TalkTimeApi(APIView):
+    @extend_schema(responses=TalkTimeSerializer(many=True))
+    def get(self, request: Request, meeting_id: int) -> Response:
+        """Each speaker's talk time in the transcript: milliseconds and share of all."""
+        meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
+        return Response(TalkTimeSerializer(talk_time(meeting=meeting), many=True).data)
 
 
 # --- Meetings found by what was said ---------------------------------------------------

@@ -54,6 +54,15 @@ class Recording(models.Model):
     refined_ms = models.BigIntegerField(
         default=0, help_text="How far the careful pass has stored its transcript, from the recording's start."
     )
+    room_microphone = models.BooleanField(
+        default=False, help_text="A microphone several people speak into: the careful pass tells them apart."
+    )
+    expected_speakers = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How many people speak, when known; else the careful pass counts them."
+    )
+    speakers = models.JSONField(
+        default=list, blank=True, help_text="The participants the careful pass found, by speaker number."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

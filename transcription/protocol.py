@@ -8,6 +8,7 @@ second, audio no faster than real time (with a burst for what a reconnect resend
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,8 +26,15 @@ class StartTimeout(MinaError):
     code = "start_timeout"
 
 
-def parse_start(message: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
-    """The stream to resume (if any) and the guest speaker's name from a `start`."""
+@dataclass(frozen=True)
+class Start:
+    stream_id: uuid.UUID | None  # the stream to resume
+    guest: str  # a guest speaker's name
+    room: bool  # a microphone several people speak into
+
+
+def parse_start(message: dict[str, Any]) -> Start:
+    """What a `start` asks for."""
     if message.get("format", "pcm_s16le") != "pcm_s16le" or message.get("sample_rate") != SAMPLE_RATE:
         raise Invalid(
             "Send 16 kHz mono PCM16 audio: {\"sample_rate\": 16000, \"format\": \"pcm_s16le\"}.",
@@ -35,11 +43,14 @@ def parse_start(message: dict[str, Any]) -> tuple[uuid.UUID | None, str]:
     guest = message.get("speaker") or ""
     if not isinstance(guest, str):
         raise Invalid("`speaker` must be a name.", code="bad_start")
+    room = message.get("room", False)
+    if not isinstance(room, bool):
+        raise Invalid("`room` is true or false.", code="bad_start")
     value = message.get("stream_id")
     if value in (None, ""):
-        return None, guest
+        return Start(None, guest, room)
     try:
-        return uuid.UUID(str(value)), guest
+        return Start(uuid.UUID(str(value)), guest, room)
     except ValueError:
         raise Invalid("`stream_id` must be the id the server gave.", code="bad_start") from None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from core.errors import NotFound
 from meetings import selectors as meeting_selectors
@@ -110,3 +110,21 @@ def playable_recording_list(*, meeting: Meeting) -> list[Recording]:
         return []
     recordings = Recording.objects.filter(meeting=meeting).exclude(file="").select_related("participant")
     return list(recordings.order_by("offset_ms", "id"))
+
+
+def talk_time(*, meeting: Meeting) -> list[dict[str, Any]]:
+    """How long each speaker talks in the transcript people read: ms and share of all."""
+    spoken = (
+        segment_list(meeting=meeting)
+        .exclude(fallback=Segment.Fallback.INAUDIBLE)
+        .exclude(participant=None)
+        .order_by()
+        .values("participant_id")
+        .annotate(ms=Sum(F("end_ms") - F("start_ms")))
+    )
+    by_speaker = {row["participant_id"]: int(row["ms"]) for row in spoken}
+    total = sum(by_speaker.values()) or 1
+    return [
+        {"participant": p, "talk_ms": by_speaker.get(p.pk, 0), "share": by_speaker.get(p.pk, 0) / total}
+        for p in meeting_selectors.participant_list(meeting=meeting)
+    ]

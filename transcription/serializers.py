@@ -3,6 +3,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from meetings.serializers import ParticipantSerializer
+
 from . import links
 from .models import Recording, Segment
 
@@ -79,3 +81,13 @@ class RecordingSerializer(serializers.ModelSerializer):
 
 class UploadInSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="WAV, MP3, M4A, OGG, WebM or FLAC.")
+    speakers = serializers.IntegerField(
+        required=False, min_value=1, max_value=20,
+        help_text="How many people speak, when you know; else Mina counts the voices.",
+    )
+
+
+class TalkTimeSerializer(serializers.Serializer):
+    participant = ParticipantSerializer(read_only=True)
+    talk_ms = serializers.IntegerField(read_only=True)
+    share = serializers.FloatField(read_only=True, help_text="Of all the talk in the transcript, 0-1.")

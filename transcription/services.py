@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import tempfile
 import uuid
 from functools import partial
@@ -20,14 +21,15 @@ from core.errors import Forbidden, Invalid, TooLarge
 from core.jobs import enqueue
 from core.ratelimit import check, rate_for
 from meetings import events
-from meetings.models import Meeting
+from meetings.models import Meeting, Participant
 from meetings.services import meeting_go_live, participant_for_stream
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
-from . import audio
+from . import audio, selectors
 from .careful import Line
-from .engines.base import SAMPLE_RATE, TranscribedSegment
+from .engines.base import SAMPLE_RATE, SpeakerTurn, TranscribedSegment
+from .engines.names import match_member, suggested_names
 from .models import Recording, Segment
 
 logger = logging.getLogger(__name__)
@@ -71,10 +73,11 @@ def _trim_to_whole_ms(recording: Recording) -> int:
 
 @transaction.atomic
 def stream_open(
-    *, meeting_id: int, user: Any, stream_id: uuid.UUID | None, guest_name: str = ""
+    *, meeting_id: int, user: Any, stream_id: uuid.UUID | None, guest_name: str = "", room_microphone: bool = False
 ) -> tuple[Recording, int]:
     """The live recording for a stream (new, or the one a reconnect resumes) and how much
-    of its audio is stored; the first stream makes the meeting live."""
+    of its audio is stored; the first stream makes the meeting live. A `room_microphone`
+    carries several voices: the careful pass tells them apart."""
     meeting = meeting_go_live(meeting_id=meeting_id)
     participant = participant_for_stream(meeting=meeting, user=user, guest_name=guest_name)
     if stream_id is not None:
@@ -96,6 +99,7 @@ def stream_open(
         offset_ms=offset_ms,
         status=Recording.Status.RECEIVING,
         last_audio_at=timezone.now(),
+        room_microphone=room_microphone,
     )
     return recording, 0
 
@@ -255,6 +259,95 @@ def refined_finish(*, recording: Recording) -> None:
     recording.status, recording.refined_ms = Recording.Status.DONE, done
 
 
+# The label of a voice the careful pass told apart, until someone names it.
+UNNAMED = re.compile(r"Speaker \d+")
+# A change of speaker inside a line counts only when it lasts: a shorter run of words (a
+# window's guess at a boundary) joins the run before it.
+SHORTEST_RUN_MS = 800
+SHORTEST_RUN_WORDS = 2
+
+
+@transaction.atomic
+def speakers_assign(*, recording: Recording, turns: list[SpeakerTurn]) -> None:
+    """Who said each of the careful pass's lines of `recording` (turns timed from its
+    start): a line gets its speaker, and is split where the speaker changes inside it
+    (by its words' times). The speakers are participants "Speaker 1", "Speaker 2", … until
+    someone names them; a line corrected by hand keeps its speaker."""
+    if not turns:
+        return
+    speakers = _speaker_participants(recording, 1 + max(t.speaker for t in turns))
+    timeline = [(recording.offset_ms + t.start_ms, recording.offset_ms + t.end_ms, speakers[t.speaker]) for t in turns]
+    lines = Segment.objects.filter(recording=recording, kind=Segment.Kind.REFINED, edited=False)
+    for segment in list(lines.order_by("start_ms", "id")):
+        (speaker, words), *rest = _speaker_runs(segment, timeline)
+        _take_run(segment, speaker, words)
+        segment.save(update_fields=["participant", "text", "words", "start_ms", "end_ms"])
+        transaction.on_commit(partial(_send_segment, segment))
+        for speaker, words in rest:  # said by someone else: a line of its own
+            part = Segment(
+                meeting_id=segment.meeting_id, recording=recording, kind=Segment.Kind.REFINED,
+                no_speech_prob=segment.no_speech_prob, fallback=segment.fallback,
+            )
+            _take_run(part, speaker, words)
+            part.save()
+            transaction.on_commit(partial(_send_segment, part))
+
+
+def _speaker_participants(recording: Recording, count: int) -> list[int]:
+    """The participant ids of speakers 0…count-1, kept across runs of the job (a name given
+    to "Speaker 2" stays); new ones numbered after those the meeting has."""
+    meeting_participants = Participant.objects.filter(meeting_id=recording.meeting_id)
+    known = set(meeting_participants.values_list("id", flat=True))
+    ids = [pk for pk in recording.speakers if pk in known][:count]
+    taken = set(meeting_participants.values_list("name", flat=True))
+    number = 1
+    while len(ids) < count:
+        while f"Speaker {number}" in taken:
+            number += 1
+        ids.append(Participant.objects.create(meeting_id=recording.meeting_id, name=f"Speaker {number}").pk)
+        taken.add(f"Speaker {number}")
+    Recording.objects.filter(pk=recording.pk).update(speakers=ids)
+    recording.speakers = ids
+    return ids
+
+
+def _speaker_runs(segment: Segment, timeline: list[tuple[int, int, int]]) -> list[tuple[int, list[dict[str, Any]]]]:
+    """The line's words grouped by who said them, in order: (participant id, words)."""
+    if not segment.words:
+        return [(_speaker_at((segment.start_ms + segment.end_ms) // 2, timeline), [])]
+    runs: list[tuple[int, list[dict[str, Any]]]] = []
+    for word in segment.words:
+        speaker = _speaker_at((word["start_ms"] + word["end_ms"]) // 2, timeline)
+        if runs and runs[-1][0] == speaker:
+            runs[-1][1].append(word)
+        else:
+            runs.append((speaker, [word]))
+    lasting: list[tuple[int, list[dict[str, Any]]]] = []
+    for speaker, words in runs:
+        short = len(words) < SHORTEST_RUN_WORDS or words[-1]["end_ms"] - words[0]["start_ms"] < SHORTEST_RUN_MS
+        if lasting and (short or lasting[-1][0] == speaker):
+            lasting[-1][1].extend(words)
+        else:
+            lasting.append((speaker, words))
+    if len(lasting) > 1 and (len(lasting[0][1]) < SHORTEST_RUN_WORDS):  # a stray first word joins the next
+        lasting[1] = (lasting[1][0], lasting[0][1] + lasting[1][1])
+        lasting.pop(0)
+    return lasting
+
+
+def _speaker_at(ms: int, timeline: list[tuple[int, int, int]]) -> int:
+    """Who speaks at `ms`: the turn that holds it, else the nearest one."""
+    return min(timeline, key=lambda turn: max(turn[0] - ms, ms - turn[1], 0))[2]
+
+
+def _take_run(segment: Segment, speaker: int, words: list[dict[str, Any]]) -> None:
+    segment.participant_id = speaker
+    if words:
+        segment.words = words
+        segment.text = " ".join(w["word"] for w in words)
+        segment.start_ms, segment.end_ms = words[0]["start_ms"], words[-1]["end_ms"]
+
+
 def _line_text(line: Line, base_ms: int) -> str:
     if line.fallback != Segment.Fallback.INAUDIBLE:
         return line.segment.text
@@ -307,8 +400,11 @@ def _refuse_over_limit(size: int) -> None:
         raise TooLarge(f"The file is larger than {settings.MINA_MAX_UPLOAD_MB} MB.")
 
 
-def upload_create(*, meeting: Meeting, membership: Membership, upload: File) -> Recording:
-    """Validate an uploaded file from its content, store it and queue its transcription.
+def upload_create(
+    *, meeting: Meeting, membership: Membership, upload: File, expected_speakers: int | None = None
+) -> Recording:
+    """Validate an uploaded file from its content, store it and queue its transcription
+    (`expected_speakers`: how many people speak, when the uploader knows).
 
     A refused file leaves nothing behind: no row, no stored file.
     """
@@ -328,6 +424,7 @@ def upload_create(*, meeting: Meeting, membership: Membership, upload: File) -> 
             original_name=name,
             duration_ms=info.duration_ms,
             status=Recording.Status.QUEUED,
+            expected_speakers=expected_speakers,
         )
         recording.file.save(name, upload, save=False)
         recording.save()
@@ -366,3 +463,22 @@ def meeting_resummarize(*, meeting: Meeting, membership: Membership) -> None:
     if meeting.status in (Meeting.Status.LIVE, Meeting.Status.PROCESSING):
         raise Invalid("Wait until the meeting is processed before re-summarising.", code="busy")
     enqueue("transcription.tasks.summarize_meeting", meeting.id)
+
+
+def speaker_names_suggest(*, meeting: Meeting) -> None:
+    """Names the conversation gives its unnamed speakers ("This is Priya"; "Sure" to "Tom,
+    could you …?"), offered on each for one click; never applied by themselves."""
+    participants = {p.pk: p for p in meeting.participants.all()}
+    unnamed = {pk for pk, p in participants.items() if p.user_id is None and UNNAMED.fullmatch(p.name)}
+    if not unnamed:
+        return
+    lines = [(s.participant_id, s.text) for s in selectors.segment_list(meeting=meeting) if s.participant_id]
+    taken = {p.name for p in participants.values()}
+    memberships = meeting.workspace.memberships.select_related("user")
+    members = {m.user.name: [m.user.name, m.user.email.split("@")[0]] for m in memberships}
+    for pk, (heard, reason) in suggested_names(lines, unnamed).items():
+        name = match_member(heard, members) or heard  # "Malick" heard: the member Malik
+        participant = participants[pk]
+        if name not in taken and participant.suggested_name != name:
+            participant.suggested_name, participant.suggestion_reason = name, reason[:300]
+            participant.save(update_fields=["suggested_name", "suggestion_reason"])

@@ -141,6 +141,7 @@
     ws.onopen = function () {
       var start = { type: "start", sample_rate: SAMPLE_RATE, format: "pcm_s16le" };
       if (self.streamId) start.stream_id = self.streamId;
+      if (self.options.room && self.options.room()) start.room = true;
       ws.send(JSON.stringify(start));
     };
     ws.onmessage = function (message) {

@@ -473,6 +473,8 @@
   var recorder = new Mina.Recorder({
     meetingId: meetingId,
     workletUrl: main.dataset.workletUrl,
+    // Several people at this microphone: after the meeting Mina tells their voices apart.
+    room: function () { var box = $("room-microphone"); return box && box.checked; },
     onState: showRecorder,
     onAudio: function (rms, ms) {
       showLevel(rms);
@@ -498,6 +500,8 @@
     button.classList.toggle("recording", state === "recording" || state === "stopping");
     button.setAttribute("aria-pressed", state === "recording" ? "true" : "false");
     $("level").hidden = state !== "recording";
+    var room = $("room-microphone");
+    if (room) room.disabled = state !== "idle";  // a stream's microphone is what it started as
     $("record-time").hidden = state === "idle";
     if (state === "idle") showLevel(0);
     updateControls();

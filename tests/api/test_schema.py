@@ -31,6 +31,7 @@ EXPECTED_PATHS = {
     "/api/v1/invitations/accept/",
     "/api/v1/meetings/", "/api/v1/meetings/{meeting_id}/", "/api/v1/meetings/{meeting_id}/end/",
     "/api/v1/meetings/{meeting_id}/participants/", "/api/v1/meetings/{meeting_id}/participants/{participant_id}/",
+    "/api/v1/meetings/{meeting_id}/participants/{participant_id}/suggestion/", "/api/v1/meetings/{meeting_id}/talk-time/",
     "/api/v1/meetings/{meeting_id}/summary/", "/api/v1/meetings/{meeting_id}/summary/regenerate/",
     "/api/v1/meetings/{meeting_id}/segments/", "/api/v1/meetings/{meeting_id}/segments/{segment_id}/",
     "/api/v1/meetings/{meeting_id}/recordings/", "/api/v1/meetings/{meeting_id}/recordings/{recording_id}/",
@@ -148,7 +149,7 @@ def test_no_request_breaks_the_server_or_the_schema(wsgi_app, world, workspace, 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     auth = {"Authorization": client_for(owner)._credentials["HTTP_AUTHORIZATION"]}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 41
+    assert len(operations) == 43
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         ids = _throwaway(world, workspace, owner) if operation.method.upper() == "DELETE" else world

@@ -74,10 +74,11 @@ class AudioConsumer(SignedInConsumer):
     async def _start(self, message: dict[str, Any]) -> None:
         if self.recording is not None:
             raise Invalid("This stream has already started.", code="already_started")
-        stream_id, guest = protocol.parse_start(message)
+        start = protocol.parse_start(message)
         assert self.meeting_id is not None
         self.recording, received = await database_sync_to_async(services.stream_open)(
-            meeting_id=self.meeting_id, user=self.user, stream_id=stream_id, guest_name=guest
+            meeting_id=self.meeting_id, user=self.user, stream_id=start.stream_id, guest_name=start.guest,
+            room_microphone=start.room,
         )
         self.participant = self.recording.participant
         self._start_timer.cancel()

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from .base import SpeechEngine, SummaryEngine
+from .base import DiarizationEngine, SpeechEngine, SummaryEngine
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +29,16 @@ def get_speech_engine() -> SpeechEngine:
         num_workers=settings.MINA_TRANSCRIBE_WORKERS,
         final_window=settings.MINA_FINAL_WINDOW,
     )
+
+
+@lru_cache(maxsize=1)
+def get_diarization_engine() -> DiarizationEngine | None:
+    """None when MINA_DIARIZATION is off: every line keeps its stream's speaker."""
+    if settings.MINA_DIARIZATION == "off":
+        return None
+    from .diarize_local import LocalDiarizationEngine
+
+    return LocalDiarizationEngine()
 
 
 def get_summary_engine(*, known_names: tuple[str, ...] = ()) -> SummaryEngine:

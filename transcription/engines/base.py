@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -72,6 +72,28 @@ class SpeechEngine(Protocol):
         hears the audio whole, without skipping what a voice detector calls silence (a
         second try on a stretch of speech that came back without words).
         """
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of a recording (ms) and who spoke it: speakers numbered 0, 1, … in the
+    order they first speak."""
+
+    start_ms: int
+    end_ms: int
+    speaker: int
+
+
+class DiarizationEngine(Protocol):
+    """Who spoke when. The careful pass hands over each block's windows, then asks once."""
+
+    name: str
+
+    def windows(self, samples: np.ndarray, speech: Sequence[tuple[int, int]], *, offset_ms: int = 0) -> Any:
+        """What `speakers` needs of one block (`speech`: its spans of speech, in ms)."""
+
+    def speakers(self, windows: Any, *, num_speakers: int | None = None) -> list[SpeakerTurn]:
+        """Who spoke when, from the windows of every block (`num_speakers` when known)."""
 
 
 @dataclass(frozen=True)

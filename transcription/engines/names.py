@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
@@ -60,3 +61,62 @@ def match_member(name: str, candidates: Mapping[K, Sequence[str]]) -> K | None:
     closest = min(best.values())
     winners = [key for key, distance in best.items() if distance == closest]
     return winners[0] if len(winners) == 1 else None
+
+
+# --- Names a conversation gives its speakers ----------------------------------------
+
+_NAME = r"([A-Z][a-z]{2,})"
+# "This is Priya", "I'm Priya", "my name is Priya", "Priya here", "Priya speaking".
+_INTRODUCTIONS = [
+    re.compile(rf"\b(?:this is|it's|i am|i'm|my name is|here is)\s+{_NAME}\b", re.IGNORECASE),
+    re.compile(rf"(?:^|[.,!?]\s+|\b(?:hi|hello|hey),?\s+){_NAME}\s+(?:here|speaking)\b"),
+]
+# "Tom, could you send the numbers?" ("Tom, please …", "Actually, Tom, you …") answered
+# by the next speaker: "Sure, …".
+_ADDRESS = re.compile(rf"(?:^|[.!?,]\s+){_NAME},\s+(?:(?:could|can|would|will) you|you|please)\b")
+_YES = re.compile(
+    # "We'll do": how Whisper often hears "Will do".
+    r"^\s*(?:sure|yes|yeah|yep|okay|ok|of course|will do|we'll do|no problem|i will|i'll|happy to)\b",
+    re.IGNORECASE,
+)
+# Capitalised words that follow "I'm" and are no name.
+_NOT_NAMES = frozenset(
+    {"Sorry", "Not", "Fine", "Good", "Great", "Happy", "Here", "Just", "Still", "Afraid", "Glad", "Sure", "Okay",
+     "Going", "Also", "Really", "Very", "So", "The", "That", "This", "What", "Thanks", "Thank", "Done", "Back"}
+)
+
+
+def suggested_names(lines: Sequence[tuple[K, str]], unnamed: set[K]) -> dict[K, tuple[str, str]]:
+    """Names the conversation gives the `unnamed` speakers: {speaker: (name, what was said)}.
+
+    `lines` are (speaker, text) in order. A speaker who introduces themselves gets that
+    name; else one who answers "Sure" to "Tom, could you …?" gets Tom. Never a name
+    claimed for two speakers, nor one said of a speaker by themselves in address.
+    """
+    found: dict[K, tuple[str, str]] = {}
+    for speaker, text in lines:
+        if speaker in unnamed and speaker not in found and (name := _introduced(text)):
+            found[speaker] = (name, f"said “{_clip(text)}”")
+    for (asker, question), (answerer, answer) in zip(lines, lines[1:], strict=False):
+        match = _ADDRESS.search(question)
+        name = match.group(1) if match else None
+        if name and answerer != asker and answerer in unnamed and answerer not in found and _YES.match(answer):
+            found[answerer] = (name, f"answered “{_clip(answer)}” to “{_clip(question)}”")
+    claimed: dict[str, int] = {}
+    for name, _ in found.values():
+        claimed[name] = claimed.get(name, 0) + 1
+    return {speaker: hint for speaker, hint in found.items() if claimed[hint[0]] == 1}
+
+
+def _introduced(text: str) -> str | None:
+    for pattern in _INTRODUCTIONS:
+        for match in pattern.finditer(text):
+            name = match.group(1)
+            if name[0].isupper() and name not in _NOT_NAMES:
+                return name
+    return None
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

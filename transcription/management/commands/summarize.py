@@ -1,9 +1,9 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from transcription.summaries import summary_generate
 
 from meetings.models import Meeting
+from transcription.summaries import summary_generate
 
 
 class Command(BaseCommand):

@@ -21,8 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("meeting", type=int)
         parser.add_argument("file", type=Path)
+        parser.add_argument("--speakers", type=int, help="How many people speak, when known (else counted).")
 
-    def handle(self, *args: Any, meeting: int, file: Path, **options: Any) -> None:
+    def handle(self, *args: Any, meeting: int, file: Path, speakers: int | None, **options: Any) -> None:
         found = Meeting.objects.select_related("workspace", "organizer").filter(pk=meeting).first()
         if found is None:
             raise CommandError(f"No meeting {meeting}.")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         try:
             with file.open("rb") as fh:
                 recording = services.upload_create(
-                    meeting=found, membership=membership, upload=File(fh, name=file.name)
+                    meeting=found, membership=membership, upload=File(fh, name=file.name), expected_speakers=speakers
                 )
         except MinaError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
