@@ -211,8 +211,8 @@ print(meeting.id, AccessToken.for_user(user))
 STATS = """
 import json
 from transcription.models import Recording
-keys = ("audio_ms", "processing_ms", "partials", "partials_skipped", "finals", "dropped", "final_latency_ms",
-        "overloaded_ms")
+keys = ("audio_ms", "processing_ms", "partials", "partials_skipped", "finals", "dropped", "settles",
+        "settles_skipped", "settle_corrections", "final_latency_ms", "overloaded_ms")
 rows = Recording.objects.filter(meeting_id={meeting}).order_by("id").values_list("stats", flat=True)
 print(json.dumps([{{k: s.get(k) for k in keys}} for s in rows]))
 """
