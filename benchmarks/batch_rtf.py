@@ -91,9 +91,6 @@ def main() -> None:
         print(f"{path.name:<14} {audio_s:8.1f} {d:9.2f} {p:11.2f} {p / d:6.2f} {p / audio_s:6.3f} {statistics.median(summary_seconds or [0]):10.3f}")
 
 
-if __name__ == "__main__":
-    main()
-
 
 def long_meeting(*, direct: bool) -> None:
     """The 2-hour careful pass: time, peak memory, progress cadence, accuracy."""
@@ -159,3 +156,7 @@ def long_meeting(*, direct: bool) -> None:
         direct_s = time.perf_counter() - started
         print(f"direct faster-whisper {direct_s:.0f} s (RTF {direct_s / audio_s:.4f}); ratio {seconds / direct_s:.2f}; "
               f"peak RSS after it {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -37,6 +37,7 @@ MAX_SPEAKERS = 8
 ONE_VOICE_PENALTY = 2.5
 FEW_WINDOWS = 8  # fewer windows than this: too little speech to tell voices apart
 F0_RANGE = (70, 400)
+CLUSTERED = 1500  # windows clustered at most (~19 minutes of speech); the rest join by nearness
 
 
 @dataclass
@@ -88,7 +89,7 @@ class LocalDiarizationEngine:
         if num_speakers == 1 or (num_speakers is None and _one_voice(features)):
             labels = np.zeros(len(features), dtype=int)
         else:
-            labels = _cluster(_normalised(features), num_speakers)
+            labels = _cluster_many(_normalised(features), num_speakers)
         return _turns(windows.times, labels)
 
 
@@ -127,6 +128,19 @@ def _normalised(features: np.ndarray) -> np.ndarray:
     features[:, -2:] *= PITCH_WEIGHT / np.sqrt(cepstral)
     features[:, :-2] /= np.sqrt(cepstral)
     return features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-9)
+
+
+def _cluster_many(vectors: np.ndarray, num_speakers: int | None) -> np.ndarray:
+    """Spectral clustering needs n x n matrices and an O(n^3) eigen decomposition: a
+    2-hour meeting has ~9,000 windows (GBs, minutes). So at most CLUSTERED windows, evenly
+    spread, are clustered, and every window joins the speaker whose centre is nearest."""
+    if len(vectors) <= CLUSTERED:
+        return _cluster(vectors, num_speakers)
+    chosen = np.linspace(0, len(vectors) - 1, CLUSTERED).astype(int)
+    labels = _cluster(vectors[chosen], num_speakers)
+    centres = np.array([vectors[chosen][labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True) + 1e-9
+    return np.argmax(vectors @ centres.T, axis=1)
 
 
 def _cluster(vectors: np.ndarray, num_speakers: int | None) -> np.ndarray:
