@@ -63,6 +63,22 @@ def outsider(db: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Any:
+    """Each test runs its sockets on its own event loop; a server has one for its life.
+
+    channels_redis keeps per-loop state on the layer instance (its receive lock, bound to
+    the loop of the first receive). A test that fails with a socket still receiving leaves
+    that lock held, and every later test's sockets then die on "bound to a different event
+    loop". A new instance per test keeps one test's failure its own.
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _mina_celery_app_stays_current() -> Any:
     """A test that builds another Celery app must not leave it as the current app."""
     from mina.celery import app
