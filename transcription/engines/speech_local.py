@@ -67,7 +67,7 @@ class ShortWindow:
 
 # Finals: the utterance plus 2 s, at least 6 s in all. With 1 s / 5 s tiny.en looped on 2
 # of the 30 live cuts of the test audio ("And so I fell America. And so…"); 2 s / 6 s on
-# none, with the best word error rate (benchmarks/streaming_wer.py, docs/performance.md).
+# none, with the best word error rate (docs/performance.md, "Live transcription").
 FINAL_WINDOW = ShortWindow(pad_frames=200, min_frames=600, tokens_per_second=TOKENS_PER_SECOND,
                            extra_tokens=EXTRA_TOKENS)
 # Drafts: half the encoder work. A snapshot cut mid-word loops more often ("Good morning,
