@@ -1,27 +1,344 @@
-"""Precision and recall of action items and decisions from the real pipeline.
+"""Action items, decisions and open questions found by the summary engine, against the corpus.
 
-    .venv/bin/python benchmarks/insights.py
+    DEBUG=1 .venv/bin/python benchmarks/insights.py                     # the written corpus meetings, a few seconds
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --show standup-01   # expected and found for one meeting
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --json insights.json
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --standup           # the audio run on standup.wav (about 30 s)
 
-Runs the careful pass and the summary on standup.wav recorded one microphone per
-speaker (as a live meeting with Alice, David and Carol would be: each stream holds its
-speaker's turns, silence elsewhere), and on the uploaded file in every format (one
-speaker: "I" is the uploader, Alice). Compares with the expected items in standup.json.
-An item matches when the owner is the same person, the title is close (at most a third
-of its words differ) and the due date falls on the expected weekday.
+Default: from the reference text, no audio. For each meeting of benchmarks/corpus/scripts (not the composites
+long-20min and heldout-10min: they only repeat their parts), a throwaway database gets a workspace whose members
+are the script's speakers (display name = speaker name), a meeting on the script's date (10:00 in the site's time
+zone), one participant per speaker (that member) and one refined segment per turn: the turn's reference text, as
+a perfect transcript would have it, and its speaker. The scripts hold no turn times, so they are estimated (0.4 s a
+word, plus the script's pauses and overlaps); the engine only needs their order. Then the real summary path runs
+(`summary_generate`, the engine MINA_SUMMARY_ENGINE names, `local` unless set) and its tasks, decisions and
+overview are compared with the script's annotations:
+
+- close: a found title is close to an expected text when, both normalised (benchmarks/corpus/scoring.py), the
+  title's word error rate against the text is at most 1/3, or at least 2/3 of the text's content words (words not
+  in STOPWORDS) are words of the title;
+- items: each expected item, in order, takes the closest still unused close task, one with the same owner first
+  (a task matches one item at most); precision = matched / tasks found, recall = matched / items expected;
+- near: missed items for which an unmatched task comes from the item's turn (or its owner_turn): the engine saw
+  something there but its title is not close ("review it this morning" for "review the currency rounding fix");
+- owner: among matched items, the task's assignee's display name (else its owner_name) is the expected owner;
+- due: among matched items where either side has a date, the two dates are equal;
+- decisions: precision and recall with the same matching between the expected decisions and summary.decisions;
+- traps: tasks close to a `not_action_items` entry (cancelled later), decisions close to a `not_decisions` one;
+- questions: recall when the summary reports open questions, else "n/a";
+- overview: whether it holds a question (a sentence ending in "?") copied from the transcript, whether a
+  sentence appears twice, and its length in words.
+
+Per meeting, then pooled over the tune split, the held-out split and all: pooled rows sum the counts before
+dividing (not a mean of ratios). Held-out meetings are for reporting only (benchmarks/corpus/README.md).
+
+`--standup` runs the careful pass and the summary on standup.wav recorded one microphone per speaker (as a live
+meeting with Alice, David and Carol would be: each stream holds its speaker's turns, silence elsewhere), and on
+the uploaded file in every format (one speaker: "I" is the uploader, Alice). It compares with the expected items
+in tests/data/speech/standup.json: an item matches when the owner is the same person, the title is close (as
+above) and the due date falls on the expected weekday.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import os
+import re
+import sys
 import wave
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import jiwer
-from _django import DATA, setup
+from _django import DATA, ROOT, setup
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.corpus.scoring import normalise  # noqa: E402
 
 SPEECH = DATA / "speech"
 STANDUP = json.loads((SPEECH / "standup.json").read_text())
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+SCRIPTS = Path(__file__).resolve().parent / "corpus" / "scripts"
+STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "to", "of", "for", "on", "in", "at", "by", "with", "and", "or", "from", "about", "into",
+        "as", "our", "their", "his", "her", "its", "my", "your", "this", "that", "these", "those", "it", "is", "be",
+        "are", "will", "all",
+    }
+)
+MS_PER_WORD = 400
+SPLITS = ("tune", "heldout", "all")
+
+
+def title_close(expected: str, got: str) -> bool:
+    """At most a third of the words differ, or the title holds 2/3 of the expected content words."""
+    ref, hyp = normalise(expected), normalise(got)
+    if not ref or not hyp:
+        return False
+    if float(jiwer.wer(ref, hyp)) <= 1 / 3:
+        return True
+    content = [w for w in ref.split() if w not in STOPWORDS]
+    words = set(hyp.split())
+    return bool(content) and 3 * sum(w in words for w in content) >= 2 * len(content)
+
+
+def match(expected: list[str], found: list[str], owners: tuple[list, list] | None = None) -> list[int | None]:
+    """For each expected text, the index of the found text it matches, or None; a found text is used once.
+
+    Among close ones the closest wins. With `owners` (expected owners, found owners), same-owner pairs are matched
+    first, so "Jin and Amara, please ..." found once, for Amara, matches Amara's item and not Jin's.
+    """
+    out: list[int | None] = [None] * len(expected)
+    for same_owner in (True, False) if owners else (False,):
+        for i, text in enumerate(expected):
+            close = [
+                j for j, got in enumerate(found)
+                if out[i] is None and j not in out and title_close(text, got)
+                and (not same_owner or owners is not None and owners[0][i] == owners[1][j])
+            ]
+            out[i] = min(close, key=lambda j: float(jiwer.wer(normalise(text), normalise(found[j]))), default=out[i])
+    return out
+
+
+def owners_of(items: list[dict], tasks: list[dict]) -> tuple[list, list]:
+    return [i["owner"] for i in items], [t["owner"] for t in tasks]
+
+
+def without_note(text: str) -> str:
+    """'roll back the deploy (a past step, not a decision)' -> 'roll back the deploy'."""
+    return re.sub(r"\s*\(.*?\)", "", text)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def load_scripts() -> list[dict]:
+    scripts = [json.loads(path.read_text()) for path in sorted(SCRIPTS.glob("*.json"))]
+    return [s for s in scripts if "compose" not in s]
+
+
+def turn_times(turns: list[dict]) -> list[tuple[int, int]]:
+    """(start_ms, end_ms) per turn: 0.4 s a word, after the turn's pause or overlapping the previous turn."""
+    out, end = [], 0
+    for turn in turns:
+        start = max(0, end + turn.get("pause_ms", 0) - turn.get("overlap_ms", 0))
+        end = start + MS_PER_WORD * max(1, len(turn["text"].split()))
+        out.append((start, end))
+    return out
+
+
+def found_insights(script: dict) -> dict:
+    """A real meeting made from the script, summarised; its tasks, decisions, overview (and questions if any)."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from meetings.models import Meeting, Participant
+    from meetings.services import meeting_create
+    from transcription.models import Recording, Segment
+    from transcription.summaries import summary_generate
+    from workspaces.models import Membership
+    from workspaces.services import workspace_create
+
+    people = {
+        name: User.objects.create_user(
+            f"{normalise(name).replace(' ', '.')}@{script['id']}.example.com", None, display_name=name
+        )
+        for name in script["speakers"]
+    }
+    first, *others = people.values()
+    workspace = workspace_create(user=first, name=script["id"])
+    for user in others:
+        Membership.objects.create(workspace=workspace, user=user, role="member")
+    meeting = meeting_create(membership=first.memberships.get(), title=script["title"])
+    times = turn_times(script["turns"])
+    started = timezone.make_aware(datetime.combine(date.fromisoformat(script["date"]), time(10)))
+    ended = started + timedelta(milliseconds=times[-1][1])
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.READY, started_at=started, ended_at=ended)
+    recordings = {}
+    for name, user in people.items():
+        participant = Participant.objects.create(meeting=meeting, user=user, name=name)
+        recordings[name] = Recording.objects.create(
+            meeting=meeting, participant=participant, source=Recording.Source.LIVE, status=Recording.Status.DONE,
+            duration_ms=times[-1][1], refined_ms=times[-1][1],
+        )
+    turn_of: dict[int | None, int] = {}
+    for index, (turn, (start, end)) in enumerate(zip(script["turns"], times, strict=True)):
+        recording = recordings[turn["speaker"]]
+        segment = Segment.objects.create(
+            meeting=meeting, recording=recording, participant=recording.participant, start_ms=start, end_ms=end,
+            text=turn["text"], kind=Segment.Kind.REFINED,
+        )
+        turn_of[segment.id] = index
+    summary = summary_generate(meeting=Meeting.objects.get(pk=meeting.pk))
+    tasks = [
+        {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
+         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of.get(t.source_segment_id)}
+        for t in meeting.tasks.select_related("assignee").order_by("source_segment__start_ms", "id")
+    ]
+    questions = getattr(summary, "questions", None)
+    return {"engine": summary.engine, "tasks": tasks, "decisions": list(summary.decisions),
+            "questions": None if questions is None else list(questions), "overview": summary.overview}
+
+
+def score(script: dict, found: dict) -> dict:
+    """Counts for one meeting (pooled later by summing)."""
+    items, tasks = script["action_items"], found["tasks"]
+    matched = match([i["text"] for i in items], [t["text"] for t in tasks], owners_of(items, tasks))
+    pairs = [(item, tasks[j]) for item, j in zip(items, matched, strict=True) if j is not None]
+    dated = [(item, task) for item, task in pairs if item["due"] or task["due"]]
+    spare = [t["turn"] for j, t in enumerate(tasks) if j not in matched and t["turn"] is not None]
+    missed = [item for item, j in zip(items, matched, strict=True) if j is None]
+    decided = match([d["text"] for d in script["decisions"]], found["decisions"])
+    said = {normalise(s) for turn in script["turns"] for s in sentences(turn["text"])}
+    overview = sentences(found["overview"])
+    questions = found["questions"]
+    return {
+        "items_expected": len(items),
+        "items_found": len(tasks),
+        "items_matched": len(pairs),
+        "items_same_turn": sum(item["turn"] in spare or item.get("owner_turn") in spare for item in missed),
+        "owner_right": sum(item["owner"] == task["owner"] for item, task in pairs),
+        "due_counted": len(dated),
+        "due_right": sum(item["due"] == task["due"] for item, task in dated),
+        "decisions_expected": len(script["decisions"]),
+        "decisions_found": len(found["decisions"]),
+        "decisions_matched": sum(j is not None for j in decided),
+        "trap_items": sum(j is not None for j in match(
+            [without_note(i["text"]) for i in script.get("not_action_items", [])], [t["text"] for t in tasks])),
+        "trap_decisions": sum(j is not None for j in match(
+            [without_note(d["text"]) for d in script.get("not_decisions", [])], found["decisions"])),
+        "questions_expected": len(script["questions"]),
+        "questions_matched": None if questions is None else sum(
+            j is not None for j in match([q["text"] for q in script["questions"]], questions)),
+        "overview_question": any(s.endswith("?") and normalise(s) in said for s in overview),
+        "overview_repeat": len({normalise(s) for s in overview}) < len(overview),
+        "overview_words": len(found["overview"].split()),
+    }
+
+
+def ratio(part: int | None, whole: int | None) -> float | None:
+    return None if part is None or not whole else part / whole
+
+
+def rates(counts: dict) -> dict:
+    """The ratios of summed counts; None where nothing was there to count."""
+    return {
+        "items_precision": ratio(counts["items_matched"], counts["items_found"]),
+        "items_recall": ratio(counts["items_matched"], counts["items_expected"]),
+        "owner_accuracy": ratio(counts["owner_right"], counts["items_matched"]),
+        "due_accuracy": ratio(counts["due_right"], counts["due_counted"]),
+        "decisions_precision": ratio(counts["decisions_matched"], counts["decisions_found"]),
+        "decisions_recall": ratio(counts["decisions_matched"], counts["decisions_expected"]),
+        "questions_recall": ratio(counts["questions_matched"], counts["questions_expected"]),
+    }
+
+
+def pool(rows: list[dict]) -> dict:
+    """Counts summed over meetings (questions stay None when the engine reports none)."""
+    counts = {key: sum(r[key] for r in rows) for key in rows[0] if key not in ("questions_matched", "id", "split")}
+    questions = [r["questions_matched"] for r in rows]
+    counts["questions_matched"] = None if None in questions else sum(questions)
+    counts["meetings"] = len(rows)
+    return counts
+
+
+def percent(value: float | None) -> str:
+    return "   n/a" if value is None else f"{100 * value:6.1f}"
+
+
+HEADER = (
+    f"{'meeting':<14} {'split':<8} {'items m/e/f':>11} {'P':>6} {'R':>6} {'near':>5} {'owner':>6} {'due':>6}  "
+    f"{'dec m/e/f':>9} {'P':>6} {'R':>6} {'traps':>5} {'quest':>6} {'ov ?':>6} {'rep':>6} {'words':>5}"
+)
+
+
+def line(name: str, split: str, c: dict) -> str:
+    r = rates(c)
+    many = c.get("meetings")
+    question = f"{c['overview_question']:d}" + (f"/{many}" if many else "")
+    repeat = f"{c['overview_repeat']:d}" + (f"/{many}" if many else "")
+    words = c["overview_words"] / many if many else c["overview_words"]
+    items = f"{c['items_matched']}/{c['items_expected']}/{c['items_found']}"
+    decisions = f"{c['decisions_matched']}/{c['decisions_expected']}/{c['decisions_found']}"
+    return (
+        f"{name:<14} {split:<8} {items:>11} {percent(r['items_precision'])} {percent(r['items_recall'])} "
+        f"{c['items_same_turn']:>5} {percent(r['owner_accuracy'])} {percent(r['due_accuracy'])}  {decisions:>9} "
+        f"{percent(r['decisions_precision'])} {percent(r['decisions_recall'])} "
+        f"{c['trap_items'] + c['trap_decisions']:>5} {percent(r['questions_recall'])} {question:>6} {repeat:>6} "
+        f"{words:5.0f}"
+    )
+
+
+def said(script: dict, turn: int) -> str:
+    return f"[turn {turn}] {script['turns'][turn]['speaker']}: {script['turns'][turn]['text']}"
+
+
+def show(script: dict, found: dict) -> None:
+    """Expected next to found, for tuning by eye."""
+    tasks = found["tasks"]
+    matched = match([i["text"] for i in script["action_items"]], [t["text"] for t in tasks],
+                    owners_of(script["action_items"], tasks))
+    print(f"{script['id']} ({script['split']}, {script['date']}), engine {found['engine']}\n\naction items:")
+    for item, j in zip(script["action_items"], matched, strict=True):
+        print(f"  expected  {item['owner']:<10} {item['due'] or '-':<10} {item['text']}")
+        print(f"            said: {said(script, item['turn'])}")
+        task = tasks[j] if j is not None else None
+        print(f"  found     {task['owner'] or '-':<10} {task['due'] or '-':<10} {task['text']}" if task else "  found     -")
+    for j, task in enumerate(tasks):
+        if j not in matched:
+            print(f"  extra     {task['owner'] or '-':<10} {task['due'] or '-':<10} {task['text']}   [turn {task['turn']}]")
+    decided = match([d["text"] for d in script["decisions"]], found["decisions"])
+    print("\ndecisions:")
+    for decision, j in zip(script["decisions"], decided, strict=True):
+        print(f"  expected  {decision['text']}")
+        print(f"            said: {said(script, decision['turn'])}")
+        print(f"  found     {found['decisions'][j] if j is not None else '-'}")
+    for j, text in enumerate(found["decisions"]):
+        if j not in decided:
+            print(f"  extra     {text}")
+    for trap in script.get("not_action_items", []) + script.get("not_decisions", []):
+        print(f"  must not  {trap['text']}\n            said: {said(script, trap['turn'])}")
+    print("\nquestions:")
+    for question in script["questions"]:
+        print(f"  expected  {question['text']}\n            said: {said(script, question['turn'])}")
+    print(f"  found     {found['questions'] if found['questions'] is not None else 'n/a (the engine reports none)'}")
+    print(f"\noverview:\n  {found['overview']}")
+
+
+def corpus_main(args: argparse.Namespace) -> None:
+    os.environ.setdefault("MINA_SUMMARY_ENGINE", "local")
+    setup("insights")
+    scripts = load_scripts()
+    if args.show:
+        script = next((s for s in scripts if s["id"] == args.show), None)
+        if script is None:
+            raise SystemExit(f"no script {args.show!r}; one of: {', '.join(s['id'] for s in scripts)}")
+        show(script, found_insights(script))
+        return
+    rows, engine = [], ""
+    for script in scripts:
+        found = found_insights(script)
+        engine = found["engine"]
+        rows.append({"id": script["id"], "split": script["split"], **score(script, found)})
+    print(f"engine {engine}; m/e/f = matched/expected/found; P, R, owner, due in %; near = missed items with an")
+    print("unmatched task from their turn (found, title not close); traps = not_* entries reported; ov ? = overview")
+    print("holds a question from the transcript; rep = a sentence repeats in it; words = overview length\n")
+    print(HEADER)
+    for row in rows:
+        print(line(row["id"], row["split"], row))
+    print()
+    pooled = {}
+    for split in SPLITS:
+        pooled[split] = pool([r for r in rows if split in ("all", r["split"])])
+        print(line("pooled", split, pooled[split]))
+    if args.json:
+        out = {"engine": engine, "meetings": {r["id"]: {**r, **rates(r)} for r in rows},
+               "pooled": {split: {**c, **rates(c)} for split, c in pooled.items()}}
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"\nwrote {args.json}")
 
 
 def per_speaker_wavs() -> dict[str, bytes]:
@@ -36,16 +353,15 @@ def per_speaker_wavs() -> dict[str, bytes]:
                 buffer[start:end] = pcm[start:end]
         data = io.BytesIO()
         with wave.open(data, "wb") as w:
-            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(bytes(buffer))
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(bytes(buffer))
         out[speaker] = data.getvalue()
     return out
 
 
-def title_close(expected: str, got: str) -> bool:
-    return float(jiwer.wer(expected.lower(), got.lower().strip(" ."))) <= 1 / 3
-
-
-def score(tasks: list[tuple[str, str, str]], decisions: list[str], expected_items: list[dict]) -> dict:
+def standup_score(tasks: list[tuple[str, str, str]], decisions: list[str], expected_items: list[dict]) -> dict:
     matched = 0
     for item in expected_items:
         if any(
@@ -62,7 +378,7 @@ def score(tasks: list[tuple[str, str, str]], decisions: list[str], expected_item
     }
 
 
-def main() -> None:
+def standup_main() -> None:
     setup("insights")
     from django.core.files.base import ContentFile
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -103,7 +419,7 @@ def main() -> None:
     jobs.meeting_process(meeting_id=meeting.id)
     meeting.refresh_from_db()
     tasks, decisions = outcome(meeting)
-    rows.append(("live, one mic per speaker", score(tasks, decisions, STANDUP["action_items"]), tasks))
+    rows.append(("live, one mic per speaker", standup_score(tasks, decisions, STANDUP["action_items"]), tasks))
 
     # Uploaded by Alice: "I will write the survey report" is hers.
     expected_upload = [
@@ -115,7 +431,7 @@ def main() -> None:
         upload_create(meeting=meeting, membership=alice, upload=SimpleUploadedFile(path.name, path.read_bytes()))
         meeting.refresh_from_db()
         tasks, decisions = outcome(meeting)
-        rows.append((f"upload standup.{suffix}", score(tasks, decisions, expected_upload), tasks))
+        rows.append((f"upload standup.{suffix}", standup_score(tasks, decisions, expected_upload), tasks))
 
     print(f"{'source':<28} {'items P':>8} {'items R':>8} {'decisions P':>12} {'decisions R':>12}")
     for name, s, _ in rows:
@@ -127,6 +443,18 @@ def main() -> None:
     print("\ntasks found (owner, title, due weekday):")
     for name, _, tasks in rows:
         print(f"  {name}: {tasks}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--standup", action="store_true", help="the audio run on tests/data/speech/standup (slow)")
+    parser.add_argument("--show", metavar="NAME", help="expected and found for one corpus meeting")
+    parser.add_argument("--json", metavar="PATH", help="write the numbers here")
+    args = parser.parse_args()
+    if args.standup:
+        standup_main()
+    else:
+        corpus_main(args)
 
 
 if __name__ == "__main__":
