@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from meetings import events
 from meetings.models import Meeting, Summary, Task
@@ -55,7 +56,8 @@ def summary_generate(*, meeting: Meeting) -> Summary:
         if participant.user in members:
             members[participant.user].append(participant.name)
     engine = get_summary_engine(known_names=tuple(n for names in members.values() for n in names if n))
-    meeting_date = (meeting.started_at or meeting.created_at).date()
+    # "Today" is the day on the site's clock, not UTC's (a morning meeting in Auckland).
+    meeting_date = timezone.localdate(meeting.started_at or meeting.created_at)
     insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))
     with transaction.atomic():
         summary, _ = Summary.objects.update_or_create(
@@ -68,14 +70,17 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                 "model": engine.model,
             },
         )
-        existing = {t.source_key or _normalise(t.title): t for t in meeting.tasks.all()}
-        seen: set[str] = set()
+        existing: dict[str, list[Task]] = {}
+        for stored in meeting.tasks.order_by("pk"):
+            existing.setdefault(stored.source_key or _normalise(stored.title), []).append(stored)
+        seen: set[tuple[str, str]] = set()
         keep: list[int] = []
         for item in insights.action_items:
             key = _normalise(item.title)
-            if not key or key in seen:
+            # The same words for two people are two tasks ("Jin and Amara, please ...").
+            if not key or (key, item.owner_name or "") in seen:
                 continue
-            seen.add(key)
+            seen.add((key, item.owner_name or ""))
             assignee = match_member(item.owner_name, members) if item.owner_name else None
             fields = {
                 "assignee": assignee,
@@ -83,10 +88,11 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                 "due_date": item.due_date,
                 "source_segment_id": item.segment_id,
             }
-            task = existing.get(key)
+            task = existing[key].pop(0) if existing.get(key) else None
             if task is None:
+                title = _sentence_case(item.title)
                 task = Task.objects.create(
-                    workspace=meeting.workspace, meeting=meeting, title=item.title, source_key=key, **fields
+                    workspace=meeting.workspace, meeting=meeting, title=title, source_key=key, **fields
                 )
                 _send(meeting.id, events.task_event(task, created=True))
             elif not task.edited:
@@ -100,6 +106,11 @@ def summary_generate(*, meeting: Meeting) -> Summary:
         _send(meeting.id, events.summary_ready(summary))
     logger.info("summary written meeting=%s tasks=%s", meeting.id, len(seen))
     return summary
+
+
+def _sentence_case(title: str) -> str:
+    """A title as a person writes it: "Fix the login error"."""
+    return title[:1].upper() + title[1:]
 
 
 def _send(meeting_id: int, event: dict[str, Any]) -> None:

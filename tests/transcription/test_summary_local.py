@@ -327,6 +327,9 @@ def test_several_tasks_in_one_run_on_sentence() -> None:
         "You'll see the numbers on the dashboard.",
         "I read the customer's survey. People want faster search and vendor exports.",
         "Happy Royal Photo May.",
+        "Yes please, that would help.",
+        "Kenji, please walk us through the timeline.",
+        "Ryan, can you tell us why the import failed?",
     ],
 )
 def test_not_tasks(text: str) -> None:
@@ -360,6 +363,40 @@ def test_a_request_and_its_acceptance_are_one_task() -> None:
     assert brief(found) == [("fix the login error", "David", THURSDAY)]
 
 
+def test_let_me_is_a_commitment_of_the_speaker() -> None:
+    assert brief(items(("Nora", "Let me check which customers would agree to a reference call."))) == [
+        ("check which customers would agree to a reference call", "Nora", None)
+    ]
+
+
+def test_people_assigned_by_name_each_get_the_task() -> None:
+    found = items(
+        ("Alice", "Hannah and Oliver to finish the certificate rotation by next Tuesday."),
+        ("Alice", "Jin and Amara, please review the contract."),
+        ("Alice", "Let's have Yuki migrate the spelling correction."),
+        ("Hannah", "Fine."), ("Oliver", "Fine."), ("Jin", "Sure."), ("Amara", "Sure."), ("Yuki", "Yes."),
+    )
+
+    assert brief(found) == [
+        ("finish the certificate rotation", "Hannah", date(2024, 6, 11)),
+        ("finish the certificate rotation", "Oliver", date(2024, 6, 11)),
+        ("review the contract", "Jin", None),
+        ("review the contract", "Amara", None),
+        ("migrate the spelling correction", "Yuki", None),
+    ]
+
+
+def test_the_answer_s_date_is_the_request_s() -> None:
+    found = items(("Alice", "Arjun, can you add the cart limit?"), ("Arjun", "Yes, I'll have it done by Thursday."))
+
+    assert brief(found) == [("add the cart limit", "Arjun", THURSDAY)]
+
+
+@pytest.mark.parametrize("when", ["within the hour", "this afternoon", "right after the meeting", "later today"])
+def test_today_in_other_words(when: str) -> None:
+    assert parse_due_date(f"I will send the keys {when}", MONDAY) == MONDAY
+
+
 # --------------------------------------------------------------------- decisions
 
 
@@ -375,6 +412,12 @@ def test_a_request_and_its_acceptance_are_one_task() -> None:
         ("It was decided to hire a designer.", "hire a designer"),
         ("We decided not to ship on Friday.", "not ship on Friday"),
         ("We decided to ship on Monday and David will fix the login error.", "ship on Monday"),
+        ("Let's go with the photo contest.", "go with the photo contest"),
+        ("So we'll go ahead with the two-year plan.", "go with the two-year plan"),
+        ("The call is Microsoft first.", "Microsoft first"),
+        ("We agreed on three measures: first projects, active members and calendars.",
+         "three measures: first projects, active members and calendars"),
+        ("Then we decided: release five goes out on June 10th.", "release five goes out on June 10th"),
     ],
 )
 def test_decision_forms(text: str, decision: str) -> None:

@@ -141,7 +141,9 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 @_date_rule(
     _TIME_BEFORE + r"(?:the\s+)?(?P<rel>day\s+after\s+tomorrow|tomorrow|today|tonight"
-    r"|end\s+of\s+(?:the\s+)?day|eod|close\s+of\s+business)" + _PART_OF_DAY
+    r"|end\s+of\s+(?:the\s+)?day|eod|close\s+of\s+business|later\s+today|this\s+(?:morning|afternoon|evening)"
+    r"|within\s+the\s+hour|right\s+after\s+(?:this|the\s+(?:meeting|call))|after\s+(?:this|the)\s+(?:meeting|call))"
+    + _PART_OF_DAY
 )
 def _relative_day(match: re.Match[str], meeting: date) -> date:
     relative = match["rel"].lower()
@@ -295,8 +297,8 @@ def _at_clause_start(text: str, position: int) -> bool:
 _NAME = r"[^\W\d_][\w-]*"
 _NOT_NEGATED = r"(?!\s+(?:not|never)\b)"
 _SELF_RE = re.compile(
-    r"\bi(?:\s+will|'ll|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|'m\s+gonna|\s+am\s+gonna)\b"
-    + _NOT_NEGATED,
+    r"\b(?:i(?:\s+will|'ll|\s+shall|\s+am\s+going\s+to|'m\s+going\s+to|'m\s+gonna|\s+am\s+gonna"
+    r")|let\s+me)\b" + _NOT_NEGATED,
     re.IGNORECASE,
 )
 _NAMED_RE = re.compile(
@@ -304,12 +306,20 @@ _NAMED_RE = re.compile(
     r"|\s+(?:has\s+)?agreed\s+to)\b(?!\s+(?:not|never|you|we|i|they)\b)",
     re.IGNORECASE,
 )
+# "Hannah and Oliver to finish ..." (at a clause start), "let's have Yuki do ...".
+_ASSIGNED_RE = re.compile(
+    rf"(?:^|[,;:]\s*)(?:(?P<first>{_NAME})\s+and\s+)?(?P<name>{_NAME})\s+to\s+(?=[a-z])"
+    rf"|\blet's\s+have\s+(?P<had>{_NAME})\s+",
+    re.IGNORECASE,
+)
 _ASK = (
     r"(?:please|(?:can|could|would|will)\s+you(?:\s+please)?|you(?:'ll|\s+will|\s+need\s+to"
     r"|\s+have\s+to)|i(?:\s+need|\s+want|\s+would\s+like|'d\s+like)\s+you\s+to)"
 )
 _NOT_FORBIDDEN = r"(?!\s+(?:don't|do\s+not|not|never)\b)"
-_VOCATIVE_RE = re.compile(rf"\b(?P<name>{_NAME})\s*,?\s+{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE)
+_VOCATIVE_RE = re.compile(
+    rf"\b(?:(?P<first>{_NAME})\s+and\s+)?(?P<name>{_NAME})\s*,?\s+{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE
+)
 _ASK_RE = re.compile(rf"\b{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE)
 
 
@@ -333,23 +343,36 @@ def _named_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
             yield _Trigger(match.start(), match.end(), "named", owner)
 
 
+def _assigned_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
+    for match in _ASSIGNED_RE.finditer(sentence):
+        for word in (match["first"], match["name"] or match["had"]):
+            if word and (owner := names.known(word)):
+                yield _Trigger(match.start(), match.end(), "named", owner)
+
+
 def _vocative_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
     for match in _VOCATIVE_RE.finditer(sentence):
         word = match["name"]
         unknown_ok = word[0].isupper() or _at_clause_start(sentence, match.start())
         if owner := names.resolve(word, unknown_ok=unknown_ok):
-            yield _Trigger(match.start(), match.end(), "request", owner)
+            # "Jin and Amara, please ...": both are asked, when both are people we know.
+            both = match["first"] and names.known(match["first"])
+            if both:
+                yield _Trigger(match.start(), match.end(), "request", both)
+            yield _Trigger(match.start() if both else match.start("name"), match.end(), "request", owner)
 
 
 def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
     found = [_Trigger(m.start(), m.end(), "self") for m in _SELF_RE.finditer(sentence)]
     found += _named_triggers(sentence, names)
+    found += _assigned_triggers(sentence, names)
     found += _vocative_triggers(sentence, names)
     found += [_Trigger(m.start(), m.end(), "request") for m in _ASK_RE.finditer(sentence)]
     kept: list[_Trigger] = []
     # "David, can you" and "can you" overlap: the earlier, longer one names the owner.
     for trigger in sorted(found, key=lambda t: (t.start, -t.end)):
-        if not kept or trigger.start >= kept[-1].end:
+        together = kept and (trigger.start, trigger.end) == (kept[-1].start, kept[-1].end) and trigger.owner
+        if not kept or trigger.start >= kept[-1].end or together and trigger.owner != kept[-1].owner:
             kept.append(trigger)
     return kept
 
@@ -402,7 +425,8 @@ _GENERIC_WORDS = _FILLER_WORDS | frozenset(
     {
         "do", "handle", "take", "care", "of", "look", "into", "sort", "out", "deal", "with", "get",
         "on", "check", "try", "work", "done", "now", "later", "soon", "asap", "right", "away",
-        "you", "me", "us", "let", "know", "keep", "posted", "updated", "think", "about",
+        "you", "me", "us", "let", "know", "keep", "posted", "updated", "think", "about", "have",
+        "ready", "find",
     }
 )
 _NOT_TASK_VERBS = frozenset(
@@ -415,7 +439,9 @@ _NOT_TASK_VERBS = frozenset(
 # Running the meeting, not work to track: "I'm going to share my screen".
 _CHATTER_RE = re.compile(
     r"\b(?:share|sharing)\s+(?:my|the|your)\s+screen\b|^(?:start|begin|end|wrap\s+up)\s+"
-    r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b",
+    r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b"
+    # Asked of someone in the meeting, for the meeting: "walk us through", "tell us why".
+    r"|^(?:walk|take)\s+us\s+through\b|^(?:tell|give|show)\s+us\b|^introduce\s+yourself\b",
     re.IGNORECASE,
 )
 
@@ -430,7 +456,8 @@ def clean_title(text: str) -> str:
 def _is_task(title: str) -> bool:
     """False for "be there", "see", "do it", "look into that": nothing to track."""
     words = [word.lower().strip(",.!?") for word in title.split()]
-    if not words or words[0] in _NOT_TASK_VERBS or _CHATTER_RE.search(title):
+    # A task starts with what to do: "that would help" and "it takes a day" are not one.
+    if not words or words[0] in _NOT_TASK_VERBS | _FILLER_WORDS or _CHATTER_RE.search(title):
         return False
     specific = sum(word not in _FILLER_WORDS for word in words)
     return specific >= 2 and any(word not in _GENERIC_WORDS for word in words)
@@ -494,10 +521,12 @@ def _reply(utterances: Sequence[Utterance], index: int) -> Utterance | None:
     return following
 
 
-def _settle_request(item: ActionItem, reply: Utterance | None) -> ActionItem | None:
+def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: date) -> ActionItem | None:
     """Keep a request unless it was turned down; an unnamed one needs a taker or a date."""
     text = normalize_text(reply.text) if reply else ""
     stance = "accept" if _ACCEPT_RE.match(text) else "refuse" if _REFUSE_RE.match(text) else None
+    if stance == "accept" and reply is not None and item.due_date is None:
+        item = replace(item, due_date=parse_due_date(reply.text, meeting_date))
     if item.owner_name:
         refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
         return None if refused else item
@@ -529,19 +558,19 @@ def _sentence_items(
     sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context
 ) -> Iterable[ActionItem]:
     triggers = _triggers(sentence, context.names)
-    for index, trigger in enumerate(triggers):
+    for trigger in triggers:
         if trigger.kind != "request" and sentence.endswith("?"):
             continue  # "David will fix it?" asks; it does not promise
-        following = triggers[index + 1].start if index + 1 < len(triggers) else len(sentence)
+        following = min((t.start for t in triggers if t.start >= trigger.end), default=len(sentence))
         title, addressee, due = _task(sentence[trigger.end : following], context)
         if not _is_task(title):
             continue
         if due is None:  # "By Friday, I will ..." puts the date first
-            previous = triggers[index - 1].end if index else 0
+            previous = max((t.end for t in triggers if t.end <= trigger.start), default=0)
             due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
         owner = _owner(trigger, addressee, utterance.speaker, context)
         item = ActionItem(title, owner, due, utterance.segment_id)
-        settled = _settle_request(item, reply) if trigger.kind == "request" else item
+        settled = _settle_request(item, reply, context.meeting_date) if trigger.kind == "request" else item
         if settled is not None:
             yield settled
 
@@ -588,9 +617,10 @@ def extract_action_items(
 # ----------------------------------------------------------------------- decisions
 
 _DECISION_RE = re.compile(
-    r"\b(?:we(?:'ve|\s+have|\s+all|\s+both)?\s+(?:decided|agreed)"
+    r"\b(?:(?:so\s+|then\s+)?we(?:'ve|\s+have|\s+all|\s+both)?\s+(?:decided|agreed)(?:\s+then)?"
     r"|it(?:'s|\s+is|\s+was|\s+has\s+been)\s+(?:decided|agreed)"
-    r"|(?:the|our)\s+decision\s+(?:is|was))\b(?:\s*(?:that|to|on)\b|:)?",
+    r"|(?:the|our)\s+decision\s+(?:is|was)|the\s+call\s+is"
+    r"|(?P<choice>let's\s+go\s+with|we(?:'ll|\s+will)?\s+go\s+(?:ahead\s+)?with))\b(?:\s*(?:that|to|on)\b|:)?",
     re.IGNORECASE,
 )
 _WE_RE = re.compile(
@@ -611,7 +641,12 @@ def _sentence_decisions(sentence: str, names: NameResolver) -> Iterable[str]:
     for match in _DECISION_RE.finditer(sentence):
         rest = sentence[match.end() :]
         cut = _BREAK_RE.search(rest)
+        # "we agreed on three measures: a, b and c": what follows the colon is the decision.
+        if cut and rest[cut.start()] == ":" and len(rest[: cut.start()].split()) <= 4:
+            cut = _BREAK_RE.search(rest, cut.end())
         clause = rest[: cut.start()] if cut else rest
+        if match["choice"]:
+            clause = "go with " + clause
         # "... on Monday and David will fix X": the task is not part of the decision,
         # but "we agreed that David will fix X" is all decision.
         task = min((s - match.end() for s in starts if s > match.end()), default=len(clause))
