@@ -11,6 +11,7 @@ from transcription.engines.insights_rules import (
     extract_action_items,
     extract_decisions,
     parse_due_date,
+    split_sentences,
 )
 from transcription.engines.summary_local import LocalSummaryEngine
 
@@ -486,3 +487,18 @@ def test_due_dates(phrase: str, on_monday: str, on_friday: str) -> None:
 )
 def test_not_due_dates(text: str) -> None:
     assert parse_due_date(text, MONDAY) is None
+
+
+def test_the_overview_states_facts_once_and_asks_nothing() -> None:
+    said = [
+        ("Alice", "Do we have any money left for the rebrand that the marketing team proposed?"),
+        ("Bob", "The quarterly budget for the rebrand project is forty thousand euros."),
+        ("Alice", "The quarterly budget for the rebrand project is forty thousand euros."),
+        ("Carol", "The agency delivers the new logo designs for the rebrand in two weeks."),
+        ("Bob", "Which agency did the finance team approve for the rebrand project?"),
+    ]
+    insights = summarize([Utterance(text, i * 1000, who, i) for i, (who, text) in enumerate(said)])
+
+    sentences = [*split_sentences(insights.overview), *insights.key_points]
+    assert sentences and not any(s.endswith("?") for s in sentences)
+    assert len(sentences) == len(set(sentences))

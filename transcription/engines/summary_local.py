@@ -153,7 +153,13 @@ class LocalSummaryEngine:
             known_names=self.known_names,
         )
         scores = centrality(sentences)
-        candidates = {i for i, s in enumerate(sentences) if len(terms(s)) >= MIN_TERMS}
+        # A question is not a fact: it never stands in the overview or the key points; and a
+        # sentence said twice is offered once.
+        first = {s.lower(): i for i, s in reversed(list(enumerate(sentences)))}
+        candidates = {
+            i for i, s in enumerate(sentences)
+            if len(terms(s)) >= MIN_TERMS and not s.endswith("?") and first[s.lower()] == i
+        }
         size = OVERVIEW_SENTENCES if len(candidates) >= SHORT_MEETING_SENTENCES else 2
         pool = candidates or set(range(len(sentences)))
         overview = sorted(_ranked(scores, pool)[:size])
