@@ -393,7 +393,15 @@ def test_the_answer_s_date_is_the_request_s() -> None:
     assert brief(found) == [("add the cart limit", "Arjun", THURSDAY)]
 
 
-@pytest.mark.parametrize("when", ["within the hour", "this afternoon", "right after the meeting", "later today"])
+def test_someone_not_in_the_meeting_may_be_given_a_task() -> None:
+    found = items(("Sofia", "Good. Hannah and Oliver to finish the certificate rotation by next Tuesday."))
+
+    assert [(i.owner_name, i.due_date) for i in found] == [("Hannah", date(2024, 6, 11)), ("Oliver", date(2024, 6, 11))]
+
+
+@pytest.mark.parametrize(
+    "when", ["within the hour", "this afternoon", "right after the meeting", "later today", "after this"]
+)
 def test_today_in_other_words(when: str) -> None:
     assert parse_due_date(f"I will send the keys {when}", MONDAY) == MONDAY
 

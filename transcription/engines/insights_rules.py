@@ -142,7 +142,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 @_date_rule(
     _TIME_BEFORE + r"(?:the\s+)?(?P<rel>day\s+after\s+tomorrow|tomorrow|today|tonight"
     r"|end\s+of\s+(?:the\s+)?day|eod|close\s+of\s+business|later\s+today|this\s+(?:morning|afternoon|evening)"
-    r"|within\s+the\s+hour|right\s+after\s+(?:this|the\s+(?:meeting|call))|after\s+(?:this|the)\s+(?:meeting|call))"
+    r"|within\s+the\s+hour|(?:right\s+)?after\s+(?:this(?=\s*(?:[.,;!?]|$))|(?:this|the)\s+(?:meeting|call)))"
     + _PART_OF_DAY
 )
 def _relative_day(match: re.Match[str], meeting: date) -> date:
@@ -346,7 +346,8 @@ def _named_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
 def _assigned_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
     for match in _ASSIGNED_RE.finditer(sentence):
         for word in (match["first"], match["name"] or match["had"]):
-            if word and (owner := names.known(word)):
+            # Someone not in the meeting may be given a task, when named with a capital.
+            if word and (owner := names.resolve(word, unknown_ok=word[0].isupper())):
                 yield _Trigger(match.start(), match.end(), "named", owner)
 
 
@@ -448,7 +449,7 @@ _CHATTER_RE = re.compile(
 
 def clean_title(text: str) -> str:
     """A task or decision as a phrase: no filler, no trailing punctuation, days capitalised."""
-    title = _TRAILING_RE.sub("", _LEADING_RE.sub("", normalize_text(text)))
+    title = _TRAILING_RE.sub("", _LEADING_RE.sub("", normalize_text(text).lstrip(" ,;:-")))
     title = _PROPER_RE.sub(lambda m: m[0].capitalize(), title)
     return re.sub(r"\bi\b", "I", title)
 
