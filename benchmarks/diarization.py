@@ -28,8 +28,6 @@ from benchmarks.corpus import CorpusMeeting, meetings  # noqa: E402
 from transcription import audio  # noqa: E402
 from transcription.engines.diarize_local import LocalDiarizationEngine, Windows  # noqa: E402
 
-BLOCK_S = 300
-
 
 def conditions(meeting: CorpusMeeting) -> list[str]:
     """The meeting's conditions; "clean 2-4" is 2-4 speakers with no degradation of sound
@@ -87,7 +85,7 @@ def main() -> None:
     for meeting in chosen:
         true = len({t["speaker"] for t in meeting.turns})
         windows, spent = Windows(), 0.0
-        for offset, samples in audio.read_blocks(meeting.audio, block_s=BLOCK_S):
+        for offset, samples in audio.read_blocks(meeting.audio, block_s=engine.block_s):
             offset_ms = offset * 1000 // 16000
             speech = audio.speech_spans(samples)
             started = time.perf_counter()

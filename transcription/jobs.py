@@ -137,7 +137,7 @@ def _tell_speakers_apart(recording: Recording, path: str) -> None:
     if engine is None:
         return
     windows = None
-    for offset, samples in audio.read_blocks(path, block_s=settings.MINA_CAREFUL_BLOCK_S):
+    for offset, samples in audio.read_blocks(path, block_s=engine.block_s):
         found = engine.windows(samples, audio.speech_spans(samples), offset_ms=offset * 1000 // SAMPLE_RATE)
         if windows is None:
             windows = found

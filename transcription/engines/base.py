@@ -85,9 +85,11 @@ class SpeakerTurn:
 
 
 class DiarizationEngine(Protocol):
-    """Who spoke when. The careful pass hands over each block's windows, then asks once."""
+    """Who spoke when. The job hands over the windows of each block of at most `block_s`
+    seconds (the engine's memory), then asks once."""
 
     name: str
+    block_s: float
 
     def windows(self, samples: np.ndarray, speech: Sequence[tuple[int, int]], *, offset_ms: int = 0) -> Any:
         """What `speakers` needs of one block (`speech`: its spans of speech, in ms)."""

@@ -37,6 +37,10 @@ MAX_SPEAKERS = 8
 ONE_VOICE_PENALTY = 2.5
 FEW_WINDOWS = 8  # fewer windows than this: too little speech to tell voices apart
 F0_RANGE = (70, 400)
+PITCH_CHUNK = 2000  # pitch frames (20 s) computed at once
+# Audio handed to `windows` at once, at most: its filterbank costs ~0.8 MB a second of
+# audio while it runs, and windows need no more than their own 1.5 s.
+BLOCK_S = 120
 CLUSTERED = 1500  # windows clustered at most (~19 minutes of speech); the rest join by nearness
 
 
@@ -54,6 +58,7 @@ class Windows:
 
 class LocalDiarizationEngine:
     name = "local"
+    block_s = BLOCK_S
 
     def __init__(self) -> None:
         from faster_whisper.feature_extractor import FeatureExtractor
@@ -185,12 +190,21 @@ def _turns(times: Sequence[tuple[int, int]], labels: np.ndarray) -> list[Speaker
 
 def _log_pitch(samples: np.ndarray) -> np.ndarray:
     """Log fundamental frequency per 10 ms (0 where unvoiced), by autocorrelation over
-    30 ms frames, all frames at once through the FFT."""
+    30 ms frames, through the FFT. In stretches of PITCH_CHUNK frames: a 5-minute block
+    done at once needs ~700 MB of frames and spectra (the 2-hour upload's peak)."""
     frame, hop = 3 * SAMPLE_RATE // 100, SAMPLE_RATE // 100
     count = max(0, (len(samples) - frame) // hop + 1)
     if not count:
         return np.zeros(0)
-    index = np.arange(frame)[None, :] + hop * np.arange(count)[:, None]
+    pitch = np.concatenate([
+        _chunk_pitch(samples, first, min(count, first + PITCH_CHUNK), frame, hop)
+        for first in range(0, count, PITCH_CHUNK)
+    ])
+    return np.pad(pitch, (1, 1))  # frames are centred: 10 ms on either side
+
+
+def _chunk_pitch(samples: np.ndarray, first: int, last: int, frame: int, hop: int) -> np.ndarray:
+    index = np.arange(frame)[None, :] + hop * np.arange(first, last)[:, None]
     frames = samples[index]
     frames = frames - frames.mean(axis=1, keepdims=True)
     energy = np.square(frames).sum(axis=1)
@@ -198,7 +212,6 @@ def _log_pitch(samples: np.ndarray) -> np.ndarray:
     autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, :frame]
     low, high = SAMPLE_RATE // F0_RANGE[1], SAMPLE_RATE // F0_RANGE[0]
     lag = low + np.argmax(autocorrelation[:, low:high], axis=1)
-    strength = autocorrelation[np.arange(count), lag] / (energy + 1e-9)
+    strength = autocorrelation[np.arange(last - first), lag] / (energy + 1e-9)
     voiced = (strength > 0.5) & (energy > 1e-4)
-    pitch = np.where(voiced, np.log(SAMPLE_RATE / lag), 0.0)
-    return np.pad(pitch, (1, 1))  # frames are centred: 10 ms on either side
+    return np.where(voiced, np.log(SAMPLE_RATE / lag), 0.0)
