@@ -58,7 +58,7 @@ class Windows:
 
 class LocalDiarizationEngine:
     name = "local"
-    block_s = BLOCK_S
+    block_s: float = BLOCK_S
 
     def __init__(self) -> None:
         from faster_whisper.feature_extractor import FeatureExtractor
