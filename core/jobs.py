@@ -16,6 +16,10 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# Every queue Mina's jobs go to: `default`, and `realtime` for live transcription when
+# scaled (the embedded runner and the Procfile's `worker` take both).
+QUEUES = ("default", "realtime")
+
 
 def enqueue(task_name: str, *args: Any, **options: Any) -> None:
     """The request that asked for the job has committed its change either way: with the

@@ -20,8 +20,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from prometheus_client import Gauge
 
-from . import ratelimit
+from . import metrics, ratelimit
 from .errors import Forbidden, Invalid, MinaError, NotAuthenticated, Throttled
 from .events import remember_loop
 
@@ -49,6 +50,8 @@ def _auth_error(code: str) -> MinaError:
 
 
 class MinaConsumer(AsyncWebsocketConsumer):
+    socket_name = "socket"  # its label in /metrics
+    _metered: Gauge | None = None  # counted in /metrics' open sockets until it disconnects
     meeting_id: int | None = None
     user: Any = None
     closed = False
@@ -57,6 +60,8 @@ class MinaConsumer(AsyncWebsocketConsumer):
         remember_loop()
         offered = self.scope.get("subprotocols") or []
         await self.accept(SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        self._metered = metrics.SOCKETS_OPEN.labels(socket=self.socket_name)
+        self._metered.inc()
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         user = self.scope.get("user")
         error = self.scope.get("auth_error")
@@ -168,6 +173,9 @@ class MinaConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if self._metered is not None:
+            self._metered.dec()
+            self._metered = None
         counted = getattr(self, "_counted", None)
         if counted is not None:
             _open_sockets[counted] -= 1

@@ -6,6 +6,7 @@ from typing import Any
 from celery import Celery, signals
 from django.conf import settings
 
+from core import metrics
 from mina.memory import start_trimming
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
@@ -19,3 +20,10 @@ app.autodiscover_tasks()
 @signals.worker_process_init.connect  # each prefork child: a thread does not survive fork
 def trim_memory(**kwargs: Any) -> None:
     start_trimming(settings.MINA_MEMORY_TRIM_S)
+
+
+# Job durations, retries and failures for /metrics, counted by whichever process runs the job.
+signals.task_prerun.connect(metrics.job_started, weak=False)
+signals.task_postrun.connect(metrics.job_finished, weak=False)
+signals.task_failure.connect(metrics.job_failed, weak=False)
+signals.task_retry.connect(metrics.job_retried, weak=False)

@@ -14,6 +14,7 @@ from typing import Any
 from celery.worker import WorkController
 from django.conf import settings
 
+from core.jobs import QUEUES
 from mina.celery import app
 from transcription.jobs import recover_unfinished
 from transcription.tasks import run_periodic
@@ -30,7 +31,7 @@ def start_worker() -> Any:
         pool="threads",
         # A long careful pass must not block the health ping or an upload.
         concurrency=3,
-        queues=["default", "realtime"],
+        queues=list(QUEUES),
         without_heartbeat=True,
         without_mingle=True,
         without_gossip=True,

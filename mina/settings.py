@@ -193,7 +193,7 @@ else:
             "CONFIG": {"capacity": 1000, "group_expiry": MINA_CHANNEL_GROUP_EXPIRY_S},
         }
     }
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"  # a host named: kombu warns on every connection without one
 
 # The default 1 s polling of the memory broker would add ~0.7 s to every embedded job.
 # A job whose worker died unacknowledged goes back to the queue after the visibility
@@ -315,7 +315,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Probes and Prometheus on this machine speak plain HTTP to Daphne.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -418,6 +419,10 @@ MINA_INVITATION_DAYS = env.int("MINA_INVITATION_DAYS", 7)
 # A recording's signed audio link (`audio.url` in the API) works this long.
 MINA_AUDIO_LINK_MINUTES = env.int("MINA_AUDIO_LINK_MINUTES", 60)
 MINA_HEALTH_JOB_TIMEOUT_S = env.float("MINA_HEALTH_JOB_TIMEOUT_S", 3.0)
+# Prometheus metrics at /metrics (mina/metrics.py), off unless asked for. Scraped with
+# the token as a Bearer token; without a token, from this machine only.
+MINA_METRICS = env.bool("MINA_METRICS", False)
+MINA_METRICS_TOKEN = env.str("MINA_METRICS_TOKEN", "")
 MINA_RESUME_BURST_MS = env.int("MINA_RESUME_BURST_MS", 120_000)
 # Rates for the one rate limit (core/ratelimit.py): "count/period" (s, min, h, day).
 MINA_RATE_LIMITS = {

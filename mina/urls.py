@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import health
+from . import health, metrics
 from .apidocs import ApiDocsView
 
 urlpatterns = [
     path("health/", health.live, name="health"),
     path("health/detailed", health.detailed, name="health-detailed"),
+    path("metrics", metrics.serve, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("mina.api_urls")),

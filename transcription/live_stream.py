@@ -16,10 +16,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from core import metrics
 from meetings import events
 
 from . import live, services, transcribers
-from .engines.base import TranscribedSegment
+from .engines.base import SAMPLE_RATE, TranscribedSegment
 from .models import Recording
 
 logger = logging.getLogger(__name__)
@@ -39,12 +40,16 @@ class LiveStream:
         self.tasks: set[asyncio.Future[Any]] = set()
         self.worker: asyncio.Future[None] | None = None
         self.drained = False
+        self.counted = False  # in /metrics' live streams
 
     async def start(self) -> None:
         await self.transcriber.start()
         self.worker = asyncio.ensure_future(self._finals_worker())
+        metrics.LIVE_STREAMS.inc()
+        self.counted = True
 
     def feed(self, pcm: bytes) -> None:
+        metrics.LIVE_AUDIO.inc(len(pcm) / (2 * SAMPLE_RATE))
         self._act(self.session.feed(pcm, now=time.monotonic(), capacity=self.transcriber.partial_capacity()))
 
     def _act(self, actions: list[live.Action]) -> None:
@@ -64,6 +69,7 @@ class LiveStream:
         except Exception:  # a draft lost is no loss: the final follows
             logger.warning("partial failed recording=%s", self.recording.pk, exc_info=True)
             outcome = transcribers.Outcome("")
+        metrics.LIVE_PROCESSING.labels(kind="partial").inc(outcome.processing_ms / 1000)
         text, actions = self.session.draft_done(
             cut, None if outcome.result is None else str(outcome.result), processing_ms=outcome.processing_ms,
             now=time.monotonic(),
@@ -93,10 +99,14 @@ class LiveStream:
     async def _final(self, final: live.Final) -> None:
         outcome = await self.transcriber.final(final.cut.pcm)
         result = outcome.result if isinstance(outcome.result, TranscribedSegment) else None
-        self._act(self.session.final_done(final, result, processing_ms=outcome.processing_ms, now=time.monotonic()))
+        now = time.monotonic()
+        self._act(self.session.final_done(final, result, processing_ms=outcome.processing_ms, now=now))
+        metrics.LIVE_PROCESSING.labels(kind="final").inc(outcome.processing_ms / 1000)
         if result is None:
+            metrics.FINALS_DROPPED.inc()
             await self._send_partial(final.cut, "")  # takes back any draft already shown
             return
+        metrics.FINAL_LATENCY.observe(now - final.cut_at)  # as the session's stats time it
         segment = await database_sync_to_async(services.segment_create_final)(
             recording=self.recording, utterance_id=final.cut.utterance_id, start_ms=final.cut.start_ms, result=result,
         )
@@ -109,6 +119,7 @@ class LiveStream:
         except Exception:  # the finals stand as they are; the careful pass follows the meeting
             logger.warning("settle failed recording=%s", self.recording.pk, exc_info=True)
             outcome = transcribers.Outcome(None)
+        metrics.LIVE_PROCESSING.labels(kind="settle").inc(outcome.processing_ms / 1000)
         result = outcome.result if isinstance(outcome.result, list) else None
         for line, settled in self.session.settle_done(settle, result, processing_ms=outcome.processing_ms):
             await database_sync_to_async(services.segment_settle)(
@@ -158,6 +169,9 @@ class LiveStream:
         or finals task may outlive its socket."""
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()
+        if self.counted:
+            metrics.LIVE_STREAMS.dec()
+            self.counted = False
         await self.transcriber.close()
 
     def stats(self) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from tests.security.conftest import ALPHA, BETA, ROLES, workspace_of_every_row
 from tests.security.routes import api_operations, page_routes, page_url, params, walk
 from workspaces.models import ROLE_RANK, Role
 
-PUBLIC_PAGES = {"health", "health-detailed", "api-schema", "api-docs"}  # plus accounts:*
+# /metrics: no tenant data (counts by state, never a workspace); its own access rule (tests/operators).
+PUBLIC_PAGES = {"health", "health-detailed", "metrics", "api-schema", "api-docs"}  # plus accounts:*
 PUBLIC_API = ("/api/v1/auth/",)
 # Which role a page needs, per method; a method not listed answers 405. A route not listed
 # here still gets every other check (and its own workspace's roles never get a 404).

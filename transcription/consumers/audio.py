@@ -32,6 +32,7 @@ TOUCH_EVERY_S = 10.0
 
 
 class AudioConsumer(SignedInConsumer):
+    socket_name = "audio"
     recording: Recording | None = None
     stream: LiveStream | None = None
 

@@ -69,6 +69,7 @@ def _missed(meeting_id: int, after: int, sent: frozenset[int]) -> tuple[dict[str
 
 
 class MeetingConsumer(SignedInConsumer):
+    socket_name = "meeting"
     joined = False
     # Every segment with an id up to `synced_to` was sent; `sent` holds those sent above it.
     synced_to = 0
