@@ -1,15 +1,21 @@
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from meetings.admin import ParticipantInline, TaskInline
 from meetings.models import Meeting
+from workspaces import admin as workspaces_admin
+from workspaces.models import Workspace
 
-from . import jobs
+from . import jobs, usage
 from .models import Recording, Segment
 
 
@@ -128,3 +134,59 @@ class MeetingAdmin(admin.ModelAdmin):
         if not rows:
             return format_html("{}", "-")
         return format_html_join("", "<p><strong>{}</strong></p>{}", rows)
+
+
+USAGE_COLUMNS = ["period", "minutes recorded", "minutes uploaded", "minutes transcribed", "meetings", "active members"]
+
+
+def usage_table(rows: list[usage.Usage], by: usage.Period) -> SafeString:
+    if not rows:
+        return format_html("<p>{}</p>", "Nothing recorded, uploaded or organised.")
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((column,) for column in USAGE_COLUMNS)),
+        format_html_join("", "<tr>{}</tr>", (
+            (format_html_join("", "<td>{}</td>", ((cell,) for cell in [u.label(by), *u.values()])),) for u in rows
+        )),
+    )
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(workspaces_admin.WorkspaceAdmin):
+    """The workspace with its usage: the last 12 months and 31 days, and CSV of all time."""
+
+    readonly_fields = ["usage_tables"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Workspace | None = None) -> Any:
+        fieldsets: list[Any] = [(None, {"fields": ["name", "slug", "retention_days"]})]
+        return fieldsets if obj is None else [*fieldsets, ("Usage", {"fields": ["usage_tables"]})]
+
+    @admin.display(description="Usage")
+    def usage_tables(self, obj: Workspace) -> SafeString:
+        today = timezone.localdate()
+        month = today.year * 12 + today.month - 1 - 11  # 11 months back, counted from year 0
+        csv_url = reverse("admin:workspaces_workspace_usage", args=[obj.pk])
+        return format_html(
+            "<p>By month, the last 12 months</p>{}<p>By day, the last 31 days</p>{}"
+            '<p>All time as CSV: <a href="{}?by=month">by month</a>, <a href="{}?by=day">by day</a></p>',
+            usage_table(usage.usage_list(workspaces=[obj], since=date(month // 12, month % 12 + 1, 1)), "month"),
+            usage_table(usage.usage_list(workspaces=[obj], since=today - timedelta(days=30), by="day"), "day"),
+            csv_url, csv_url,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        csv = path("<path:object_id>/usage.csv", self.admin_site.admin_view(self.usage_csv),
+                   name="workspaces_workspace_usage")
+        return [csv, *super().get_urls()]
+
+    def usage_csv(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        workspace = self.get_object(request, object_id)
+        if workspace is None:
+            raise Http404
+        if not self.has_view_permission(request, workspace):
+            raise PermissionDenied
+        by: usage.Period = "day" if request.GET.get("by") == "day" else "month"
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="usage-{workspace.slug}-by-{by}.csv"'
+        usage.write_csv(usage.usage_list(workspaces=[workspace], by=by), response, by=by)
+        return response

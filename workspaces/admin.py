@@ -1,6 +1,9 @@
+"""Admin of workspaces' members and invitations. Workspaces themselves are registered by
+transcription/admin.py, which adds their usage (minutes recorded and transcribed)."""
+
 from django.contrib import admin
 
-from .models import Invitation, Membership, Workspace
+from .models import Invitation, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -9,7 +12,6 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
-@admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "retention_days", "created_at"]
     search_fields = ["name", "slug"]
