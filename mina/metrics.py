@@ -26,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from core.jobs import QUEUES
+from core.ratelimit import client_address
 from mina.celery import app
 from transcription import usage
 
@@ -41,7 +42,7 @@ def serve(request: HttpRequest) -> HttpResponse:
         raise Http404
     refused = _refusal(request)
     if refused:
-        logger.warning("metrics scrape refused from=%s (%s)", request.META.get("REMOTE_ADDR"), refused)
+        logger.warning("metrics scrape refused from=%s (%s)", client_address(request), refused)
         raise Http404
     return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
@@ -55,7 +56,7 @@ def _refusal(request: HttpRequest) -> str:
     if any(name in request.META for name in FORWARDED):
         return "no token set, and the request came through a proxy"
     try:
-        local = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "").is_loopback
+        local = ipaddress.ip_address(client_address(request)).is_loopback
     except ValueError:
         local = False
     return "" if local else "no token set, and not from a loopback address"

@@ -371,9 +371,13 @@ def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
     found += [_Trigger(m.start(), m.end(), "request") for m in _ASK_RE.finditer(sentence)]
     kept: list[_Trigger] = []
     # "David, can you" and "can you" overlap: the earlier, longer one names the owner.
+    # "Jin and Amara, please" is one span naming two owners: a task each.
     for trigger in sorted(found, key=lambda t: (t.start, -t.end)):
-        together = kept and (trigger.start, trigger.end) == (kept[-1].start, kept[-1].end) and trigger.owner
-        if not kept or trigger.start >= kept[-1].end or together and trigger.owner != kept[-1].owner:
+        last = kept[-1] if kept else None
+        another_owner = last is not None and (trigger.start, trigger.end) == (last.start, last.end) and (
+            trigger.owner not in (None, last.owner)
+        )
+        if last is None or trigger.start >= last.end or another_owner:
             kept.append(trigger)
     return kept
 
