@@ -39,6 +39,11 @@ class RedisChannelLayer(StockRedisChannelLayer):
                 del self.receive_buffer[channel]
             raise
         except OUTAGE as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # A read cancelled mid-command can surface as redis-py's ConnectionError:
+                # the cancel was asked for, so it is one, not an outage to wait out.
+                raise asyncio.CancelledError from exc
             logger.warning("channel layer unreachable (%s); waiting for Redis", type(exc).__name__)
         await self._wait_for_redis(channel)
         logger.info("channel layer reachable again")

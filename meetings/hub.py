@@ -81,7 +81,9 @@ class Hub:
         await layer.group_add(group_name(meeting_id), self.channel)
 
     async def _read(self, layer: Any, channel: str) -> None:
-        while True:
+        # Until the hub lets this reader go: a cancel that reached it as a return (or an
+        # error) instead of CancelledError must not leave a reader looping for ever.
+        while self.reader is asyncio.current_task():
             try:
                 message = await layer.receive(channel)
             except Exception:  # core.layers waits out Redis itself; anything else: try again

@@ -3,6 +3,7 @@ cannot hold, and forgets a group membership after `group_expiry`. The meeting so
 resyncs from the database and renews its membership (transcription/consumers/meeting.py)."""
 
 import asyncio
+from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
@@ -134,3 +135,59 @@ async def test_a_cancelled_receive_leaves_no_buffer_behind(settings, production_
     with pytest.raises(asyncio.CancelledError):
         await reading
     assert channel not in layer.receive_buffer
+
+
+async def test_a_cancel_that_redis_reports_as_a_lost_connection_still_cancels(monkeypatch):
+    """redis-py can end a read cancelled mid-command with ConnectionError: waiting that out
+    as an outage kept the reader alive past its socket (and hung the event loop's close)."""
+    from channels_redis.core import RedisChannelLayer as Stock
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from core.layers import RedisChannelLayer
+
+    async def cancelled_mid_read(self, channel):
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise RedisConnectionError("Connection closed by server.") from None
+
+    monkeypatch.setattr(Stock, "receive", cancelled_mid_read)
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1"])  # never reached
+    reading = asyncio.ensure_future(layer.receive("specific.a!b"))
+    await asyncio.sleep(0.05)
+    reading.cancel()
+    await asyncio.wait([reading], timeout=2)
+    assert reading.cancelled(), "the read went on waiting for Redis"
+
+
+async def test_the_hub_reader_ends_once_its_last_watcher_leaves(meeting):
+    """Even when the layer answers the reader's cancel with a message (as core.layers does
+    after an outage) instead of CancelledError."""
+    from meetings.hub import Hub
+
+    class Layer:
+        async def new_channel(self):
+            return "specific.hub!1"
+
+        async def group_add(self, group, channel):
+            pass
+
+        async def group_discard(self, group, channel):
+            pass
+
+        async def receive(self, channel):
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                return {"type": "layer.recovered"}
+
+    hub, layer = Hub(), Layer()
+    with mock.patch("meetings.hub.get_channel_layer", return_value=layer):
+        watcher = object()
+        await hub.join(meeting.id, watcher)
+        reader = hub.reader
+        await asyncio.sleep(0.05)
+        await hub.leave(meeting.id, watcher)
+        await asyncio.wait([reader], timeout=2)
+    assert reader.done(), "the reader went on reading"
+    assert hub.reader is None
