@@ -1,0 +1,289 @@
+"""Questions answered from the index: hybrid retrieval (meaning + keywords, fused by
+rank), always scoped to the asker's workspaces as they are at this very request."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from core.errors import Invalid, NotFound
+from meetings.models import Meeting, Task
+from meetings.selectors import meeting_get, workspace_ids_of
+
+from . import embedder, vectors
+from .models import MeetingIndex, Passage
+
+QUESTION_MAX = 500
+# Candidates each ranking contributes to the fusion, and the usual fusion constant (Cormack
+# et al.): a passage first in one list and absent from the other still ranks high.
+CANDIDATES = 50
+RRF_K = 60
+# Words that say nothing about what was said; a question of only these falls back to
+# matching it whole, as the meetings search does.
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i if in into is it
+    its me my no not of on or our so that the their them then there these they this to us was we were what
+    when where which who whom why will with would you your about any anything said say talk talked last
+    anyone someone""".split()  # noqa: SIM905 - a paragraph of words reads better than 80 quoted ones
+)
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    meaning_rank: int | None
+    keyword_rank: int | None
+    marked: SafeString
+    url: str
+
+    @property
+    def meeting(self) -> Meeting:
+        return self.passage.meeting
+
+    @property
+    def speaker(self) -> str:
+        return self.passage.participant.name if self.passage.participant else ""
+
+
+@dataclass
+class MeetingAnswer:
+    meeting: Meeting
+    hits: list[Hit]
+    decisions: list[str] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    question: str
+    hits: list[Hit]
+    meetings: list[MeetingAnswer]
+    indexed: bool  # anything to answer from at all
+    partial: bool  # meetings still being indexed: the answer may miss what they hold
+    message: str
+
+
+def question_clean(text: Any) -> str:
+    """The question, or Invalid: empty, too long, or not text (control characters, or
+    bytes that were not UTF-8 and came back as U+FFFD)."""
+    if not isinstance(text, str):
+        raise Invalid("Ask a question in words.", fields={"question": ["Must be text."]})
+    text = text.strip()
+    if not text:
+        raise Invalid("Ask a question.", fields={"question": ["This field is required."]})
+    if len(text) > QUESTION_MAX:
+        raise Invalid(
+            f"Keep the question under {QUESTION_MAX} characters.",
+            fields={"question": [f"At most {QUESTION_MAX} characters."]},
+        )
+    if "\ufffd" in text or any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text):
+        raise Invalid("The question must be plain text.", fields={"question": ["Not plain text."]})
+    return text
+
+
+def terms_of(question: str) -> list[str]:
+    words = [w.lower() for w in WORD.findall(question)]
+    terms = list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+    return terms[:12] or [question.lower()]
+
+
+def scope(
+    *,
+    user: Any,
+    workspace_id: int | None = None,
+    meeting_id: int | None = None,
+    speaker: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[list[int], QuerySet[Passage]]:
+    """The asker's workspaces (one, when asked) and the passages the filters allow.
+
+    Memberships are read now, not remembered: someone removed gets nothing from the next
+    question on. Another workspace's or meeting's id is NotFound, as everywhere."""
+    workspace_ids = workspace_ids_of(user) if getattr(user, "is_authenticated", False) else []
+    if workspace_id is not None:
+        if workspace_id not in workspace_ids:
+            raise NotFound("Workspace not found.")
+        workspace_ids = [workspace_id]
+    passages = Passage.objects.filter(workspace_id__in=workspace_ids)
+    if meeting_id is not None:
+        meeting, _ = meeting_get(user=user, meeting_id=meeting_id)
+        if meeting.workspace_id not in workspace_ids:
+            raise NotFound("Meeting not found.")
+        passages = passages.filter(meeting_id=meeting.id)
+    if speaker:
+        passages = passages.filter(participant__name__iexact=speaker.strip())
+    if since:
+        passages = passages.filter(meeting__created_at__date__gte=since)
+    if until:
+        passages = passages.filter(meeting__created_at__date__lte=until)
+    return workspace_ids, passages
+
+
+def by_meaning(
+    question: str, workspace_ids: list[int], passages: QuerySet[Passage], *, meeting_id: int | None, narrowed: bool
+) -> list[int]:
+    # Speaker and date filters are rows of the database, not of the matrix: their ids
+    # narrow the matrix (a meeting filter is a column of it).
+    allowed = set(passages.values_list("id", flat=True)) if narrowed else None
+    found = vectors.nearest(
+        workspace_ids, embedder.query(question), k=CANDIDATES, meeting_id=meeting_id, allowed_ids=allowed
+    )
+    return [passage_id for passage_id, _ in found]
+
+
+def by_keywords(terms: list[str], passages: QuerySet[Passage]) -> list[int]:
+    """The meetings search's substring match, per word: lines that hold more of the
+    question's words first."""
+    matched = sum(
+        (
+            Case(When(line__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField())
+            for term in terms
+        ),
+        Value(0),
+    )
+    ranked = passages.annotate(matched=matched).filter(matched__gt=0).order_by("-matched", "-id")
+    return list(ranked.values_list("id", flat=True)[:CANDIDATES])
+
+
+def fuse(*rankings: list[int]) -> dict[int, float]:
+    """Reciprocal rank fusion."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, passage_id in enumerate(ranking):
+            scores[passage_id] = scores.get(passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return scores
+
+
+def mark(text: str, terms: list[str]) -> SafeString:
+    """The text, escaped, with the question's words in <mark>."""
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out += [escape(text[last : match.start()]), f"<mark>{escape(match.group(0))}</mark>"]
+        last = match.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped
+
+
+def moment_url(passage: Passage) -> str:
+    """The meeting page, playing from the line (`?t=` seconds; the anchor scrolls to it)."""
+    base = reverse("meetings:detail", args=[passage.meeting_id])
+    return f"{base}?t={passage.start_ms // 1000}#segment-{passage.segment_id}"
+
+
+def search(
+    *,
+    user: Any,
+    question: str,
+    workspace_id: int | None = None,
+    meeting_id: int | None = None,
+    speaker: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 10,
+    mode: str = "hybrid",
+) -> tuple[list[Hit], list[int], list[str]]:
+    """The best passages for the question, best first: (hits, workspace ids, terms)."""
+    question = question_clean(question)
+    workspace_ids, passages = scope(
+        user=user, workspace_id=workspace_id, meeting_id=meeting_id, speaker=speaker, since=since, until=until
+    )
+    terms = terms_of(question)
+    rankings = []
+    if mode in ("hybrid", "meaning"):
+        rankings.append(
+            by_meaning(
+                question, workspace_ids, passages, meeting_id=meeting_id, narrowed=bool(speaker or since or until)
+            )
+        )
+    if mode in ("hybrid", "keyword"):
+        rankings.append(by_keywords(terms, passages))
+    scores = fuse(*rankings)
+    ranks = [{pid: i for i, pid in enumerate(r)} for r in rankings]
+    # Read back through the scoped query: a passage deleted, or of a workspace the asker
+    # just left, is never shown, whatever an in-memory matrix still holds.
+    found = passages.filter(id__in=scores).select_related("meeting", "participant")
+    hits: list[Hit] = []
+    for passage in sorted(found, key=lambda p: (-scores[p.id], p.id)):
+        # Neighbouring lines share their context: one of them says it.
+        if any(
+            h.passage.meeting_id == passage.meeting_id and abs(h.passage.position - passage.position) <= 1 for h in hits
+        ):
+            continue
+        hits.append(
+            Hit(
+                passage=passage,
+                score=scores[passage.id],
+                meaning_rank=ranks[0].get(passage.id) if mode != "keyword" else None,
+                keyword_rank=ranks[-1].get(passage.id) if mode != "meaning" else None,
+                marked=mark(passage.line, terms),
+                url=moment_url(passage),
+            )
+        )
+        if len(hits) == limit:
+            break
+    return hits, workspace_ids, terms
+
+
+def ask(*, user: Any, question: str, limit: int = 10, **filters: Any) -> Answer:
+    """The offline answer: the best passages grouped by meeting (best meeting first), with
+    that meeting's decisions and tasks that share the question's words or its passages."""
+    hits, workspace_ids, terms = search(user=user, question=question, limit=limit, **filters)
+    states = MeetingIndex.objects.filter(workspace_id__in=workspace_ids)
+    indexed = (
+        states.filter(status=MeetingIndex.Status.DONE).exists()
+        or Passage.objects.filter(workspace_id__in=workspace_ids).exists()
+    )
+    partial = states.filter(status__in=[MeetingIndex.Status.PENDING, MeetingIndex.Status.INDEXING]).exists()
+    groups: dict[int, MeetingAnswer] = {}
+    for hit in hits:
+        groups.setdefault(hit.passage.meeting_id, MeetingAnswer(meeting=hit.meeting, hits=[])).hits.append(hit)
+    _add_decisions_and_tasks(list(groups.values()), terms)
+    return Answer(
+        question=question_clean(question),
+        hits=hits,
+        meetings=list(groups.values()),
+        indexed=indexed,
+        partial=partial,
+        message=_message(indexed=indexed, partial=partial, found=bool(hits)),
+    )
+
+
+def _add_decisions_and_tasks(groups: list[MeetingAnswer], terms: list[str]) -> None:
+    if not groups:
+        return
+    by_meeting = {g.meeting.id: g for g in groups}
+    segment_ids = {h.passage.segment_id for g in groups for h in g.hits}
+
+    def matches(text: str) -> bool:
+        return any(t in text.lower() for t in terms)
+
+    for meeting in Meeting.objects.filter(id__in=by_meeting).select_related("summary"):
+        summary = getattr(meeting, "summary", None)
+        decisions = summary.decisions if summary else []
+        by_meeting[meeting.id].decisions = [d for d in decisions if isinstance(d, str) and matches(d)]
+    tasks = Task.objects.filter(meeting_id__in=by_meeting).select_related("assignee").order_by("id")
+    for task in tasks:
+        if task.source_segment_id in segment_ids or matches(task.title):
+            by_meeting[task.meeting_id].tasks.append(task)  # type: ignore[index]
+
+
+def _message(*, indexed: bool, partial: bool, found: bool) -> str:
+    if not indexed:
+        if partial:
+            return "Mina is indexing your meetings: nothing is searchable yet. Ask again in a minute."
+        return "Nothing is indexed yet: meetings become searchable once their transcript is final."
+    if partial:
+        return "Some meetings are still being indexed: this answer comes from those already done."
+    return "" if found else "Nothing said in your meetings matches that question."

@@ -1,0 +1,130 @@
+"""Writes of the index: a meeting's passages embedded and stored, and the workspace's
+index version moved on so every process rebuilds its matrix (vectors.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+
+from core.jobs import enqueue
+from meetings.models import Meeting
+from transcription import selectors as transcript_selectors
+from transcription.models import Segment
+
+from . import embedder
+from .models import MeetingIndex, Passage, WorkspaceIndex
+
+logger = logging.getLogger(__name__)
+
+INDEX_MEETING = "ask.tasks.index_meeting"
+# Passages embedded per call: progress is saved between batches.
+BATCH = 32
+
+
+def index_request(*, meeting_id: int) -> None:
+    """Mark the meeting's index pending (questions meanwhile say they are partial) and
+    queue the job that rebuilds it, on commit."""
+    meeting = Meeting.objects.filter(pk=meeting_id).only("id", "workspace_id").first()
+    if meeting is None:
+        return
+    MeetingIndex.objects.update_or_create(
+        meeting=meeting, defaults={"workspace_id": meeting.workspace_id, "status": MeetingIndex.Status.PENDING}
+    )
+    enqueue(INDEX_MEETING, meeting_id)
+
+
+def _speaker(segment: Segment) -> str:
+    return segment.participant.name if segment.participant else ""
+
+
+def _said(segment: Segment) -> str:
+    name = _speaker(segment)
+    return f"{name}: {segment.text}" if name else segment.text
+
+
+def _embed(said: list[str], lines: range) -> np.ndarray:
+    """A line's vector: its own embedding plus that of the line with its neighbours,
+    renormalised. The context alone let a short neighbour outrank the line that says it
+    (on the standup, "who is writing the survey report?" found "Thanks everyone", the
+    line after); the line alone misses answers split over two turns."""
+    own = embedder.passages([said[i] for i in lines])
+    around = embedder.passages(["\n".join(said[max(0, i - 1) : i + 2]) for i in lines])
+    both = own + around
+    return both / np.linalg.norm(both, axis=1, keepdims=True)
+
+
+def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None = None) -> int:
+    """Embed the meeting's transcript, one passage per line with its neighbours, and
+    replace its passages at once; returns how many. A deleted meeting has none."""
+    meeting = Meeting.objects.filter(pk=meeting_id).only("id", "workspace_id").first()
+    if meeting is None:
+        return 0
+    state, _ = MeetingIndex.objects.update_or_create(
+        meeting=meeting,
+        defaults={"workspace_id": meeting.workspace_id, "status": MeetingIndex.Status.INDEXING, "progress": 0},
+    )
+    segments = list(transcript_selectors.segment_list(meeting=meeting).exclude(fallback=Segment.Fallback.INAUDIBLE))
+    said = [_said(s) for s in segments]
+    vectors = []
+    for start in range(0, len(segments), BATCH):
+        window = range(start, min(start + BATCH, len(segments)))
+        vectors.append(_embed(said, window))
+        percent = 100 * window.stop // len(segments)
+        MeetingIndex.objects.filter(pk=state.pk).update(progress=percent)
+        if on_progress:
+            on_progress(percent)
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    passages = [
+        Passage(
+            workspace_id=meeting.workspace_id,
+            meeting_id=meeting.id,
+            segment_id=s.id,
+            participant_id=s.participant_id,
+            position=i,
+            start_ms=s.start_ms,
+            line=s.text,
+            before=said[i - 1] if i else "",
+            after=said[i + 1] if i + 1 < len(said) else "",
+            vector=matrix[i].astype(np.float32).tobytes(),
+        )
+        for i, s in enumerate(segments)
+    ]
+    with transaction.atomic():
+        # Lines deleted while we embedded (a careful pass run again) are left out; the
+        # change that deleted them has queued another run anyway.
+        alive = set(Segment.objects.filter(id__in=[p.segment_id for p in passages]).values_list("id", flat=True))
+        if not Meeting.objects.filter(pk=meeting.id).exists():
+            return 0
+        Passage.objects.filter(meeting_id=meeting.id).delete()
+        Passage.objects.bulk_create([p for p in passages if p.segment_id in alive], batch_size=500)
+        MeetingIndex.objects.filter(pk=state.pk).update(
+            status=MeetingIndex.Status.DONE, progress=100, passages=len(alive), error=""
+        )
+        workspace_index_bump(workspace_id=meeting.workspace_id)
+    logger.info("indexed meeting=%s passages=%s", meeting.id, len(alive))
+    return len(alive)
+
+
+def meeting_index_failed(*, meeting_id: int, error: str) -> None:
+    MeetingIndex.objects.filter(meeting_id=meeting_id).update(status=MeetingIndex.Status.FAILED, error=error[:500])
+
+
+def workspace_index_bump(*, workspace_id: int, create: bool = True) -> None:
+    """Every process's matrix of this workspace is stale from now on.
+
+    `create=False` while the workspace itself may be going away (a cascade deleting it)."""
+    updated = WorkspaceIndex.objects.filter(workspace_id=workspace_id).update(version=F("version") + 1)
+    if not updated and create:
+        WorkspaceIndex.objects.get_or_create(workspace_id=workspace_id, defaults={"version": 1})
+
+
+def meetings_to_index(*, workspace_id: int | None = None) -> list[int]:
+    """The meetings with a transcript, of one workspace or all, oldest first."""
+    meetings = Meeting.objects.filter(segments__isnull=False)
+    if workspace_id is not None:
+        meetings = meetings.filter(workspace_id=workspace_id)
+    return list(meetings.order_by("id").values_list("id", flat=True).distinct())

@@ -1,0 +1,90 @@
+"""Nearest passages by meaning: each process keeps one float32 matrix per workspace in
+memory, rebuilt from the database when the workspace's index version moves on
+(docs/architecture.md says why not sqlite-vec or pgvector)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .models import DIMENSIONS, Passage, WorkspaceIndex
+
+# Workspaces kept per process; at 100,000 lines a matrix is ~150 MB, most are far smaller.
+KEEP = 8
+
+
+@dataclass(frozen=True)
+class Matrix:
+    version: int
+    ids: np.ndarray  # int64 passage ids, row order
+    meeting_ids: np.ndarray  # int64, row order
+    vectors: np.ndarray  # (n, 384) float32
+
+
+_cache: OrderedDict[int, Matrix] = OrderedDict()
+_lock = threading.Lock()
+
+
+def version_of(workspace_id: int) -> int:
+    row = WorkspaceIndex.objects.filter(workspace_id=workspace_id).values_list("version", flat=True).first()
+    return int(row or 0)
+
+
+def matrix(workspace_id: int) -> Matrix:
+    version = version_of(workspace_id)
+    with _lock:
+        held = _cache.get(workspace_id)
+        if held is not None and held.version == version:
+            _cache.move_to_end(workspace_id)
+            return held
+    built = _build(workspace_id, version)
+    with _lock:
+        _cache[workspace_id] = built
+        _cache.move_to_end(workspace_id)
+        while len(_cache) > KEEP:
+            _cache.popitem(last=False)
+    return built
+
+
+def _build(workspace_id: int, version: int) -> Matrix:
+    rows = Passage.objects.filter(workspace_id=workspace_id).order_by("id").values_list("id", "meeting_id", "vector")
+    ids, meetings, blobs = [], [], []
+    for passage_id, meeting_id, vector in rows.iterator(chunk_size=5000):
+        ids.append(passage_id)
+        meetings.append(meeting_id)
+        blobs.append(bytes(vector))
+    vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), DIMENSIONS)
+    return Matrix(version, np.asarray(ids, dtype=np.int64), np.asarray(meetings, dtype=np.int64), vectors)
+
+
+def nearest(
+    workspace_ids: list[int],
+    query: np.ndarray,
+    *,
+    k: int,
+    meeting_id: int | None = None,
+    allowed_ids: set[int] | None = None,
+) -> list[tuple[int, float]]:
+    """The k passage ids most like `query` (dot product of unit vectors: cosine), best first."""
+    scored: list[tuple[int, float]] = []
+    for workspace_id in workspace_ids:
+        held = matrix(workspace_id)
+        if not len(held.ids):
+            continue
+        scores = held.vectors @ query
+        mask = np.ones(len(held.ids), dtype=bool)
+        if meeting_id is not None:
+            mask &= held.meeting_ids == meeting_id
+        if allowed_ids is not None:
+            mask &= np.isin(held.ids, np.fromiter(allowed_ids, dtype=np.int64, count=len(allowed_ids)))
+        scores = np.where(mask, scores, -np.inf)
+        top = min(k, int(mask.sum()))
+        if top == 0:
+            continue
+        best = np.argpartition(-scores, top - 1)[:top]
+        scored.extend((int(held.ids[i]), float(scores[i])) for i in best)
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:k]

@@ -1,0 +1,101 @@
+"""Indexing: one passage per line, real embeddings, replaced whole, gone with the meeting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ask import embedder, services
+from ask.models import MeetingIndex, Passage, WorkspaceIndex
+from tests.factories import SegmentFactory
+from transcription.jobs import purge_expired
+from transcription.models import Segment
+
+
+def test_it_stores_one_passage_per_line_with_its_neighbours(standup: Any) -> None:
+    count = services.meeting_index(meeting_id=standup.id)
+
+    passages = list(Passage.objects.filter(meeting=standup).order_by("position"))
+    assert count == len(passages) == 7
+    carol = passages[5]
+    assert carol.line == "I will write the survey report by Friday."
+    assert carol.participant.name == "Carol"
+    assert carol.before == "Alice: We decided to ship the mobile release on Monday."
+    assert carol.after == "David: Thanks everyone. That is all for today."
+    vector = np.frombuffer(bytes(carol.vector), dtype=np.float32)
+    assert vector.shape == (384,)
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
+    state = MeetingIndex.objects.get(meeting=standup)
+    assert (state.status, state.progress, state.passages) == ("done", 100, 7)
+
+
+def test_the_embedding_finds_the_line_by_meaning(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+    vectors = {p.line: np.frombuffer(bytes(p.vector), dtype=np.float32) for p in Passage.objects.all()}
+    question = embedder.query("who is writing the report about the survey?")
+
+    best = max(vectors, key=lambda line: float(vectors[line] @ question))
+
+    assert best == "I will write the survey report by Friday."
+
+
+def test_indexing_again_replaces_the_passages_and_moves_the_version_on(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+    version = WorkspaceIndex.objects.get(workspace=standup.workspace).version
+    Segment.objects.filter(meeting=standup, text__startswith="Thanks").delete()
+
+    services.meeting_index(meeting_id=standup.id)
+
+    assert Passage.objects.filter(meeting=standup).count() == 6
+    assert not Passage.objects.filter(line__startswith="Thanks").exists()
+    assert WorkspaceIndex.objects.get(workspace=standup.workspace).version == version + 1
+
+
+def test_lines_heard_as_speech_without_words_are_left_out(standup: Any) -> None:
+    SegmentFactory(
+        meeting=standup,
+        kind=Segment.Kind.REFINED,
+        text="[inaudible]",
+        fallback="inaudible",
+        start_ms=99_000,
+        end_ms=99_500,
+    )
+
+    assert services.meeting_index(meeting_id=standup.id) == 7
+
+
+def test_a_deleted_meeting_takes_its_passages_with_it(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+    version = WorkspaceIndex.objects.get(workspace=standup.workspace).version
+
+    standup.delete()
+
+    assert not Passage.objects.exists()
+    assert not MeetingIndex.objects.exists()
+    assert WorkspaceIndex.objects.get(workspace=standup.workspace).version == version + 1
+
+
+def test_the_retention_purge_takes_passages_with_the_meetings(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+    workspace = standup.workspace
+    workspace.retention_days = 1
+    workspace.save()
+    type(standup).objects.filter(pk=standup.pk).update(created_at="2020-01-01T00:00:00Z")
+
+    assert purge_expired() == 1
+
+    assert not Passage.objects.exists()
+
+
+def test_indexing_a_deleted_meeting_does_nothing(db: Any) -> None:
+    assert services.meeting_index(meeting_id=987654) == 0
+    assert not MeetingIndex.objects.exists()
+
+
+def test_a_workspace_can_be_deleted_with_its_index(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+
+    standup.workspace.delete()
+
+    assert not Passage.objects.exists() and not WorkspaceIndex.objects.exists()

@@ -1,0 +1,55 @@
+"""The index follows the transcript: after the careful pass, a corrected line and a
+renamed speaker, through transcription's signal and a Celery job (eager in tests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ask.models import MeetingIndex, Passage
+from meetings.models import Meeting
+from meetings.services import participant_rename
+from transcription import jobs
+from transcription.services import segment_edit
+from workspaces.models import Membership
+
+
+def test_the_end_of_the_careful_pass_indexes_the_meeting(standup: Any, django_capture_on_commit_callbacks: Any) -> None:
+    Meeting.objects.filter(pk=standup.pk).update(status=Meeting.Status.PROCESSING)
+    standup.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs._summarize_and_finish(standup)
+
+    assert MeetingIndex.objects.get(meeting=standup).status == "done"
+    assert Passage.objects.filter(meeting=standup).count() == 7
+
+
+def test_a_corrected_line_is_indexed_again(owner: Any, indexed: Any, django_capture_on_commit_callbacks: Any) -> None:
+    standup = indexed[0]
+    segment = standup.segments.get(text__startswith="I will write")
+    membership = Membership.objects.get(user=owner, workspace=standup.workspace)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_edit(segment=segment, membership=membership, text="I will write the churn analysis by Friday.")
+
+    assert Passage.objects.get(segment=segment).line == "I will write the churn analysis by Friday."
+    assert not Passage.objects.filter(line__contains="survey report").exists()
+
+
+def test_a_renamed_speaker_is_indexed_again(owner: Any, indexed: Any, django_capture_on_commit_callbacks: Any) -> None:
+    standup = indexed[0]
+    carol = standup.participants.get(name="Carol")
+    membership = Membership.objects.get(user=owner, workspace=standup.workspace)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        participant_rename(participant=carol, membership=membership, name="Caroline")
+
+    after_carol = Passage.objects.get(meeting=standup, line__startswith="Thanks everyone")
+    assert after_carol.before == "Caroline: I will write the survey report by Friday."
+
+
+def test_a_new_speaker_joining_does_not_index(standup: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        standup.participants.create(name="Guest")
+
+    assert not MeetingIndex.objects.exists()
