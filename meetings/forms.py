@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from core.languages import LANGUAGE_CHOICES
 from workspaces.models import Workspace
 
 from .models import Meeting, Task
@@ -12,6 +13,10 @@ from .models import Meeting, Task
 
 class MeetingForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
+    language = forms.ChoiceField(
+        label="Spoken language", choices=LANGUAGE_CHOICES, required=False,
+        help_text="English is transcribed fastest; “Detect it” lets Mina tell from the first words.",
+    )
 
 
 class MeetingFilterForm(forms.Form):

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from core.languages import AUTO, LANGUAGE_CHOICES, language_name
+
 
 class Meeting(models.Model):
     class Status(models.TextChoices):
@@ -20,7 +22,10 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
-    language = models.CharField(max_length=10, default="en")
+    # What is spoken: a Whisper language code, or "auto" (detected by the careful pass,
+    # then kept in detected_language). New meetings take their workspace's language.
+    language = models.CharField(max_length=10, choices=LANGUAGE_CHOICES, default="en")
+    detected_language = models.CharField(max_length=10, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -37,6 +42,20 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def spoken_language(self) -> str:
+        """The language the transcript is in: chosen, detected, or "auto" while unknown."""
+        return self.detected_language or self.language
+
+    @property
+    def language_label(self) -> str:
+        """For people: "German", "French (detected)", "Language not detected yet"."""
+        if self.language != AUTO:
+            return language_name(self.language)
+        if self.detected_language:
+            return f"{language_name(self.detected_language)} (detected)"
+        return "Language not detected yet"
 
     @property
     def is_liveable(self) -> bool:

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
-from core.rest import ID_MAX, id_field
+from core.rest import ID_MAX, id_field, language_field
 
 from .models import Meeting, Participant, Summary, Task
 
@@ -20,7 +20,7 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = [
-            "id", "workspace", "title", "organizer", "status", "language", "error",
+            "id", "workspace", "title", "organizer", "status", "language", "detected_language", "error",
             "started_at", "ended_at", "created_at",
         ]
         read_only_fields = fields
@@ -40,8 +40,9 @@ class MeetingFilterSerializer(serializers.Serializer):
 class MeetingCreateInSerializer(serializers.Serializer):
     workspace = id_field()
     title = serializers.CharField(max_length=200)
-    language = serializers.RegexField(
-        r"^[a-z]{2,3}$", max_length=3, required=False, default="en", help_text="Spoken language (ISO 639-1)."
+    language = language_field(
+        required=False,
+        help_text="Spoken language: a Whisper code (ISO 639-1) or \"auto\" to detect it; default the workspace's.",
     )
 
 

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from accounts import audit
 from core.errors import Conflict, Forbidden, Invalid
+from core.languages import CODES
 from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
 
 from . import events
 from .models import Meeting, Participant, Task
 from .selectors import can_edit_meeting, can_edit_task
-from .signals import meeting_ended
+from .signals import meeting_ended, meeting_ready, send_on_commit, task_created, task_updated
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,15 @@ def _send_on_commit(meeting_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: events.send(meeting_id, event))
 
 
-def meeting_create(*, membership: Membership, title: str, language: str = "en") -> Meeting:
+def meeting_create(*, membership: Membership, title: str, language: str | None = None) -> Meeting:
+    """language: a Whisper code or "auto"; None takes the workspace's."""
     require_role(membership, Role.MEMBER)
     title = title.strip()
     if not title:
         raise Invalid("Give the meeting a title.", fields={"title": ["This field is required."]})
+    language = language or membership.workspace.language
+    if language not in CODES:
+        raise Invalid(f"Unknown language {language!r}.", fields={"language": [f"Choose one of: {', '.join(CODES)}."]})
     return Meeting.objects.create(
         workspace=membership.workspace, title=title[:200], organizer=membership.user, language=language
     )
@@ -89,9 +94,20 @@ def meeting_end(*, meeting: Meeting, membership: Membership | None) -> Meeting:
 
 
 def meeting_set_status(*, meeting: Meeting, status: str, error: str = "") -> Meeting:
+    became_ready = status == Meeting.Status.READY and meeting.status != Meeting.Status.READY
     meeting.status = status
     meeting.error = error
     meeting.save(update_fields=["status", "error"])
+    _send_on_commit(meeting.id, events.meeting_status(meeting))
+    if became_ready:
+        send_on_commit(meeting_ready, meeting=meeting)
+    return meeting
+
+
+def meeting_language_detected(*, meeting: Meeting, language: str) -> Meeting:
+    """What the careful pass heard in a meeting set to "auto"; shown with the meeting."""
+    meeting.detected_language = language
+    meeting.save(update_fields=["detected_language"])
     _send_on_commit(meeting.id, events.meeting_status(meeting))
     return meeting
 
@@ -140,6 +156,7 @@ def participant_rename(
         task.assignee, task.owner_name = participant.user, "" if participant.user else name
         task.save(update_fields=["assignee", "owner_name"])
         _send_on_commit(participant.meeting_id, events.task_event(task, created=False))
+        send_on_commit(task_updated, task=task)
     _send_on_commit(participant.meeting_id, events.participant_renamed(participant))
     return participant
 
@@ -186,6 +203,7 @@ def task_create(
     )
     if meeting is not None:
         _send_on_commit(meeting.id, events.task_event(task, created=True))
+    send_on_commit(task_created, task=task)
     return task
 
 
@@ -208,6 +226,7 @@ def task_update(*, task: Task, membership: Membership, **changes: Any) -> Task:
     task.save(update_fields=[*changes, "edited", "updated_at"])
     if task.meeting_id:
         _send_on_commit(task.meeting_id, events.task_event(task, created=False))
+    send_on_commit(task_updated, task=task)
     return task
 
 

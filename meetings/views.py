@@ -43,8 +43,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HttpRequest, workspace_id: int) -> HttpResponse:
     membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.MEMBER)
-    form = MeetingForm(request.POST or None)
-    meeting = submit(form, lambda data: services.meeting_create(membership=membership, title=data["title"]))
+    form = MeetingForm(request.POST or None, initial={"language": membership.workspace.language})
+    meeting = submit(
+        form,
+        lambda data: services.meeting_create(
+            membership=membership, title=data["title"], language=data["language"] or None
+        ),
+    )
     if meeting is not None:
         return redirect("meetings:detail", meeting_id=meeting.id)
     context = {"section": "meetings", "workspace": membership.workspace, "form": form}

@@ -24,6 +24,12 @@ urlpatterns = [
     path("workspaces/", workspaces.WorkspacesApi.as_view(), name="api-workspaces"),
     path("workspaces/<int:workspace_id>/", workspaces.WorkspaceApi.as_view(), name="api-workspace"),
     path("workspaces/<int:workspace_id>/members/", workspaces.MembersApi.as_view(), name="api-members"),
+    path("workspaces/<int:workspace_id>/glossary/", workspaces.GlossaryApi.as_view(), name="api-glossary"),
+    path(
+        "workspaces/<int:workspace_id>/glossary/<int:term_id>/",
+        workspaces.GlossaryTermApi.as_view(),
+        name="api-glossary-term",
+    ),
     path(
         "workspaces/<int:workspace_id>/members/<int:member_id>/",
         workspaces.MemberApi.as_view(),
@@ -60,6 +66,7 @@ urlpatterns = [
     path(f"{meeting}summary/regenerate/", transcription.ResummarizeApi.as_view(), name="api-resummarize"),
     path(f"{meeting}segments/", transcription.SegmentsApi.as_view(), name="api-segments"),
     path(f"{meeting}segments/<int:segment_id>/", transcription.SegmentApi.as_view(), name="api-segment"),
+    path(f"{meeting}transcript/replace/", transcription.TranscriptReplaceApi.as_view(), name="api-transcript-replace"),
     path(f"{meeting}recordings/", transcription.RecordingsApi.as_view(), name="api-recordings"),
     path(
         f"{meeting}recordings/<int:recording_id>/",

@@ -15,6 +15,7 @@ from celery.worker import WorkController
 from django.conf import settings
 
 from core.jobs import QUEUES
+from integrations.tasks import requeue as requeue_webhooks
 from mina.celery import app
 from transcription.jobs import recover_unfinished
 from transcription.tasks import run_periodic
@@ -48,6 +49,7 @@ def start_timer() -> threading.Thread:
     def loop() -> None:
         while not stop.wait(settings.MINA_UPKEEP_EVERY_S):
             run_periodic.delay()
+            requeue_webhooks.delay()  # deliveries whose job was lost (the scaled run's beat does it too)
 
     thread = threading.Thread(target=loop, name="mina-timer", daemon=True)
     thread.start()

@@ -18,6 +18,8 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/recordings/", transcript_views.recording_upload, name="upload"),
     path("meetings/<int:meeting_id>/summary/regenerate/", transcript_views.meeting_resummarize, name="resummarize"),
     path("meetings/<int:meeting_id>/segments/<int:segment_id>/", transcript_views.segment_detail, name="segment"),
+    path("meetings/<int:meeting_id>/glossary/", transcript_views.meeting_glossary_add, name="glossary-add"),
+    path("meetings/<int:meeting_id>/replace/", transcript_views.meeting_replace, name="replace"),
     path(
         "meetings/<int:meeting_id>/segments/<int:segment_id>/edit/",
         transcript_views.segment_edit_form,

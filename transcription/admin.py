@@ -111,8 +111,10 @@ class SegmentInline(admin.TabularInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
-    list_display = ["title", "workspace", "organizer", "status", "started_at", "ended_at", "created_at"]
-    list_filter = ["status", "workspace"]
+    list_display = [
+        "title", "workspace", "organizer", "status", "language_label", "started_at", "ended_at", "created_at",
+    ]
+    list_filter = ["status", "language", "workspace"]
     search_fields = ["title", "workspace__name", "organizer__email"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["workspace", "organizer"]

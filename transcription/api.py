@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import Invalid
 from core.rest import Page, validated
 from meetings import services as meeting_services
 from meetings.models import Meeting
@@ -31,10 +32,22 @@ from workspaces.models import Role
 from workspaces.selectors import membership_get
 
 from . import exports, services
+from .engines import speech_language_problem
 from .models import Recording, Segment
-from .selectors import meeting_list, recording_get, recording_list, segment_get, segment_list, talk_time
+from .selectors import (
+    correction_offers,
+    meeting_list,
+    recording_get,
+    recording_list,
+    segment_get,
+    segment_list,
+    talk_time,
+)
 from .serializers import (
     RecordingSerializer,
+    ReplacedSerializer,
+    ReplaceInSerializer,
+    SegmentEditedSerializer,
     SegmentEditInSerializer,
     SegmentFilterSerializer,
     SegmentSerializer,
@@ -66,14 +79,27 @@ class SegmentsApi(generics.ListAPIView):
 
 
 class SegmentApi(APIView):
-    @extend_schema(request=SegmentEditInSerializer, responses=SegmentSerializer)
+    @extend_schema(request=SegmentEditInSerializer, responses=SegmentEditedSerializer)
     def patch(self, request: Request, meeting_id: int, segment_id: int) -> Response:
-        """Correct a segment's text (member and up); it is marked edited and survives re-runs."""
+        """Correct a segment's text (member and up); it is marked edited and survives re-runs.
+        `offers`: the words it replaced, to add to the glossary or fix in the other lines."""
         meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
         segment = segment_get(meeting=meeting, segment_id=segment_id)
         data = validated(SegmentEditInSerializer, request.data)
+        before = segment.text
         segment = services.segment_edit(segment=segment, membership=membership, text=data["text"])
-        return Response(SegmentSerializer(segment).data)
+        segment.offers = correction_offers(segment=segment, before=before)  # type: ignore[attr-defined]
+        return Response(SegmentEditedSerializer(segment).data)
+
+
+class TranscriptReplaceApi(APIView):
+    @extend_schema(request=ReplaceInSerializer, responses=ReplacedSerializer)
+    def post(self, request: Request, meeting_id: int) -> Response:
+        """The same misheard words fixed in every line of the meeting (member and up)."""
+        meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+        data = validated(ReplaceInSerializer, request.data)
+        replaced = services.transcript_replace(meeting=meeting, membership=membership, **data)
+        return Response({"replaced": replaced})
 
 
 class RecordingsApi(generics.ListAPIView):
@@ -165,9 +191,11 @@ class MeetingsApi(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(MeetingCreateInSerializer, request.data)
         membership = membership_get(user=request.user, workspace_id=data["workspace"], min_role=Role.MEMBER)
-        meeting = meeting_services.meeting_create(
-            membership=membership, title=data["title"], language=data["language"]
-        )
+        language = data.get("language") or membership.workspace.language
+        problem = speech_language_problem(language)
+        if problem:
+            raise Invalid(problem, fields={"language": [problem]})
+        meeting = meeting_services.meeting_create(membership=membership, title=data["title"], language=language)
         return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
 

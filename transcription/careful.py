@@ -46,6 +46,7 @@ def transcribe_block(
     offset_ms: int,
     live: Sequence[TranscribedSegment] = (),
     on_progress: Callable[[float], None] | None = None,
+    prompt: str = "",
 ) -> list[Line]:
     """The careful lines of one block of a recording, times from the recording's start.
 
@@ -53,10 +54,10 @@ def transcribe_block(
     the fallback for speech the careful pass did not hear.
     """
     end_ms = offset_ms + len(samples) * 1000 // SAMPLE_RATE
-    careful = [s.shifted(offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress)]
+    careful = [s.shifted(offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress, prompt=prompt)]
     speech = [(offset_ms + start, offset_ms + end) for start, end in speech_spans(samples)]
     gaps = _unheard(speech, careful)
-    retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap)]
+    retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap, prompt)]
     heard = careful + retried
     kept_live = unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
@@ -83,14 +84,16 @@ def _unheard(spans: Iterable[Span], segments: Sequence[TranscribedSegment]) -> l
     return gaps
 
 
-def _hear_again(engine: SpeechEngine, samples: np.ndarray, offset_ms: int, gap: Span) -> list[TranscribedSegment]:
+def _hear_again(
+    engine: SpeechEngine, samples: np.ndarray, offset_ms: int, gap: Span, prompt: str
+) -> list[TranscribedSegment]:
     """The gap alone, in a window of its own (no voice detector, no neighbours to drown
     it out); only the words that fall inside the gap, so nothing is heard twice."""
     clip_start = max(0, gap[0] - offset_ms - RETRY_PAD_MS)
     clip_end = gap[1] - offset_ms + RETRY_PAD_MS
     clip = samples[clip_start * SAMPLE_RATE // 1000 : clip_end * SAMPLE_RATE // 1000]
     found = []
-    for segment in engine.transcribe_file(clip, vad=False):
+    for segment in engine.transcribe_file(clip, vad=False, prompt=prompt):
         segment = segment.shifted(offset_ms + clip_start)
         inside = [w for w in _words_of(segment) if gap[0] <= (w.start_ms + w.end_ms) // 2 < gap[1]]
         if inside and segment.words:

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from accounts import audit
 from core.errors import NotFound
+from core.languages import AUTO
 from meetings.models import Meeting
 from meetings.selectors import meeting_task_list, summary_get
 
@@ -95,7 +96,7 @@ def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:
     when = meeting.started_at or meeting.created_at
     lines = [f"# {_one_line(meeting.title)}", ""]
     if when is not None:
-        lines += [f"_{when.strftime('%Y-%m-%d %H:%M %Z').strip()}_", ""]
+        lines += [f"_{when.strftime('%Y-%m-%d %H:%M %Z').strip()} · {meeting.language_label}_", ""]
     if summary is not None and summary.overview.strip():
         lines += ["## Summary", "", summary.overview.strip(), ""]
     sections = [
@@ -139,4 +140,7 @@ def download(*, meeting: Meeting, name: str, actor: Any) -> HttpResponse:
     audit.record("export", actor=actor, workspace=meeting.workspace, target=meeting, export=name)
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename(meeting, name.split(".")[1]))
+    if meeting.spoken_language != AUTO:
+        # The transcript's language; the Markdown summary also names it under the title.
+        response["Content-Language"] = meeting.spoken_language
     return response

@@ -25,15 +25,17 @@ from django.utils import timezone
 from accounts import audit
 from accounts.services import sign_ins_purge_expired
 from core.jobs import enqueue
+from core.languages import AUTO
 from meetings import events
 from meetings.models import Meeting
-from meetings.services import meeting_end, meeting_set_status
+from meetings.services import meeting_end, meeting_language_detected, meeting_set_status
 from workspaces.models import Workspace
 
 from . import audio, careful, selectors, services
-from .engines import get_diarization_engine, get_speech_engine
+from .engines import get_diarization_engine, get_speech_engine, speech_language_problem
 from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
+from .signals import announce_transcript_changed
 from .summaries import summary_generate
 
 logger = logging.getLogger(__name__)
@@ -103,10 +105,12 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
     _start_attempt(recording)
     if recording.refined_ms == 0:
         services.refined_clear(recording=recording)
-    engine = get_speech_engine()
     live = selectors.live_finals(recording=recording)
     duration_ms = max(recording.duration_ms, 1)
     with _local_path(recording) as path:
+        _settle_language(recording.meeting, path)
+        hearing = selectors.hearing(meeting=recording.meeting)
+        engine = get_speech_engine(hearing.language)
         blocks = audio.read_blocks(path, block_s=settings.MINA_CAREFUL_BLOCK_S, start_ms=recording.refined_ms)
         for offset, samples in blocks:
             start_ms = offset * 1000 // SAMPLE_RATE
@@ -115,7 +119,9 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
             def block_progress(fraction: float, start_ms: int = start_ms, end_ms: int = end_ms) -> None:
                 on_progress(min(1.0, (start_ms + fraction * (end_ms - start_ms)) / duration_ms))
 
-            lines = careful.transcribe_block(engine, samples, offset_ms=start_ms, live=live, on_progress=block_progress)
+            lines = careful.transcribe_block(
+                engine, samples, offset_ms=start_ms, live=live, on_progress=block_progress, prompt=hearing.prompt
+            )
             try:
                 services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
             except services.Superseded as exc:
@@ -125,6 +131,23 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
             _tell_speakers_apart(recording, path)
     services.refined_finish(recording=recording)
     return True
+
+
+def _settle_language(meeting: Meeting, path: str) -> None:
+    """A meeting set to "auto" is heard in the language detected on the first minute of
+    its first recording, kept for every block and every later recording (with no speech
+    to tell by, Whisper detects it piece by piece)."""
+    problem = speech_language_problem(meeting.language)
+    if problem:
+        raise JobFailed(problem)
+    if meeting.language != AUTO or meeting.detected_language:
+        return
+    for _, samples in audio.read_blocks(path, block_s=60):
+        detected = get_speech_engine(AUTO).detect_language(samples)
+        if detected is not None:
+            meeting_language_detected(meeting=meeting, language=detected)
+            logger.info("language detected meeting=%s language=%s", meeting.pk, detected)
+        return
 
 
 def _tell_speakers_apart(recording: Recording, path: str) -> None:
@@ -230,6 +253,7 @@ def _summarize_and_finish(meeting: Meeting) -> None:
     with transaction.atomic():
         meeting.refresh_from_db()
         meeting_set_status(meeting=meeting, status=Meeting.Status.READY)
+        announce_transcript_changed(meeting.id)  # the final transcript: Ask Mina indexes it
 
 
 def _compress(recording: Recording) -> None:

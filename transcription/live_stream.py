@@ -27,7 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 class LiveStream:
-    def __init__(self, recording: Recording, *, received_bytes: int, load_key: str) -> None:
+    def __init__(
+        self, recording: Recording, *, received_bytes: int, load_key: str, hearing: transcribers.Hearing
+    ) -> None:
         self.recording = recording
         self.meeting_id = recording.meeting_id
         self.load_key = load_key  # this stream's name in the meeting's load (its channel)
@@ -35,7 +37,7 @@ class LiveStream:
             transcribers.live_config(), start_sample=received_bytes // 2, offset_ms=recording.offset_ms,
             stats=live.StreamStats.resume(recording.stats),
         )
-        self.transcriber = transcribers.transcriber()
+        self.transcriber = transcribers.transcriber(hearing)
         self.finals: asyncio.Queue[live.Final | None] = asyncio.Queue()
         self.tasks: set[asyncio.Future[Any]] = set()
         self.worker: asyncio.Future[None] | None = None

@@ -3,6 +3,7 @@ passed in is already access-checked; lists are scoped to the user's workspaces."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,8 +12,10 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from core.errors import NotFound
 from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
+from workspaces.selectors import glossary_list, glossary_prompt
 
-from .engines.base import TranscribedSegment, Word
+from . import corrections
+from .engines.base import Hearing, TranscribedSegment, Word
 from .models import Recording, Segment
 
 # Where each recording's careful pass has got to, in meeting time.
@@ -127,4 +130,36 @@ def talk_time(*, meeting: Meeting) -> list[dict[str, Any]]:
     return [
         {"participant": p, "talk_ms": by_speaker.get(p.pk, 0), "share": by_speaker.get(p.pk, 0) / total}
         for p in meeting_selectors.participant_list(meeting=meeting)
+    ]
+
+
+def hearing(*, meeting: Meeting) -> Hearing:
+    """The meeting's language and the words its workspace expects, for every pass."""
+    return Hearing(language=meeting.spoken_language, prompt=glossary_prompt(workspace=meeting.workspace))
+
+
+@dataclass(frozen=True)
+class CorrectionOffer:
+    """After a line is corrected: a replaced word to add to the glossary (unless it is
+    there), and how many other lines of the meeting still have the words it replaced."""
+
+    wrong: str
+    right: str
+    in_glossary: bool
+    elsewhere: int
+
+
+def correction_offers(*, segment: Segment, before: str) -> list[CorrectionOffer]:
+    replaced = corrections.replaced_words(before, segment.text)
+    if not replaced:
+        return []
+    meeting = segment.meeting
+    terms = {t.lower() for t in glossary_list(workspace=meeting.workspace).values_list("term", flat=True)}
+    others = [s.text for s in segment_list(meeting=meeting).exclude(pk=segment.pk)]
+    return [
+        CorrectionOffer(
+            wrong=r.wrong, right=r.right, in_glossary=r.right.lower() in terms,
+            elsewhere=sum(1 for text in others if corrections.pattern(r.wrong).search(text)),
+        )
+        for r in replaced
     ]

@@ -52,6 +52,34 @@ class SegmentEditInSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=10_000)
 
 
+class CorrectionOfferSerializer(serializers.Serializer):
+    wrong = serializers.CharField(read_only=True, help_text="The words the correction replaced.")
+    right = serializers.CharField(read_only=True, help_text="What they were corrected to.")
+    in_glossary = serializers.BooleanField(
+        read_only=True, help_text="False: offer to add `right` (POST /workspaces/{id}/glossary/)."
+    )
+    elsewhere = serializers.IntegerField(
+        read_only=True, help_text="Other lines with `wrong`: offer to fix them (POST …/transcript/replace/)."
+    )
+
+
+class SegmentEditedSerializer(SegmentSerializer):
+    offers = CorrectionOfferSerializer(many=True, read_only=True, help_text="What the correction teaches.")
+
+    class Meta(SegmentSerializer.Meta):
+        fields = [*SegmentSerializer.Meta.fields, "offers"]
+        read_only_fields = fields
+
+
+class ReplaceInSerializer(serializers.Serializer):
+    wrong = serializers.CharField(max_length=100, help_text="Words to replace, as whole words in any case.")
+    right = serializers.CharField(max_length=100)
+
+
+class ReplacedSerializer(serializers.Serializer):
+    replaced = serializers.IntegerField(read_only=True, help_text="How many lines changed.")
+
+
 class AudioLinkSerializer(serializers.Serializer):
     url = serializers.URLField(read_only=True, help_text="GET it with no header (a player); it answers byte ranges.")
     expires_at = serializers.DateTimeField(read_only=True, help_text="Ask for the recording again for a new link.")

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from core.errors import Forbidden, Invalid, TooLarge
 from core.jobs import enqueue
 from core.ratelimit import check, rate_for
@@ -26,11 +27,12 @@ from meetings.services import meeting_go_live, participant_for_stream
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
-from . import audio, selectors
+from . import audio, corrections, selectors
 from .careful import Line
 from .engines.base import SAMPLE_RATE, SpeakerTurn, TranscribedSegment
 from .engines.names import match_member, suggested_names
 from .models import Recording, Segment
+from .signals import announce_transcript_changed
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ def stream_open(
             if recording.status != Recording.Status.RECEIVING:
                 raise Invalid("That stream has already ended; start a new one.", code="stream_ended")
             recording.participant = participant
+            recording.meeting = meeting  # its language is read where no query may run
             return recording, _trim_to_whole_ms(recording)
     started = meeting.started_at or timezone.now()
     offset_ms = max(0, int((timezone.now() - started).total_seconds() * 1000))
@@ -374,7 +377,33 @@ def segment_edit(*, segment: Segment, membership: Membership, text: str) -> Segm
     segment.edited = True
     segment.save(update_fields=["text", "edited"])
     transaction.on_commit(lambda: events.send(segment.meeting_id, events.transcript_segment(segment)))
+    announce_transcript_changed(segment.meeting_id)
     return segment
+
+
+def transcript_replace(*, meeting: Meeting, membership: Membership, wrong: str, right: str) -> int:
+    """The same misheard words fixed in every line of the meeting at once (as whole words,
+    any case); the lines are marked edited. How many lines changed."""
+    require_role(membership, Role.MEMBER)
+    wrong, right = " ".join(wrong.split()), " ".join(right.split())
+    if not wrong or not right or len(wrong) > 100 or len(right) > 100:
+        raise Invalid("Say which words to replace, and with what (up to 100 characters each).")
+    found = corrections.pattern(wrong)
+    changed = []
+    with transaction.atomic():
+        for segment in selectors.segment_list(meeting=meeting).select_for_update():
+            text = found.sub(lambda _: right, segment.text)
+            if text != segment.text:
+                segment.text, segment.edited = text, True
+                segment.save(update_fields=["text", "edited"])
+                changed.append(segment)
+        for segment in changed:
+            transaction.on_commit(partial(events.send, meeting.id, events.transcript_segment(segment)))
+    if changed:
+        announce_transcript_changed(meeting.id)
+        audit.record("transcript_replaced", actor=membership.user, workspace=meeting.workspace, target=meeting,
+                     lines=len(changed))
+    return len(changed)
 
 
 # --- Uploads -------------------------------------------------------------------------

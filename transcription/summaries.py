@@ -9,8 +9,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.languages import AUTO
 from meetings import events
 from meetings.models import Meeting, Summary, Task
+from meetings.signals import decisions_created, send_on_commit, task_created, task_updated
 
 from .engines import get_summary_engine
 from .engines.base import Utterance
@@ -58,8 +60,13 @@ def summary_generate(*, meeting: Meeting) -> Summary:
     engine = get_summary_engine(known_names=tuple(n for names in members.values() for n in names if n))
     # "Today" is the day on the site's clock, not UTC's (a morning meeting in Auckland).
     meeting_date = timezone.localdate(meeting.started_at or meeting.created_at)
-    insights = engine.summarize(utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting))
+    spoken = meeting.spoken_language
+    insights = engine.summarize(
+        utterances, meeting_date=meeting_date, default_speaker=_uploader_name(meeting),
+        language=None if spoken == AUTO else spoken,
+    )
     with transaction.atomic():
+        stated = Summary.objects.filter(meeting=meeting).values_list("decisions", flat=True).first() or []
         summary, _ = Summary.objects.update_or_create(
             meeting=meeting,
             defaults={
@@ -95,15 +102,20 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                     workspace=meeting.workspace, meeting=meeting, title=title, source_key=key, **fields
                 )
                 _send(meeting.id, events.task_event(task, created=True))
+                send_on_commit(task_created, task=task)
             elif not task.edited:
                 for name, value in fields.items():
                     setattr(task, name, value)
                 task.save()
                 _send(meeting.id, events.task_event(task, created=False))
+                send_on_commit(task_updated, task=task)
             keep.append(task.pk)
         # Items the transcript no longer supports go, unless a person touched them.
         meeting.tasks.filter(edited=False).exclude(pk__in=keep).delete()
         _send(meeting.id, events.summary_ready(summary))
+        new_decisions = [d for d in insights.decisions if d not in stated]
+        if new_decisions:
+            send_on_commit(decisions_created, meeting=meeting, decisions=new_decisions)
     logger.info("summary written meeting=%s tasks=%s", meeting.id, len(seen))
     return summary
 

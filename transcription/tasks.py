@@ -57,13 +57,16 @@ def summarize_meeting(meeting_id: int) -> None:
 
 
 @shared_task(name="transcription.tasks.transcribe_realtime", acks_late=False, ignore_result=True)
-def transcribe_realtime(job_id: str, reply_channel: str, kind: str, audio: str) -> None:
+def transcribe_realtime(
+    job_id: str, reply_channel: str, kind: str, audio: str, language: str = "en", prompt: str = ""
+) -> None:
     """A live partial or final (base64 PCM16); the answer goes to `reply_channel`.
 
     Not acked late: a worker that dies mid-job leaves the asker to send it again, instead
     of the broker replaying stale audio an hour later.
     """
-    transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio)
+    hearing = transcribers.Hearing(language=language, prompt=prompt)
+    transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio, hearing=hearing)
 
 
 def _warm_up_in_background() -> None:

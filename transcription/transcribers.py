@@ -28,9 +28,11 @@ from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from core.languages import ENGLISH
+
 from .audio import pcm16_to_float32
 from .engines import get_speech_engine
-from .engines.base import TranscribedSegment, Word
+from .engines.base import Hearing, TranscribedSegment, Word
 from .live import LiveConfig
 
 logger = logging.getLogger(__name__)
@@ -82,24 +84,24 @@ def live_config() -> LiveConfig:
     )
 
 
-def transcriber() -> Transcriber:
+def transcriber(hearing: Hearing = Hearing()) -> Transcriber:
     if settings.MINA_LIVE_TRANSCRIBER == "celery":
-        return CeleryTranscriber()
-    return PoolTranscriber()
+        return CeleryTranscriber(hearing)
+    return PoolTranscriber(hearing)
 
 
-def _transcribe(kind: str, pcm: bytes) -> Outcome:
+def _transcribe(kind: str, pcm: bytes, hearing: Hearing) -> Outcome:
     """Run the engine on one job (pool thread or Celery worker), timing it."""
-    engine = get_speech_engine()
+    engine = get_speech_engine(hearing.language)
     samples = pcm16_to_float32(pcm)
     started = time.perf_counter()
     result: Result
     if kind == "final":
-        result = engine.transcribe_utterance(samples)
+        result = engine.transcribe_utterance(samples, prompt=hearing.prompt)
     elif kind == "settle":
-        result = list(engine.transcribe_file(samples))
+        result = list(engine.transcribe_file(samples, prompt=hearing.prompt))
     else:
-        result = engine.transcribe_partial(samples)
+        result = engine.transcribe_partial(samples, prompt=hearing.prompt)
     return Outcome(result, int((time.perf_counter() - started) * 1000))
 
 
@@ -113,7 +115,7 @@ class _PriorityPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.jobs: queue.PriorityQueue[tuple[int, int, float | None, str, bytes, Future[Outcome]]] = (
+        self.jobs: queue.PriorityQueue[tuple[int, int, float | None, str, bytes, Hearing, Future[Outcome]]] = (
             queue.PriorityQueue()
         )
         self.order = itertools.count()
@@ -123,24 +125,24 @@ class _PriorityPool:
         for index in range(workers):
             threading.Thread(target=self._work, name=f"mina-stt-{index}", daemon=True).start()
 
-    def submit(self, kind: str, pcm: bytes, deadline: float | None) -> Future[Outcome]:
+    def submit(self, kind: str, pcm: bytes, deadline: float | None, hearing: Hearing) -> Future[Outcome]:
         future: Future[Outcome] = Future()
         with self.lock:
             self.in_flight += 1
             self.partials_in_flight += kind != "final"
-        self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, future))
+        self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, hearing, future))
         return future
 
     def _work(self) -> None:
         while True:
-            _, _, deadline, kind, pcm, future = self.jobs.get()
+            _, _, deadline, kind, pcm, hearing, future = self.jobs.get()
             try:
                 if not future.set_running_or_notify_cancel():
                     continue  # its socket is gone
                 if deadline is not None and time.monotonic() > deadline:
                     future.set_result(Outcome(None))
                 else:
-                    future.set_result(_transcribe(kind, pcm))
+                    future.set_result(_transcribe(kind, pcm, hearing))
             except BaseException as exc:  # the waiting consumer logs it
                 future.set_exception(exc)
             finally:
@@ -151,7 +153,7 @@ class _PriorityPool:
 
 _pool: _PriorityPool | None = None
 _pool_lock = threading.Lock()
-_warmed = threading.Event()
+_warmed: set[str] = set()  # languages whose engine is warm
 
 
 def _get_pool() -> _PriorityPool:
@@ -170,31 +172,35 @@ def pool_busy() -> bool:
     return _pool.in_flight >= _pool.workers or _pool.partials_in_flight >= max(1, _pool.workers - 1)
 
 
-def warm_up() -> None:
+def warm_up(language: str = ENGLISH) -> None:
     """Load the model and run it once, so the first utterance of a process is not slow."""
     with _pool_lock:
-        if _warmed.is_set():
+        if language in _warmed:
             return
-        _warmed.set()
-    warm = getattr(get_speech_engine(), "warm_up", None)
+        _warmed.add(language)
+    warm = getattr(get_speech_engine(language), "warm_up", None)
     if warm is not None:
         started = time.perf_counter()
         warm()
         logger.info("speech engine warm in %.1f s", time.perf_counter() - started)
 
 
-def prepare() -> None:
+def prepare(language: str = ENGLISH) -> None:
     """An audio socket opened: have the model loaded by the time its first words come
-    (pool only; Celery workers warm up when they start)."""
-    if settings.MINA_LIVE_TRANSCRIBER == "pool" and not _warmed.is_set():
-        threading.Thread(target=warm_up, name="mina-stt-warm", daemon=True).start()
+    (pool only; Celery workers warm up English when they start, another language with
+    its first job)."""
+    if settings.MINA_LIVE_TRANSCRIBER == "pool" and language not in _warmed:
+        threading.Thread(target=warm_up, args=(language,), name="mina-stt-warm", daemon=True).start()
 
 
 class PoolTranscriber:
     """Embedded: the process-wide priority pool."""
 
+    def __init__(self, hearing: Hearing = Hearing()) -> None:
+        self.hearing = hearing
+
     async def start(self) -> None:
-        prepare()
+        prepare(self.hearing.language)
 
     async def close(self) -> None:
         return None
@@ -206,14 +212,14 @@ class PoolTranscriber:
         deadline = None
         if settings.MINA_SKIP_PARTIALS_WHEN_BUSY:
             deadline = time.monotonic() + settings.MINA_PARTIAL_EXPIRE_MS / 1000
-        return await asyncio.wrap_future(_get_pool().submit("partial", pcm, deadline))
+        return await asyncio.wrap_future(_get_pool().submit("partial", pcm, deadline, self.hearing))
 
     async def settle(self, pcm: bytes) -> Outcome:
         deadline = time.monotonic() + settings.MINA_SETTLE_EXPIRE_MS / 1000
-        return await asyncio.wrap_future(_get_pool().submit("settle", pcm, deadline))
+        return await asyncio.wrap_future(_get_pool().submit("settle", pcm, deadline, self.hearing))
 
     async def final(self, pcm: bytes) -> Outcome:
-        return await asyncio.wrap_future(_get_pool().submit("final", pcm, None))
+        return await asyncio.wrap_future(_get_pool().submit("final", pcm, None, self.hearing))
 
 
 class CeleryTranscriber:
@@ -224,7 +230,8 @@ class CeleryTranscriber:
     never see the answer it waits for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, hearing: Hearing = Hearing()) -> None:
+        self.hearing = hearing
         self.channel = ""
         self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.listener: asyncio.Task[None] | None = None
@@ -304,7 +311,7 @@ class CeleryTranscriber:
         waiter = self.waiting.get(job_id)
         if waiter is None or waiter.done():
             waiter = self.waiting[job_id] = asyncio.get_running_loop().create_future()
-        await sync_to_async(_enqueue, thread_sensitive=False)(job_id, self.channel, kind, pcm, expires)
+        await sync_to_async(_enqueue, thread_sensitive=False)(job_id, self.channel, kind, pcm, expires, self.hearing)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), timeout)
         except TimeoutError:
@@ -313,10 +320,13 @@ class CeleryTranscriber:
             return None
 
 
-def _enqueue(job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None) -> None:
+def _enqueue(
+    job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None, hearing: Hearing = Hearing()
+) -> None:
     # Sent at once (not on commit, as core.jobs.enqueue does): the asker waits for it.
     current_app.tasks["transcription.tasks.transcribe_realtime"].apply_async(
         args=[job_id, reply_channel, kind, base64.b64encode(pcm).decode("ascii")],
+        kwargs=asdict(hearing),
         queue="realtime",
         expires=expires,
         # Redis serves priority 0 first: finals never wait behind queued partials or settles.
@@ -356,7 +366,9 @@ _worker_partials = 0
 _worker_lock = threading.Lock()
 
 
-def realtime_job(*, job_id: str, reply_channel: str, kind: str, audio: str) -> None:
+def realtime_job(
+    *, job_id: str, reply_channel: str, kind: str, audio: str, hearing: Hearing = Hearing()
+) -> None:
     """A Celery worker's side of `CeleryTranscriber`: transcribe, answer the asker.
 
     As in the pool, drafts never take a worker's last thread (run workers with `-c` =
@@ -373,7 +385,7 @@ def realtime_job(*, job_id: str, reply_channel: str, kind: str, audio: str) -> N
             _worker_partials += 1
     try:
         if run:
-            outcome = _transcribe(kind, base64.b64decode(audio))
+            outcome = _transcribe(kind, base64.b64decode(audio), hearing)
             message.update(result=_encode(outcome), processing_ms=outcome.processing_ms)
     except Exception as exc:  # answered all the same: the asker must not wait for ever
         logger.exception("realtime %s failed", kind)

@@ -28,6 +28,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,6 +46,7 @@ from meetings.models import Meeting, Task
 from workspaces.models import Membership, Role
 from workspaces.navigation import remember_workspace
 from workspaces.selectors import member_list, membership_get
+from workspaces.services import glossary_add
 
 from . import exports, links, selectors, services
 from .models import Recording, Segment
@@ -139,13 +141,43 @@ def segment_detail(request: HttpRequest, meeting_id: int, segment_id: int) -> Ht
     min_role = Role.MEMBER if request.method == "POST" else Role.VIEWER
     meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=min_role)
     segment = selectors.segment_get(meeting=meeting, segment_id=segment_id)
+    context: dict[str, Any] = {}
     if request.method == "POST":
-        text = request.POST.get("text", "")
-        segment = services.segment_edit(segment=segment, membership=membership, text=text)
+        before = segment.text
+        segment = services.segment_edit(segment=segment, membership=membership, text=request.POST.get("text", ""))
         if not is_partial(request):
             messages.success(request, "Correction saved.")
             return _back_to(meeting, f"segment-{segment.id}")
-    return render(request, "meetings/partials/segment.html", _segment_context(meeting, segment, membership))
+        context["offers"] = selectors.correction_offers(segment=segment, before=before)
+    context |= _segment_context(meeting, segment, membership)
+    return render(request, "meetings/partials/segment.html", context)
+
+
+@page
+@require_POST
+def meeting_glossary_add(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """One click under a corrected line: the word it was corrected to, into the glossary."""
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    term = glossary_add(membership=membership, term=request.POST.get("term", ""))
+    note = f"“{term.term}” is in the glossary: Mina expects it from the next meeting on."
+    return _offer_done(request, meeting, note)
+
+
+@page
+@require_POST
+def meeting_replace(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """One click under a corrected line: the same words fixed in the meeting's other lines."""
+    meeting, membership = meeting_selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    wrong, right = request.POST.get("wrong", ""), request.POST.get("right", "")
+    changed = services.transcript_replace(meeting=meeting, membership=membership, wrong=wrong, right=right)
+    return _offer_done(request, meeting, f"“{wrong}” is now “{right}” in {changed} more line{pluralize(changed)}.")
+
+
+def _offer_done(request: HttpRequest, meeting: Meeting, note: str) -> HttpResponse:
+    if is_partial(request):  # in place of the offer's button
+        return render(request, "meetings/partials/offer_done.html", {"note": note})
+    messages.success(request, note)
+    return _back_to(meeting)
 
 
 @page

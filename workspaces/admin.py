@@ -13,7 +13,7 @@ class MembershipInline(admin.TabularInline):
 
 
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "retention_days", "created_at"]
+    list_display = ["name", "slug", "language", "retention_days", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]

@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 from core.rest import Page, validated
 
 from . import services
-from .models import Membership, Role
+from .models import GlossaryTerm, Membership, Role
 from .selectors import (
+    glossary_list,
     invitation_of,
     invitation_pending_list,
     member_get,
@@ -22,6 +23,8 @@ from .selectors import (
     membership_list,
 )
 from .serializers import (
+    GlossaryTermInSerializer,
+    GlossaryTermSerializer,
     InvitationAcceptInSerializer,
     InvitationInSerializer,
     InvitationSerializer,
@@ -134,3 +137,32 @@ class InvitationAcceptApi(APIView):
         data = validated(InvitationAcceptInSerializer, request.data)
         membership = services.invitation_accept(user=request.user, token=data["token"])
         return Response(WorkspaceSerializer(membership).data)
+
+
+class GlossaryApi(generics.ListAPIView):
+    """The words Whisper is told to expect in this workspace's meetings (members' names
+    are added by themselves); POST adds one (member and up), within the prompt's room."""
+
+    serializer_class = GlossaryTermSerializer
+    pagination_class = Page
+    error_statuses = (409,)
+
+    def get_queryset(self) -> QuerySet[GlossaryTerm]:
+        membership = membership_get(user=self.request.user, workspace_id=self.kwargs["workspace_id"])
+        return glossary_list(workspace=membership.workspace)
+
+    @extend_schema(request=GlossaryTermInSerializer, responses={201: GlossaryTermSerializer})
+    def post(self, request: Request, workspace_id: int) -> Response:
+        membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.MEMBER)
+        data = validated(GlossaryTermInSerializer, request.data)
+        term = services.glossary_add(membership=membership, term=data["term"])
+        return Response(GlossaryTermSerializer(term).data, status=status.HTTP_201_CREATED)
+
+
+class GlossaryTermApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, workspace_id: int, term_id: int) -> Response:
+        """Admin and up."""
+        membership = membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+        services.glossary_remove(membership=membership, term_id=term_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

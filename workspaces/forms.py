@@ -1,5 +1,7 @@
 from django import forms
 
+from core.languages import ENGLISH, LANGUAGE_CHOICES
+
 from .models import Role
 
 
@@ -10,6 +12,10 @@ class WorkspaceForm(forms.Form):
         help_text="Usually your team or company, e.g. “Design team”.",
         widget=forms.TextInput(attrs={"autofocus": True}),
     )
+    language = forms.ChoiceField(
+        label="Meetings are usually in", choices=LANGUAGE_CHOICES, initial=ENGLISH, required=False,
+        help_text="Each meeting can say otherwise.",
+    )
 
 
 class InvitationForm(forms.Form):
@@ -19,3 +25,10 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class GlossaryTermForm(forms.Form):
+    term = forms.CharField(
+        label="Word or name", max_length=60,
+        help_text="A product, a client, jargon: spelt as your team spells it, e.g. “Kubernetes”.",
+    )

@@ -5,8 +5,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from core.languages import LANGUAGE_CHOICES
 
 
 class Role(models.TextChoices):
@@ -28,6 +31,10 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     retention_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Delete meetings older than this many days. Empty keeps them."
+    )
+    language = models.CharField(
+        max_length=10, choices=LANGUAGE_CHOICES, default="en",
+        help_text="What its meetings are in unless said otherwise; “Detect it” lets Whisper tell.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,3 +99,22 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+
+class GlossaryTerm(models.Model):
+    """A word or name the workspace's meetings use (a product, a client, jargon), given to
+    Whisper with every pass so it is spelt right. Members' names are added by themselves."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="glossary")
+    term = models.CharField(max_length=60)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [
+            models.UniqueConstraint(Lower("term"), "workspace", name="glossary_term_unique_per_workspace"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term

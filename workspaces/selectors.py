@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .models import Invitation, Membership, Role, Workspace
+from .models import GlossaryTerm, Invitation, Membership, Role, Workspace
+
+# The glossary's share of Whisper's prompt: terms people add must fit in it, and the
+# members' names fill what they leave of PROMPT_MAX_CHARS.
+GLOSSARY_MAX_CHARS = 500
+PROMPT_MAX_CHARS = 640
 
 
 def workspace_list(*, user: Any) -> QuerySet[Workspace]:
@@ -93,3 +98,37 @@ def invitation_get(*, user: Any, token: str, lock: bool = False) -> Invitation:
             code="invitation_expired",
         )
     return invitation
+
+
+def glossary_list(*, workspace: Workspace) -> QuerySet[GlossaryTerm]:
+    return workspace.glossary.all()
+
+
+def glossary_prompt(*, workspace: Workspace) -> str:
+    """What Whisper is told before each pass: the glossary's terms, then the members'
+    names (when there is a glossary), within PROMPT_MAX_CHARS (Whisper reads at most 223 tokens of prompt and drops
+    the oldest; jargon is ~3 characters a token). Empty when there is nothing to tell.
+
+    As two headed lists ("Glossary: … Names: …"): one list of everything made the careful
+    pass carry on listing ("… to Kubelet, Oksana, Kubelet, Zephyrix") on jargon.wav.
+    """
+    terms = [t.term for t in glossary_list(workspace=workspace)]
+    if not terms:
+        # Only a team that keeps a glossary gets a prompt: any prompt shifts Whisper's
+        # borderline calls, and names alone ("Names: Ada, Tom.") lost two turns of a
+        # doubtful window (tests/transcription/test_nothing_lost.py) that plain decoding keeps.
+        return ""
+    names = member_list(workspace=workspace).values_list("user__display_name", flat=True)
+    people = sorted({n.strip() for n in names if n.strip()} - set(terms))
+    parts = [("Glossary", terms), ("Names", people)]
+    prompt, room = "", PROMPT_MAX_CHARS
+    for heading, words in parts:
+        kept: list[str] = []
+        for word in words:
+            line = f"{heading}: {', '.join([*kept, word])}."
+            if len(line) + len(prompt) + 1 > room:
+                break
+            kept.append(word)
+        if kept:
+            prompt = f"{prompt} {heading}: {', '.join(kept)}.".strip()
+    return prompt

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from .models import Invitation, Membership, Role
+from core.rest import language_field
+
+from .models import GlossaryTerm, Invitation, Membership, Role
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -10,11 +12,12 @@ class WorkspaceSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="workspace.name", read_only=True)
     slug = serializers.CharField(source="workspace.slug", read_only=True)
     retention_days = serializers.IntegerField(source="workspace.retention_days", read_only=True, allow_null=True)
+    language = serializers.CharField(source="workspace.language", read_only=True)
     created_at = serializers.DateTimeField(source="workspace.created_at", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "name", "slug", "retention_days", "created_at", "role"]
+        fields = ["id", "name", "slug", "retention_days", "language", "created_at", "role"]
         read_only_fields = fields
 
 
@@ -23,6 +26,10 @@ class WorkspaceInSerializer(serializers.Serializer):
     retention_days = serializers.IntegerField(
         min_value=1, max_value=36500, required=False, allow_null=True,
         help_text="Delete meetings older than this many days; null keeps them.",
+    )
+    language = language_field(
+        required=False,
+        help_text="What new meetings are in unless said otherwise: a Whisper code, or \"auto\" to detect it.",
     )
 
 
@@ -61,3 +68,14 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationAcceptInSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=64)
+
+
+class GlossaryTermSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GlossaryTerm
+        fields = ["id", "term", "created_at"]
+        read_only_fields = fields
+
+
+class GlossaryTermInSerializer(serializers.Serializer):
+    term = serializers.CharField(max_length=60, help_text="A word or a name for Whisper to expect.")

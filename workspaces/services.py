@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts import audit
-from core.errors import Conflict, Forbidden, Invalid
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.jobs import enqueue
+from core.languages import ENGLISH
 
-from .models import Invitation, Membership, Role, Workspace
-from .selectors import invitation_get, require_role
+from .models import GlossaryTerm, Invitation, Membership, Role, Workspace
+from .selectors import GLOSSARY_MAX_CHARS, glossary_list, invitation_get, require_role
 
 
 def _unique_slug(name: str) -> str:
@@ -28,12 +29,12 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def workspace_create(*, user: Any, name: str, retention_days: int | None = None) -> Workspace:
+def workspace_create(*, user: Any, name: str, retention_days: int | None = None, language: str = ENGLISH) -> Workspace:
     name = name.strip()
     if not name:
         raise Invalid("Give the workspace a name.", fields={"name": ["This field is required."]})
     workspace = Workspace.objects.create(
-        name=name, slug=_unique_slug(name), retention_days=retention_days
+        name=name, slug=_unique_slug(name), retention_days=retention_days, language=language
     )
     Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
     return workspace
@@ -42,7 +43,7 @@ def workspace_create(*, user: Any, name: str, retention_days: int | None = None)
 def workspace_update(*, membership: Membership, **fields: Any) -> Workspace:
     require_role(membership, Role.ADMIN)
     workspace = membership.workspace
-    allowed = {"name", "retention_days"}
+    allowed = {"name", "retention_days", "language"}
     changed = [k for k in fields if k in allowed]
     for key in changed:
         setattr(workspace, key, fields[key])
@@ -147,3 +148,35 @@ def membership_remove(*, actor: Membership, target: Membership) -> None:
     audit.record("member_removed", actor=actor.user, workspace=target.workspace,
                  target=f"user:{target.user_id}", role=target.role)
     target.delete()
+
+
+def glossary_add(*, membership: Membership, term: str) -> GlossaryTerm:
+    """A term for Whisper to expect; refused past the prompt's room for the glossary."""
+    require_role(membership, Role.MEMBER)
+    term = " ".join(term.split())
+    if not term or len(term) > 60 or not any(c.isalnum() for c in term):
+        raise Invalid("A term is a word or a name of 1 to 60 characters.", fields={"term": ["Give a word or a name."]})
+    workspace = membership.workspace
+    terms = list(glossary_list(workspace=workspace).values_list("term", flat=True))
+    if term.lower() in (t.lower() for t in terms):
+        raise Conflict(f"“{term}” is already in the glossary.")
+    used = len(", ".join(terms))
+    if used + len(term) + 2 > GLOSSARY_MAX_CHARS:
+        raise Invalid(
+            f"The glossary is full: Whisper's prompt has room for {GLOSSARY_MAX_CHARS} characters of "
+            f"terms and {used} are taken. Remove a term that no longer comes up first.",
+            fields={"term": [f"The glossary is full: at most {GLOSSARY_MAX_CHARS} characters of terms in all."]},
+        )
+    added = GlossaryTerm.objects.create(workspace=workspace, term=term, added_by=membership.user)
+    audit.record("glossary_term_added", actor=membership.user, workspace=workspace, target=f"term:{term}")
+    return added
+
+
+def glossary_remove(*, membership: Membership, term_id: int) -> None:
+    require_role(membership, Role.ADMIN)
+    term = glossary_list(workspace=membership.workspace).filter(pk=term_id).first()
+    if term is None:
+        raise NotFound("No such term in this workspace's glossary.")
+    term.delete()
+    audit.record("glossary_term_removed", actor=membership.user, workspace=membership.workspace,
+                 target=f"term:{term.term}")

@@ -9,10 +9,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.languages import ENGLISH
 from core.pages import invalid_form, is_partial, page, render, submit
 
 from . import selectors, services
-from .forms import InvitationForm, RoleForm, WorkspaceForm
+from .forms import GlossaryTermForm, InvitationForm, RoleForm, WorkspaceForm
 from .models import Membership, Role
 from .navigation import remember_workspace
 
@@ -21,7 +22,12 @@ from .navigation import remember_workspace
 @require_http_methods(["GET", "POST"])
 def workspace_create(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
-    workspace = submit(form, lambda data: services.workspace_create(user=request.user, name=data["name"]))
+    workspace = submit(
+        form,
+        lambda data: services.workspace_create(
+            user=request.user, name=data["name"], language=data["language"] or ENGLISH
+        ),
+    )
     if workspace is not None:
         remember_workspace(request, workspace.id)
         return redirect("meetings:list", workspace_id=workspace.id)
@@ -148,3 +154,33 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, f"Welcome to {membership.workspace.name}.")
         return redirect("meetings:list", workspace_id=membership.workspace_id)
     return render(request, "workspaces/invitation.html", {"invitation": invitation})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def glossary(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """The words Whisper is told to expect; members add, admins remove."""
+    min_role = Role.MEMBER if request.method == "POST" else Role.VIEWER
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id, min_role=min_role)
+    form = GlossaryTermForm(request.POST or None)
+    if request.method == "POST":
+        added = submit(form, lambda data: services.glossary_add(membership=membership, term=data["term"]))
+        if added is not None:
+            messages.success(request, f"“{added.term}” added: Mina expects it from the next meeting on.")
+            return redirect("workspaces:glossary", workspace_id=workspace_id)
+    context = {
+        "section": "glossary", "me": membership, "workspace": membership.workspace, "form": form,
+        "terms": selectors.glossary_list(workspace=membership.workspace),
+        "prompt": selectors.glossary_prompt(workspace=membership.workspace),
+        "max_chars": selectors.GLOSSARY_MAX_CHARS,
+        "is_admin": membership.has_role(Role.ADMIN),
+    }
+    return render(request, "workspaces/glossary.html", context, status=400 if form.errors else 200)
+
+
+@page
+@require_POST
+def glossary_remove(request: HttpRequest, workspace_id: int, term_id: int) -> HttpResponse:
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+    services.glossary_remove(membership=membership, term_id=term_id)
+    return redirect("workspaces:glossary", workspace_id=workspace_id)

@@ -718,6 +718,21 @@
     load($("player"), option.value, { src: option.dataset.src, offset: Number(option.dataset.offsetMs) });
   });
 
+  // A link to a moment (`?t=<seconds>`, e.g. from Ask Mina): the line said then is shown
+  // and played (a browser may refuse to play before a click: the player is set there anyway).
+  function playFromLink() {
+    var t = new URLSearchParams(window.location.search).get("t");
+    if (t === null || isNaN(Number(t))) return;
+    var at = Number(t) * 1000 + 999, line = null;
+    document.querySelectorAll("#transcript .segment[data-start-ms]").forEach(function (li) {
+      if (Number(li.dataset.startMs) <= at) line = li;
+    });
+    if (!line) return;
+    line.scrollIntoView({ block: "center" });
+    if (line.dataset.recordingId) seek(line);
+  }
+  playFromLink();
+
   // --- Start --------------------------------------------------------------------------
 
   var recordButton = $("record");

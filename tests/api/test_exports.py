@@ -57,7 +57,8 @@ def test_empty_transcripts_are_still_valid_files():
 
 def test_summary_markdown_has_sections_and_checkboxes():
     meeting = SimpleNamespace(
-        title="Weekly sync", started_at=datetime(2030, 1, 7, 9, 30, tzinfo=UTC), created_at=None
+        title="Weekly sync", started_at=datetime(2030, 1, 7, 9, 30, tzinfo=UTC), created_at=None,
+        language_label="English",
     )
     summary = SimpleNamespace(overview="We planned the release.", key_points=["Login error"], decisions=["Ship Monday"])
     tasks = [
@@ -67,7 +68,7 @@ def test_summary_markdown_has_sections_and_checkboxes():
                         due_date=None),
     ]
     assert exports.summary_markdown(meeting, summary, tasks) == (
-        "# Weekly sync\n\n_2030-01-07 09:30 UTC_\n\n"
+        "# Weekly sync\n\n_2030-01-07 09:30 UTC · English_\n\n"
         "## Summary\n\nWe planned the release.\n\n"
         "## Key points\n\n- Login error\n\n"
         "## Decisions\n\n- Ship Monday\n\n"

@@ -7,11 +7,12 @@ added.
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from integrations.models import Endpoint
 from meetings.models import Meeting, Summary, Task
 from tests.api.helpers import error_code
 from tests.factories import MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording, Segment
-from workspaces.models import Invitation, Membership, Role
+from workspaces.models import GlossaryTerm, Invitation, Membership, Role
 
 WRITE_BODY = {"title": "x", "name": "x", "text": "x", "role": "viewer", "email": "x@example.com", "status": "done"}
 
@@ -38,6 +39,8 @@ def tenant(meeting, owner):
         "workspace_id": meeting.workspace_id,
         "member_id": MembershipFactory(workspace=meeting.workspace, role=Role.MEMBER).id,
         "invitation_id": Invitation.objects.create(workspace=meeting.workspace, email="new@example.com").id,
+        "term_id": GlossaryTerm.objects.create(workspace=meeting.workspace, term="Kubelet").id,
+        "endpoint_id": Endpoint.objects.create(workspace=meeting.workspace, url="https://hooks.example.com/m").id,
         "meeting_id": meeting.id,
         "participant_id": participant.id,
         "segment_id": SegmentFactory(meeting=meeting, participant=participant).id,

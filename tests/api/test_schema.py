@@ -1,6 +1,7 @@
 """The OpenAPI schema, the Swagger UI under the CSP, and Schemathesis against the API."""
 
 import re
+import socket
 
 import pytest
 import schemathesis
@@ -16,11 +17,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from integrations.models import Endpoint
 from meetings.models import Summary
 from tests.api.helpers import client_for
 from tests.factories import MeetingFactory, MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording
-from workspaces.models import Invitation, Role
+from workspaces.models import GlossaryTerm, Invitation, Role
 
 EXPECTED_PATHS = {
     "/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/token/verify/",
@@ -38,6 +40,11 @@ EXPECTED_PATHS = {
     "/api/v1/meetings/{meeting_id}/export/transcript.txt", "/api/v1/meetings/{meeting_id}/export/transcript.srt",
     "/api/v1/meetings/{meeting_id}/export/transcript.vtt", "/api/v1/meetings/{meeting_id}/export/summary.md",
     "/api/v1/tasks/", "/api/v1/tasks/{task_id}/",
+    "/api/v1/workspaces/{workspace_id}/glossary/", "/api/v1/workspaces/{workspace_id}/glossary/{term_id}/",
+    "/api/v1/meetings/{meeting_id}/transcript/replace/",
+    "/api/v1/workspaces/{workspace_id}/webhooks/", "/api/v1/workspaces/{workspace_id}/webhooks/{endpoint_id}/",
+    "/api/v1/workspaces/{workspace_id}/webhooks/{endpoint_id}/deliveries/",
+    "/api/v1/ask/",
 }
 
 
@@ -130,6 +137,8 @@ def world(workspace, owner, settings):
         "task_id": TaskFactory(meeting=meeting, assignee=owner).id,
         "member_id": MembershipFactory(workspace=workspace, role=Role.MEMBER).id,
         "invitation_id": Invitation.objects.create(workspace=workspace, email="new@example.com").id,
+        "term_id": GlossaryTerm.objects.create(workspace=workspace, term="Kubelet").id,
+        "endpoint_id": Endpoint.objects.create(workspace=workspace, url="https://hooks.example.com/mina").id,
     }
 
 
@@ -142,14 +151,22 @@ def _throwaway(world, workspace, owner):
         "task_id": TaskFactory(meeting=meeting).id,
         "member_id": MembershipFactory(workspace=workspace, role=Role.VIEWER).id,
         "invitation_id": Invitation.objects.create(workspace=workspace, email="other@example.com").id,
+        "term_id": GlossaryTerm.objects.create(workspace=workspace, term=f"Term {meeting.id}").id,
+        "endpoint_id": Endpoint.objects.create(workspace=workspace, url="https://other.example.com/mina").id,
     }
 
 
-def test_no_request_breaks_the_server_or_the_schema(wsgi_app, world, workspace, owner):
+def _no_name_resolves(*args, **kwargs):
+    raise socket.gaierror(socket.EAI_NONAME, "no network in tests")
+
+
+def test_no_request_breaks_the_server_or_the_schema(wsgi_app, world, workspace, owner, monkeypatch):
+    # Generated webhook addresses must not reach the network: no name resolves here.
+    monkeypatch.setattr(socket, "getaddrinfo", _no_name_resolves)
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     auth = {"Authorization": client_for(owner)._credentials["HTTP_AUTHORIZATION"]}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 43
+    assert len(operations) == 53
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         ids = _throwaway(world, workspace, owner) if operation.method.upper() == "DELETE" else world

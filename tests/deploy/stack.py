@@ -175,6 +175,7 @@ def production(folder: Path) -> Iterator[Stack]:
             SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="localhost", CSRF_TRUSTED_ORIGINS="https://localhost",
             DATABASE_URL=database, REDIS_URL=redis.url, CELERY_BROKER_URL=redis.url.replace("/0", "/1"),
             MEDIA_ROOT=str(folder / "media"),
+            MINA_DATA_DIR=str(folder / "data"),
             STATIC_ROOT=str(folder / "static"),
         )
         try:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile
 
+from integrations.models import Endpoint
 from meetings.models import Meeting, Summary
 from tests.factories import (
     MeetingFactory,
@@ -24,7 +25,7 @@ from tests.factories import (
     WorkspaceFactory,
 )
 from transcription.models import Recording
-from workspaces.models import Invitation, Membership, Role
+from workspaces.models import GlossaryTerm, Invitation, Membership, Role
 
 ALPHA = "zebracorn"  # only ever in workspace A
 BETA = "quokkafish"  # only ever in workspace B
@@ -78,6 +79,8 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
     target = MembershipFactory(
         workspace=workspace, role=Role.MEMBER, user=UserFactory(display_name=f"{word.title()} target")
     )
+    term = GlossaryTerm.objects.create(workspace=workspace, term=f"{word.title()}net")
+    endpoint = Endpoint.objects.create(workspace=workspace, url=f"https://{word}.example.com/hook")
     tenant = Tenant(workspace, users, meeting, participant, segment, summary, task, recording, invitation, target)
     tenant.ids = {
         "workspace_id": workspace.id,
@@ -90,6 +93,8 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
         "membership_id": target.id,
         "invitation_id": invitation.id,
         "token": invitation.token,
+        "term_id": term.id,
+        "endpoint_id": endpoint.id,
     }
     return tenant
 

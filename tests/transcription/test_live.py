@@ -378,7 +378,7 @@ async def test_an_overloaded_stream_skips_drafts_keeps_every_final_and_says_so(m
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_OVERLOAD_WINDOW_S = 1.0
 
-    def slow(kind, pcm):  # a machine far too busy: every job takes 0.3 s
+    def slow(kind, pcm, hearing):  # a machine far too busy: every job takes 0.3 s
         time.sleep(0.3)
         if kind == "partial":
             return transcribers.Outcome("draft", 300)
@@ -422,7 +422,7 @@ async def test_a_final_not_answered_in_time_is_sent_again_and_answered(settings,
     settings.MINA_FINAL_RESEND_S = 0.3
     loop, layer, sent = asyncio.get_running_loop(), get_channel_layer(), []
 
-    def enqueue(job_id, channel, kind, pcm, expires):
+    def enqueue(job_id, channel, kind, pcm, expires, hearing):
         sent.append((job_id, kind, expires))
         if len(sent) == 2:  # the first went down with its worker
             message = {"type": "stt.result", "job_id": job_id, "result": transcribers._encode(transcribers.Outcome(ANSWER)),
@@ -453,11 +453,11 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
     finally:
         await transcriber.close()
     assert outcome.result is None
-    assert sent[0][2:] == ("partial", b"\x00\x00" * 1600, 0.1)
+    assert sent[0][2:] == ("partial", b"\x00\x00" * 1600, 0.1, transcribers.Hearing())
 
 
 async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
-    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm: transcribers.Outcome(ANSWER, 12))
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing: transcribers.Outcome(ANSWER, 12))
     layer = get_channel_layer()
     channel = await layer.new_channel()
     audio = base64.b64encode(b"\x00\x00" * 1600).decode()
@@ -468,7 +468,7 @@ async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
 
 
 async def test_a_worker_that_fails_still_answers_so_nobody_waits_for_ever(monkeypatch):
-    def broken(kind, pcm):
+    def broken(kind, pcm, hearing):
         raise RuntimeError("no model")
 
     monkeypatch.setattr(transcribers, "_transcribe", broken)
@@ -484,7 +484,7 @@ async def test_a_busy_worker_answers_a_draft_skipped_at_once(settings, monkeypat
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_TRANSCRIBE_WORKERS = 2
     monkeypatch.setattr(transcribers, "_worker_partials", 1)  # another draft holds the only draft thread
-    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm: transcribers.Outcome(ANSWER, 12))
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing: transcribers.Outcome(ANSWER, 12))
     layer = get_channel_layer()
     channel = await layer.new_channel()
     audio = base64.b64encode(b"\x00\x00" * 1600).decode()

@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections import Counter
 
-import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -21,8 +20,7 @@ from meetings.models import Meeting
 from meetings.services import meeting_end
 from tests.conftest import SPEECH
 from tests.factories import MeetingFactory
-from tests.sockets import access_token, connect
-from tests.streaming import decode, send_audio, start, stop
+from tests.streaming import decode, record
 from transcription import selectors
 from transcription.engines.speech_local import LocalSpeechEngine
 from transcription.models import Recording
@@ -32,10 +30,6 @@ DOUBTFUL = json.loads((SPEECH / "doubtful.json").read_text())
 # The turns of the doubtful window, one an action item ("I will fix the rotation this week").
 WINDOW_TURNS = [5, 6, 7, 8]
 PHRASES = ["one in four", "nobody updated the schedule", "fix the rotation this week"]
-
-
-def _pcm() -> bytes:
-    return (np.clip(decode(SPEECH / "doubtful.flac"), -1, 1) * 32767).astype("<i2").tobytes()
 
 
 def _hypothesis(segments) -> list[dict]:
@@ -67,17 +61,6 @@ def test_an_upload_keeps_every_turn_of_the_doubtful_window(meeting, owner):
     assert len(lost) <= 1, lost  # a short thank-you may be misheard; never a stretch of the meeting
 
 
-async def _record(meeting, user) -> None:
-    ws, connected, _ = await connect(f"/ws/meetings/{meeting.id}/audio/", token=access_token(user), origin=None)
-    assert connected
-    try:
-        await start(ws)
-        await send_audio(ws, _pcm())
-        await stop(ws)
-    finally:
-        await ws.disconnect()
-
-
 def _words_per_minute(segments) -> Counter:
     return Counter(w["start_ms"] // 60_000 for s in segments for w in s.words)
 
@@ -85,7 +68,7 @@ def _words_per_minute(segments) -> Counter:
 @pytest.mark.django_db(transaction=True)
 def test_a_live_meeting_keeps_its_words_when_it_ends(workspace, owner):
     meeting = MeetingFactory(workspace=workspace, organizer=owner)
-    asyncio.run(_record(meeting, owner))
+    asyncio.run(record(meeting, owner, SPEECH / "doubtful.flac"))
     live = list(selectors.segment_list(meeting=meeting))
     assert live and all(s.kind == "final" for s in live)
     meeting.refresh_from_db()

@@ -22,7 +22,7 @@ from core.errors import Invalid, MinaError
 from meetings.selectors import meeting_get
 from workspaces.models import Role
 
-from .. import protocol, services, transcribers
+from .. import protocol, selectors, services, transcribers
 from ..live_stream import LiveStream
 from ..models import Recording
 
@@ -75,7 +75,8 @@ class AudioConsumer(SignedInConsumer):
         self._start_timer.cancel()
         self.received, self.received_here = received, 0
         self.connected_at = self.last_touch = time.monotonic()
-        self.stream = LiveStream(self.recording, received_bytes=received, load_key=self.channel_name)
+        hearing = await database_sync_to_async(selectors.hearing)(meeting=self.recording.meeting)
+        self.stream = LiveStream(self.recording, received_bytes=received, load_key=self.channel_name, hearing=hearing)
         await self.stream.start()
         await self.send_json(
             {

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
+
+from core.languages import AUTO, ENGLISH
 
 from .base import DiarizationEngine, SpeechEngine, SummaryEngine
 
 
-@lru_cache(maxsize=1)
-def get_speech_engine() -> SpeechEngine:
+@lru_cache(maxsize=16)
+def get_speech_engine(language: str = ENGLISH) -> SpeechEngine:
+    """The engine for a meeting in `language` (a Whisper code, or "auto": detected)."""
+    spoken = None if language == AUTO else language
     if settings.MINA_SPEECH_ENGINE == "openai":
         from .speech_openai import OpenAISpeechEngine
 
@@ -20,15 +25,42 @@ def get_speech_engine() -> SpeechEngine:
             base_url=settings.OPENAI_BASE_URL,
             timeout=settings.OPENAI_TIMEOUT,
             max_retries=settings.OPENAI_MAX_RETRIES,
+            language=spoken,
         )
     from .speech_local import LocalSpeechEngine
 
     return LocalSpeechEngine(
-        settings.MINA_WHISPER_MODEL or None,
+        speech_model_for(language),
+        language=spoken,
         cpu_threads=settings.MINA_WHISPER_THREADS,
         num_workers=settings.MINA_TRANSCRIBE_WORKERS,
         final_window=settings.MINA_FINAL_WINDOW,
     )
+
+
+def speech_model_for(language: str) -> str | None:
+    """The local model for a language: MINA_WHISPER_MODEL when set; else the bundled
+    English-only tiny.en for English (fast enough for live on 2 cores) and the
+    multilingual base model for every other language and for detection."""
+    if settings.MINA_WHISPER_MODEL:
+        return str(settings.MINA_WHISPER_MODEL)
+    if language == ENGLISH:
+        return None
+    from .whisper_models import multilingual_model_path
+
+    return str(multilingual_model_path(settings.MINA_DATA_DIR))
+
+
+def speech_language_problem(language: str) -> str | None:
+    """Why the configured speech engine cannot do `language`, or None. Judged by the
+    model's name (faster-whisper's English-only models end in ".en"), not by loading it."""
+    if settings.MINA_SPEECH_ENGINE == "openai" or language == ENGLISH:
+        return None
+    model = str(settings.MINA_WHISPER_MODEL or "")
+    if model.rstrip("/").endswith(".en"):
+        name = Path(model).name
+        return f"The speech model {name} hears English only: set MINA_WHISPER_MODEL to a multilingual model."
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -45,18 +45,32 @@ class TranscribedSegment:
         )
 
 
+@dataclass(frozen=True)
+class Hearing:
+    """How a meeting is to be heard: its language (a Whisper code, or "auto") and the
+    words to expect (its workspace's glossary and members' names)."""
+
+    language: str = "en"
+    prompt: str = ""
+
+
 class SpeechEngine(Protocol):
     name: str
     model: str
+    language: str | None  # what is spoken; None: detected on each call
 
-    def transcribe_utterance(self, audio: np.ndarray) -> TranscribedSegment | None:
+    def detect_language(self, audio: np.ndarray) -> str | None:
+        """The language spoken in `audio`, or None when this engine cannot tell."""
+
+    def transcribe_utterance(self, audio: np.ndarray, *, prompt: str = "") -> TranscribedSegment | None:
         """Fast pass for one live utterance (float32 mono 16 kHz).
 
         Returns None when there is nothing worth keeping (empty text, silence, a
-        hallucination on noise).
+        hallucination on noise). Every pass takes `prompt`: the words to expect (the
+        workspace's glossary and members' names), so they are spelt as the team does.
         """
 
-    def transcribe_partial(self, audio: np.ndarray) -> str:
+    def transcribe_partial(self, audio: np.ndarray, *, prompt: str = "") -> str:
         """Cheapest draft of a growing utterance, for display only."""
 
     def transcribe_file(
@@ -65,6 +79,7 @@ class SpeechEngine(Protocol):
         *,
         on_progress: Callable[[float], None] | None = None,
         vad: bool = True,
+        prompt: str = "",
     ) -> Iterator[TranscribedSegment]:
         """Careful pass over a whole recording (beam search, word timestamps).
 
@@ -134,14 +149,20 @@ class SummaryEngine(Protocol):
         *,
         meeting_date: date,
         default_speaker: str | None = None,
+        language: str | None = None,
     ) -> Insights:
-        """default_speaker owns "I will ..." items whose utterance has no speaker."""
+        """default_speaker owns "I will ..." items whose utterance has no speaker; language
+        is what the transcript is in (a Whisper code; None: unknown)."""
 
 
 class EngineError(Exception):
     """An engine failed, and trying again will not help (a bad answer, a refused key)."""
 
     transient = False
+
+
+class UnsupportedLanguage(EngineError):
+    """The speech engine cannot transcribe the language asked for."""
 
 
 class EngineUnavailable(EngineError):

@@ -33,7 +33,7 @@ from faster_whisper.transcribe import (
 from faster_whisper.utils import download_model
 
 from ..audio import is_silent
-from .base import SAMPLE_RATE, TranscribedSegment, Word
+from .base import SAMPLE_RATE, TranscribedSegment, UnsupportedLanguage, Word
 
 # Texts Whisper produces on non-speech. Real people say them too, so they are dropped
 # only when the model also leans towards "no speech" (real short words measured 0.2-0.55).
@@ -154,12 +154,15 @@ def _before_loop(text: str) -> str:
 
 
 class LocalSpeechEngine:
+    """language: what is spoken (a Whisper code), or None to detect it on each call."""
+
     name = "local"
 
     def __init__(
         self,
         model: str | None = None,
         *,
+        language: str | None = "en",
         cpu_threads: int = 2,
         num_workers: int = 2,
         no_speech_threshold: float = 0.6,
@@ -168,6 +171,7 @@ class LocalSpeechEngine:
         if final_window not in FINAL_WINDOWS:
             raise ValueError(f"final_window must be one of {FINAL_WINDOWS}, not {final_window!r}")
         self._path, self.model = _resolve(model)
+        self.language = language
         self._cpu_threads = cpu_threads
         self._num_workers = num_workers
         self.no_speech_threshold = no_speech_threshold
@@ -177,9 +181,23 @@ class LocalSpeechEngine:
     def _whisper(self) -> WhisperModel:
         return load_model(self._path, cpu_threads=self._cpu_threads, num_workers=self._num_workers)
 
-    @property
+    @cached_property
     def _language(self) -> str | None:
-        return None if self._whisper.model.is_multilingual else "en"
+        """The language decoding is forced to; None: Whisper detects it first."""
+        if self._whisper.model.is_multilingual:
+            return self.language
+        if self.language not in (None, "en"):
+            # An English-only model would write its English guess at German speech.
+            raise UnsupportedLanguage(f"The speech model {self.model} hears English only, not {self.language!r}.")
+        return "en"
+
+    def detect_language(self, audio: np.ndarray) -> str | None:
+        """The language most likely spoken in `audio` (its first 30 s with speech), or
+        None when the model is English-only or hears no speech."""
+        if not self._whisper.model.is_multilingual or is_silent(audio):
+            return None
+        language, _, _ = self._whisper.detect_language(audio, vad_filter=True)
+        return str(language)
 
     @cached_property
     def _partial_tokens(self) -> tuple[Tokenizer, list[int]]:
@@ -189,7 +207,7 @@ class LocalSpeechEngine:
             whisper.hf_tokenizer,
             whisper.model.is_multilingual,
             task="transcribe",
-            language="en",
+            language=self._language or "en",
         )
         return tokenizer, list(get_suppressed_tokens(tokenizer, [-1]))
 
@@ -198,14 +216,14 @@ class LocalSpeechEngine:
         self.transcribe_partial(np.full(SAMPLE_RATE, 0.1, dtype=np.float32))
         self.transcribe_utterance(np.full(2 * SAMPLE_RATE, 0.1, dtype=np.float32))
 
-    def transcribe_utterance(self, audio: np.ndarray) -> TranscribedSegment | None:
+    def transcribe_utterance(self, audio: np.ndarray, *, prompt: str = "") -> TranscribedSegment | None:
         """Decoded again from where the text stopped while speech goes on after it: on an
         utterance of several sentences or speakers Whisper now and then ends its text early,
         and whole turns were lost (22 % of the live words of one corpus meeting)."""
         pieces: list[TranscribedSegment] = []
         start = 0
         while len(pieces) < MAX_UTTERANCE_PIECES and not is_silent(audio[start:]):
-            piece = self._utterance_once(audio[start:])
+            piece = self._utterance_once(audio[start:], prompt)
             if piece is not None and pieces:
                 piece = _without_repeat(pieces[-1], piece)
             if piece is None:
@@ -227,14 +245,14 @@ class LocalSpeechEngine:
             no_speech_prob=max(p.no_speech_prob for p in pieces),
         )
 
-    def _utterance_once(self, audio: np.ndarray) -> TranscribedSegment | None:
+    def _utterance_once(self, audio: np.ndarray, prompt: str) -> TranscribedSegment | None:
         if self.final_window == "short":
-            segment = self._short_window(audio, FINAL_WINDOW, words=True)
+            segment = self._short_window(audio, FINAL_WINDOW, words=True, prompt=prompt)
             if segment is not None:
                 return segment if segment.text else None
-        return self._full_window(audio)
+        return self._full_window(audio, prompt)
 
-    def _full_window(self, audio: np.ndarray) -> TranscribedSegment | None:
+    def _full_window(self, audio: np.ndarray, prompt: str = "") -> TranscribedSegment | None:
         # Temperature 0 only: deterministic, and no fallback decodes delaying a final.
         segments, _ = self._whisper.transcribe(
             audio,
@@ -246,6 +264,7 @@ class LocalSpeechEngine:
             vad_filter=False,
             no_speech_threshold=self.no_speech_threshold,
             max_new_tokens=_max_new_tokens(audio),
+            hotwords=prompt or None,
         )
         kept = [s for s in segments if self._keep(s)]
         if not kept:
@@ -258,20 +277,22 @@ class LocalSpeechEngine:
             no_speech_prob=float(max(s.no_speech_prob for s in kept)),
         )
 
-    def transcribe_partial(self, audio: np.ndarray) -> str:
+    def transcribe_partial(self, audio: np.ndarray, *, prompt: str = "") -> str:
         if is_silent(audio):
             return ""
-        text = self._short_window_text(audio)
+        text = self._short_window_text(audio, prompt)
         if text is None:
-            segment = self._full_window(audio)
+            segment = self._full_window(audio, prompt)
             text = segment.text if segment else ""
         return text
 
-    def _short_window_text(self, audio: np.ndarray) -> str | None:
-        segment = self._short_window(audio, DRAFT_WINDOW, words=False)
+    def _short_window_text(self, audio: np.ndarray, prompt: str = "") -> str | None:
+        segment = self._short_window(audio, DRAFT_WINDOW, words=False, prompt=prompt)
         return None if segment is None else segment.text
 
-    def _short_window(self, audio: np.ndarray, window: ShortWindow, *, words: bool) -> TranscribedSegment | None:
+    def _short_window(
+        self, audio: np.ndarray, window: ShortWindow, *, words: bool, prompt: str = ""
+    ) -> TranscribedSegment | None:
         """Decode only the utterance's mel frames (~5x cheaper than the 30 s window).
 
         None when the shortcut does not apply (over ~29 s, or a multilingual model that
@@ -284,15 +305,17 @@ class LocalSpeechEngine:
         if frames > MAX_WINDOW_FRAMES or self._language is None:
             return None
         tokenizer, suppress_tokens = self._partial_tokens
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        # As faster-whisper gives hotwords: after <|startofprev|>, before the task tokens.
+        expected = [tokenizer.sot_prev, *self._prompt_tokens(prompt)] if prompt else []
+        prompt_ids = [*expected, *tokenizer.sot_sequence, tokenizer.no_timestamps]
         max_new = window.max_new_tokens(audio)
         # Encoded once: the decoder and, for finals, the word alignment share it.
         encoded = whisper.encode(pad_or_trim(features, frames))
         result = whisper.model.generate(
             encoded,
-            [prompt],
+            [prompt_ids],
             beam_size=1,
-            max_length=len(prompt) + max_new,
+            max_length=len(prompt_ids) + max_new,
             return_no_speech_prob=True,
             return_scores=True,
             suppress_blank=True,
@@ -318,6 +341,11 @@ class LocalSpeechEngine:
             no_speech_prob=float(result.no_speech_prob),
         )
 
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The prompt's tokens, cut as faster-whisper cuts hotwords (half the context)."""
+        tokens = self._partial_tokens[0].encode(" " + prompt.strip())
+        return tokens[: self._whisper.max_length // 2 - 1]
+
     def _align(self, tokens: list[int], encoded: Any, num_frames: int) -> tuple[Word, ...]:
         """Word times from cross-attention on the short window (as faster-whisper aligns)."""
         tokenizer, _ = self._partial_tokens
@@ -342,6 +370,7 @@ class LocalSpeechEngine:
         *,
         on_progress: Callable[[float], None] | None = None,
         vad: bool = True,
+        prompt: str = "",
     ) -> Iterator[TranscribedSegment]:
         duration = len(audio) / SAMPLE_RATE
         if duration > 0:
@@ -353,6 +382,8 @@ class LocalSpeechEngine:
                 word_timestamps=True,
                 vad_filter=vad,
                 no_speech_threshold=self.no_speech_threshold,
+                # Given to every 30 s window (an initial prompt would reach the first only).
+                hotwords=prompt or None,
             )
             yield from self._kept_with_progress(segments, duration, on_progress)
         if on_progress:

@@ -15,6 +15,8 @@ import httpx2
 import numpy as np
 import openai
 
+from core.languages import LANGUAGE_CODES_BY_NAME, WHISPER_LANGUAGES
+
 from ..audio import is_silent, quiet_cut, write_wav
 from .base import SAMPLE_RATE, EngineError, EngineUnavailable, TranscribedSegment, Word, engine_error
 
@@ -38,8 +40,10 @@ class OpenAISpeechEngine:
         max_retries: int = 3,
         no_speech_threshold: float = 0.6,
         http_client: httpx2.Client | None = None,
+        language: str | None = "en",
     ) -> None:
         self.model = model
+        self.language = language
         self.no_speech_threshold = no_speech_threshold
         self._client = openai.OpenAI(
             api_key=api_key or None,
@@ -49,8 +53,8 @@ class OpenAISpeechEngine:
             http_client=http_client,
         )
 
-    def transcribe_utterance(self, audio: np.ndarray) -> TranscribedSegment | None:
-        segments = self._transcribe(audio, offset_s=0.0)
+    def transcribe_utterance(self, audio: np.ndarray, *, prompt: str = "") -> TranscribedSegment | None:
+        segments = self._transcribe(audio, offset_s=0.0, prompt=prompt)
         if not segments:
             return None
         return TranscribedSegment(
@@ -61,7 +65,7 @@ class OpenAISpeechEngine:
             no_speech_prob=max(s.no_speech_prob for s in segments),
         )
 
-    def transcribe_partial(self, audio: np.ndarray) -> str:
+    def transcribe_partial(self, audio: np.ndarray, *, prompt: str = "") -> str:
         """No drafts: each would be a paid request that arrives after the next one is due.
 
         The live view shows finals only with this engine.
@@ -74,22 +78,31 @@ class OpenAISpeechEngine:
         *,
         on_progress: Callable[[float], None] | None = None,
         vad: bool = True,
+        prompt: str = "",
     ) -> Iterator[TranscribedSegment]:
         """`vad` is the server's business: the API has no switch for it."""
         start = 0
         while start < len(audio):
             end = start + quiet_cut(audio[start:], CHUNK_SECONDS * SAMPLE_RATE, CUT_SEARCH_SECONDS * SAMPLE_RATE)
-            yield from self._transcribe(audio[start:end], offset_s=start / SAMPLE_RATE)
+            yield from self._transcribe(audio[start:end], offset_s=start / SAMPLE_RATE, prompt=prompt)
             start = end
             if on_progress:
                 on_progress(start / len(audio))
         if on_progress:
             on_progress(1.0)
 
-    def _transcribe(self, audio: np.ndarray, *, offset_s: float) -> list[TranscribedSegment]:
+    def detect_language(self, audio: np.ndarray) -> str | None:
+        """As the API reports it on the first 30 s (whisper-1 only: the others say nothing)."""
+        if not self.model.startswith("whisper") or is_silent(audio):
+            return None
+        response = self._request(audio[: 30 * SAMPLE_RATE], detect=True)
+        name = str(getattr(response, "language", "") or "").lower()
+        return name if name in WHISPER_LANGUAGES else LANGUAGE_CODES_BY_NAME.get(name)
+
+    def _transcribe(self, audio: np.ndarray, *, offset_s: float, prompt: str = "") -> list[TranscribedSegment]:
         if is_silent(audio):
             return []
-        response = self._request(audio)
+        response = self._request(audio, prompt=prompt)
         duration_s = len(audio) / SAMPLE_RATE
         if not getattr(response, "segments", None):
             text = response.text.strip()
@@ -106,7 +119,7 @@ class OpenAISpeechEngine:
         # OpenAI's own rule for its segments: likely no speech and a low-confidence text.
         return segment.no_speech_prob > self.no_speech_threshold and segment.avg_logprob < -1
 
-    def _request(self, audio: np.ndarray) -> Any:
+    def _request(self, audio: np.ndarray, *, detect: bool = False, prompt: str = "") -> Any:
         wav = io.BytesIO()
         pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
         write_wav(wav, pcm)
@@ -117,6 +130,10 @@ class OpenAISpeechEngine:
             if verbose
             else {"response_format": "json"}
         )
+        if self.language and not detect:
+            options["language"] = self.language  # else the server detects it
+        if prompt:
+            options["prompt"] = prompt  # the words to expect: the API's own vocabulary hint
         try:
             return self._client.audio.transcriptions.create(
                 model=self.model, file=("audio.wav", wav.getvalue(), "audio/wav"), **options

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
+from core.languages import ENGLISH, language_name
 from transcription.engines.base import Insights, Utterance
 from transcription.engines.insights_rules import (
     extract_action_items,
@@ -126,6 +127,14 @@ def _key_points(
     return [_display(sentences[i]) for i in chosen]
 
 
+ENGLISH_ONLY = (
+    "Mina's offline summary reads English only, and this meeting is in {language}: its "
+    "transcript, speakers and talk time are complete, but no overview, decisions or tasks "
+    "were written. An OpenAI-compatible summary engine (MINA_SUMMARY_ENGINE=openai) "
+    "summarises it in its own language."
+)
+
+
 class LocalSummaryEngine:
     """Extractive overview plus rule-based key points, decisions and action items."""
 
@@ -143,7 +152,11 @@ class LocalSummaryEngine:
         *,
         meeting_date: date,
         default_speaker: str | None = None,
+        language: str | None = None,
     ) -> Insights:
+        if language not in (None, ENGLISH):
+            # The rules read English; on German they would invent tasks and miss decisions.
+            return Insights(overview=ENGLISH_ONLY.format(language=language_name(language)))
         sentences = [s for u in utterances for s in split_sentences(u.text)]
         decisions = extract_decisions(utterances, known_names=self.known_names)
         items = extract_action_items(

@@ -15,6 +15,8 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
+from core.languages import WHISPER_LANGUAGES
+
 from .base import ActionItem, EngineError, EngineUnavailable, Insights, Utterance, engine_error
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -148,10 +150,13 @@ class OpenAISummaryEngine:
         *,
         meeting_date: date,
         default_speaker: str | None = None,
+        language: str | None = None,
     ) -> Insights:
         if not utterances:
             return Insights(overview="")
         prompt = transcript_prompt(utterances, meeting_date, default_speaker)
+        if language in WHISPER_LANGUAGES:
+            prompt = f"The meeting is in {WHISPER_LANGUAGES[language]}: write the summary in it.\n{prompt}"
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": _INSTRUCTIONS},
             {"role": "user", "content": prompt},
