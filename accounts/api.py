@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import path
+from django.urls import path, reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from core.ratelimit import limit_attempts
 
-from .models import User
-from .serializers import MeSerializer
+from .models import CalendarFeed, User
+from .serializers import CalendarSerializer, MeSerializer
+from .services import calendar_feed_get, calendar_feed_renew
 
 
 class TokenObtainApi(jwt_views.TokenObtainPairView):
@@ -34,6 +37,22 @@ class MeApi(generics.RetrieveUpdateAPIView):
 
     def get_object(self) -> User:
         return self.request.user  # type: ignore[return-value]
+
+
+class CalendarApi(APIView):
+    """The address of my private calendar feed (ICS: my open tasks with a due date, my
+    workspaces' meetings); POST makes a new one and the old one answers 404."""
+
+    @extend_schema(responses=CalendarSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._answer(request, calendar_feed_get(user=request.user)))
+
+    @extend_schema(request=None, responses=CalendarSerializer)
+    def post(self, request: Request) -> Response:
+        return Response(self._answer(request, calendar_feed_renew(user=request.user)))
+
+    def _answer(self, request: Request, feed: CalendarFeed) -> dict[str, str]:
+        return {"url": request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))}
 
 
 urlpatterns = [

@@ -17,3 +17,7 @@ class UserBriefSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "name"]
         read_only_fields = fields
+
+
+class CalendarSerializer(serializers.Serializer):
+    url = serializers.URLField(read_only=True, help_text="Subscribe to it in a calendar app; keep it private.")

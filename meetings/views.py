@@ -8,9 +8,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.models import CalendarFeed
+from accounts.services import calendar_feed_get, calendar_feed_renew
+from core.errors import NotFound
 from core.pages import (
     invalid_form,
     is_partial,
@@ -24,7 +27,7 @@ from workspaces.models import Membership, Role
 from workspaces.navigation import current_workspace_id
 from workspaces.selectors import member_list, membership_get, membership_list
 
-from . import selectors, services
+from . import calendar, selectors, services
 from .forms import MeetingForm, ParticipantForm, TaskEditForm, TaskStatusFilterForm, TaskStatusForm
 from .models import Meeting, Participant, Task
 
@@ -131,7 +134,35 @@ def task_list(request: HttpRequest) -> HttpResponse:
     }
     if is_partial(request):
         return push_clean_url(request, render(request, "meetings/partials/my_task_results.html", context))
+    context["calendar_url"] = _calendar_url(request, calendar_feed_get(user=request.user))
     return render(request, "meetings/tasks.html", context)
+
+
+def _calendar_url(request: HttpRequest, feed: CalendarFeed) -> str:
+    return request.build_absolute_uri(reverse("meetings:calendar", args=[feed.token]))
+
+
+@page
+@require_POST
+def calendar_renew(request: HttpRequest) -> HttpResponse:
+    calendar_feed_renew(user=request.user)
+    messages.success(request, "Your calendar has a new link: the old one no longer works. Subscribe to the new one.")
+    return redirect("meetings:tasks")
+
+
+@page(login=False)
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The member's tasks due and meetings as ICS, for a calendar app (no sign-in: the
+    link is the key)."""
+    user = calendar.feed_owner(token)
+    if user is None:
+        raise NotFound("No calendar at this address (its link may have been renewed).")
+    site = request.build_absolute_uri("/").rstrip("/")
+    response = HttpResponse(calendar.calendar_ics(user=user, site=site), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="mina.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @page

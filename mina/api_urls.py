@@ -3,7 +3,7 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 
-from accounts.api import MeApi
+from accounts.api import CalendarApi, MeApi
 from core.api import error_body
 from meetings import api as meetings
 from transcription import api as transcription
@@ -20,6 +20,7 @@ meeting = "meetings/<int:meeting_id>/"
 urlpatterns = [
     path("auth/", include("accounts.api")),
     path("me/", MeApi.as_view(), name="me"),
+    path("me/calendar/", CalendarApi.as_view(), name="api-calendar"),
     # Workspaces, members, invitations
     path("workspaces/", workspaces.WorkspacesApi.as_view(), name="api-workspaces"),
     path("workspaces/<int:workspace_id>/", workspaces.WorkspaceApi.as_view(), name="api-workspace"),

@@ -37,6 +37,8 @@ urlpatterns = [
     ),
     path("meetings/<int:meeting_id>/export/<str:name>", transcript_views.meeting_export, name="export"),
     path("tasks/", views.task_list, name="tasks"),
+    path("tasks/calendar/renew/", views.calendar_renew, name="calendar-renew"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
     path("tasks/<int:task_id>/", views.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", views.task_status, name="task-status"),
 ]

@@ -198,6 +198,9 @@ def test_page(name, route, tenant_a, tenant_b, no_limits):
         check_words(who, body, where)
         if _is_public(name):
             continue
+        if name == "meetings:calendar":  # the link is the key; an invitation's token opens no feed
+            assert status in (404, 405), f"{who}: {where} -> {status}"
+            continue
         if who != "anonymous" and status == 302:
             assert not response["Location"].startswith("/accounts/sign-in/"), f"{who} sent to sign in at {where}"
         if who == "anonymous":
