@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
@@ -10,8 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from accounts import audit
+from core.jobs import enqueue
 from meetings.admin import ParticipantInline, TaskInline
 from meetings.models import Meeting
+from meetings.services import meeting_end
 from workspaces import admin as workspaces_admin
 from workspaces.models import Workspace
 
@@ -81,11 +85,17 @@ class RecordingAdmin(admin.ModelAdmin):
     @admin.action(description="Re-transcribe the selected recordings")
     def retranscribe(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
         count = 0
-        for recording in queryset.select_related("meeting"):
+        for recording in queryset.select_related("meeting__workspace"):
             if recording.file:
                 jobs.retranscribe(recording=recording)
+                _audit(request, "admin_retranscribe", recording.meeting, recording=recording.pk)
                 count += 1
         self.message_user(request, f"{count} recording(s) queued for transcription.", messages.SUCCESS)
+
+
+def _audit(request: HttpRequest, action: str, meeting: Meeting, **details: Any) -> None:
+    """An operator's action, in the audit log of the meeting's workspace."""
+    audit.record(action, actor=request.user, workspace=meeting.workspace, target=meeting, **details)
 
 
 @admin.register(Segment)
@@ -121,6 +131,27 @@ class MeetingAdmin(admin.ModelAdmin):
     list_select_related = ["workspace", "organizer"]
     readonly_fields = ["created_at", "live_streams"]
     inlines = [ParticipantInline, TaskInline, SegmentInline]
+    actions = ["resummarize", "end_stuck"]
+
+    @admin.action(description="Write the summary again (ready or failed meetings)")
+    def resummarize(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:
+        count = 0
+        for meeting in queryset.filter(status__in=[Meeting.Status.READY, Meeting.Status.FAILED]):
+            enqueue(jobs.SUMMARIZE_MEETING, meeting.id)
+            _audit(request, "admin_resummarize", meeting)
+            count += 1
+        self.message_user(request, f"{count} meeting(s) queued for a new summary.", messages.SUCCESS)
+
+    @admin.action(description="End meetings stuck live (nobody recording any more)")
+    def end_stuck(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:
+        count = 0
+        for meeting in queryset.filter(status=Meeting.Status.LIVE).select_related("workspace"):
+            with transaction.atomic():
+                meeting_end(meeting=meeting, membership=None)
+                _audit(request, "admin_end_meeting", meeting)
+            count += 1
+        note = f"{count} meeting(s) ended: their careful pass and summary follow."
+        self.message_user(request, note, messages.SUCCESS)
 
     @admin.display(description="Live streams")
     def live_streams(self, obj: Meeting) -> SafeString:
@@ -158,6 +189,15 @@ class WorkspaceAdmin(workspaces_admin.WorkspaceAdmin):
     """The workspace with its usage: the last 12 months and 31 days, and CSV of all time."""
 
     readonly_fields = ["usage_tables"]
+    actions = ["purge_now"]
+
+    @admin.action(description="Delete meetings past the retention now")
+    def purge_now(self, request: HttpRequest, queryset: QuerySet[Workspace]) -> None:
+        for workspace in queryset:
+            purged = jobs.purge_expired(workspaces=Workspace.objects.filter(pk=workspace.pk))
+            audit.record("admin_purge_expired", actor=request.user, workspace=workspace, target=workspace,
+                         meetings=purged)
+            self.message_user(request, f"{workspace.name}: {purged} meeting(s) past the retention deleted.")
 
     def get_fieldsets(self, request: HttpRequest, obj: Workspace | None = None) -> Any:
         fieldsets: list[Any] = [(None, {"fields": ["name", "slug", "retention_days"]})]

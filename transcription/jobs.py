@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts import audit
@@ -300,10 +300,13 @@ def end_idle_meetings() -> int:
     return ended
 
 
-def purge_expired() -> int:
-    """Delete meetings older than their workspace's retention (rows and files)."""
+def purge_expired(*, workspaces: QuerySet[Workspace] | None = None) -> int:
+    """Delete meetings older than their workspace's retention (rows and files); of these
+    workspaces only (an operator's "purge now"), else of all."""
     purged = 0
-    for workspace in Workspace.objects.filter(retention_days__isnull=False):
+    for workspace in (workspaces if workspaces is not None else Workspace.objects.all()).filter(
+        retention_days__isnull=False
+    ):
         cutoff = timezone.now() - timedelta(days=workspace.retention_days or 0)
         for meeting in workspace.meetings.filter(created_at__lt=cutoff):
             meeting.delete()  # its recordings' files go with them (receivers.py)
