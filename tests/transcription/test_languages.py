@@ -1,9 +1,10 @@
 """Meetings in other languages: the multilingual model joined from its packages, the
 language chosen per meeting (or per workspace, or detected), and clear refusals.
 
-`german.wav` and `french.flac` (tests/data/speech/README.md) are espeak-ng speech; with
-the multilingual base model "Umzug nach Berlin" and "Freitag mit dem Zug", and "Bonjour à
-tous" and "Paris", come through in every way of decoding tried.
+`german.wav` and `french.flac` (tests/data/speech/README.md) are espeak-ng speech. With
+the multilingual base model German comes through word for word, so the transcripts are
+checked on it; French is only detected here: Whisper is unsure enough of espeak's French
+that faster-whisper falls back to sampling (temperature > 0), and its words vary by run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from transcription.services import upload_create
 from workspaces.models import Role
 
 GERMAN = ["umzug nach berlin", "freitag mit dem zug"]
-FRENCH = ["bonjour à tous", "paris"]
 
 
 def _text(segments) -> str:
@@ -150,18 +150,18 @@ def test_an_upload_in_a_language_to_detect_is_heard_in_it(workspace, owner, clie
     meeting = MeetingFactory(workspace=workspace, organizer=owner, language="auto")
     upload_create(
         meeting=meeting, membership=owner.memberships.get(),
-        upload=SimpleUploadedFile("french.flac", (SPEECH / "french.flac").read_bytes()),
+        upload=SimpleUploadedFile("german.wav", (SPEECH / "german.wav").read_bytes()),
     )
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.READY, meeting.error
-    assert meeting.detected_language == "fr"
+    assert meeting.detected_language == "de"
     text = _text(selectors.segment_list(meeting=meeting))
-    for phrase in FRENCH:
+    for phrase in GERMAN:
         assert phrase in text
     client.force_login(owner)
-    assert "French (detected)" in client.get(f"/meetings/{meeting.id}/").content.decode()
+    assert "German (detected)" in client.get(f"/meetings/{meeting.id}/").content.decode()
     response = client_for(owner).get(f"/api/v1/meetings/{meeting.id}/")
-    assert response.json()["detected_language"] == "fr"
+    assert response.json()["detected_language"] == "de"
 
 
 @pytest.mark.django_db(transaction=True)
