@@ -391,7 +391,7 @@ def transcript_replace(*, meeting: Meeting, membership: Membership, wrong: str, 
     found = corrections.pattern(wrong)
     changed = []
     with transaction.atomic():
-        for segment in selectors.segment_list(meeting=meeting).select_for_update():
+        for segment in selectors.segment_list(meeting=meeting).select_for_update(of=("self",)):
             text = found.sub(lambda _: right, segment.text)
             if text != segment.text:
                 segment.text, segment.edited = text, True
