@@ -79,8 +79,12 @@ def test_a_live_meeting_keeps_its_words_when_it_ends(workspace, owner):
     refined = list(selectors.segment_list(meeting=meeting))
     assert refined and all(s.kind == "refined" for s in refined)
     before, after = _words_per_minute(live), _words_per_minute(refined)
+    said = Counter(turn["start_ms"] // 60_000 for turn in DOUBTFUL["turns"] for _ in turn["text"].split())
     for minute, count in before.items():
-        assert after[minute] >= 0.8 * count, (minute, count, after[minute])
+        # Against what was said when the live text holds more: on a loaded machine its
+        # finals once held 212 words of a minute in which 162 were said (a repeat).
+        expected = min(count, said[minute])
+        assert after[minute] >= 0.8 * expected, (minute, count, said[minute], after[minute])
     lost = lost_turns(DOUBTFUL["turns"], _hypothesis(refined))
     assert not set(lost) & set(WINDOW_TURNS), lost
     text = " ".join(s.text for s in refined).lower()
