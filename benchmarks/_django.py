@@ -30,3 +30,15 @@ def setup(name: str) -> Path:
     django.setup()
     call_command("migrate", verbosity=0)
     return folder
+
+
+def in_place() -> None:
+    """Django on this checkout's own settings, for the benchmarks that run the engines and
+    write nothing to a database (fidelity, languages, glossary)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DEBUG", "1")  # a benchmark on this machine, never a served site
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()

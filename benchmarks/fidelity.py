@@ -29,21 +29,15 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 import time
 import wave
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DEBUG", "1")  # a benchmark on this machine, never a served site
+from benchmarks import _django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+_django.in_place()
+ROOT = _django.ROOT
 
 from benchmarks.corpus import CorpusMeeting, meetings  # noqa: E402
 from benchmarks.corpus.build import CACHE  # noqa: E402

@@ -33,7 +33,6 @@ import hashlib
 import inspect
 import json
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -44,15 +43,9 @@ from unittest.mock import patch
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DEBUG", "1")  # a benchmark on this machine, never a served site
+from benchmarks import _django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+_django.in_place()
 
 from benchmarks.corpus.build import CACHE, read_wav, write_wav  # noqa: E402
 from benchmarks.corpus.scoring import normalise, wer  # noqa: E402

@@ -32,7 +32,6 @@ import hashlib
 import inspect
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,15 +39,9 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mina.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DEBUG", "1")  # a benchmark on this machine, never a served site
+from benchmarks import _django  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+_django.in_place()
 
 from faster_whisper import WhisperModel  # noqa: E402
 
