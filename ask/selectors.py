@@ -10,13 +10,12 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.errors import Invalid, NotFound
 from meetings.models import Meeting, Task
-from meetings.selectors import meeting_get, workspace_ids_of
+from meetings.selectors import meeting_get, moment_url, workspace_ids_of
 
 from . import embedder, vectors
 from .models import MeetingIndex, Passage
@@ -176,10 +175,8 @@ def mark(text: str, terms: list[str]) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped
 
 
-def moment_url(passage: Passage) -> str:
-    """The meeting page, playing from the line (`?t=` seconds; the anchor scrolls to it)."""
-    base = reverse("meetings:detail", args=[passage.meeting_id])
-    return f"{base}?t={passage.start_ms // 1000}#segment-{passage.segment_id}"
+def passage_url(passage: Passage) -> str:
+    return moment_url(passage.meeting_id, passage.start_ms, passage.segment_id)
 
 
 def search(
@@ -228,7 +225,7 @@ def search(
                 meaning_rank=ranks[0].get(passage.id) if mode != "keyword" else None,
                 keyword_rank=ranks[-1].get(passage.id) if mode != "meaning" else None,
                 marked=mark(passage.line, terms),
-                url=moment_url(passage),
+                url=passage_url(passage),
             )
         )
         if len(hits) == limit:
@@ -273,7 +270,12 @@ def _add_decisions_and_tasks(groups: list[MeetingAnswer], terms: list[str]) -> N
         summary = getattr(meeting, "summary", None)
         decisions = summary.decisions if summary else []
         by_meeting[meeting.id].decisions = [d for d in decisions if isinstance(d, str) and matches(d)]
-    tasks = Task.objects.filter(meeting_id__in=by_meeting).select_related("assignee").order_by("id")
+    tasks = (
+        Task.objects.filter(meeting_id__in=by_meeting)
+        .exclude(review=Task.Review.DISMISSED)
+        .select_related("assignee")
+        .order_by("id")
+    )
     for task in tasks:
         if task.source_segment_id in segment_ids or matches(task.title):
             by_meeting[task.meeting_id].tasks.append(task)  # type: ignore[index]

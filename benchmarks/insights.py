@@ -175,7 +175,8 @@ def found_insights(script: dict) -> dict:
     summary = summary_generate(meeting=Meeting.objects.get(pk=meeting.pk))
     tasks = [
         {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
-         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of.get(t.source_segment_id)}
+         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of.get(t.source_segment_id),
+         "accepted": t.review == t.Review.ACCEPTED}
         for t in meeting.tasks.select_related("assignee").order_by("source_segment__start_ms", "id")
     ]
     questions = getattr(summary, "questions", None)
@@ -195,7 +196,10 @@ def score(script: dict, found: dict) -> dict:
     said = {normalise(s) for turn in script["turns"] for s in sentences(turn["text"])}
     overview = sentences(found["overview"])
     questions = found["questions"]
+    accepted = [j for j, t in enumerate(tasks) if t["accepted"]]
     return {
+        "accepted_found": len(accepted),
+        "accepted_matched": sum(j in matched for j in accepted),
         "items_expected": len(items),
         "items_found": len(tasks),
         "items_matched": len(pairs),
@@ -334,6 +338,15 @@ def corpus_main(args: argparse.Namespace) -> None:
     for split in SPLITS:
         pooled[split] = pool([r for r in rows if split in ("all", r["split"])])
         print(line("pooled", split, pooled[split]))
+    print("\ntasks accepted at once (the workspace default) and left as suggestions: precision, matched/found")
+    for split, c in pooled.items():
+        suggested_found = c["items_found"] - c["accepted_found"]
+        suggested_matched = c["items_matched"] - c["accepted_matched"]
+        print(
+            f"{split:<8} accepted {percent(ratio(c['accepted_matched'], c['accepted_found']))} "
+            f"({c['accepted_matched']}/{c['accepted_found']})   suggested "
+            f"{percent(ratio(suggested_matched, suggested_found))} ({suggested_matched}/{suggested_found})"
+        )
     if args.json:
         out = {"engine": engine, "meetings": {r["id"]: {**r, **rates(r)} for r in rows},
                "pooled": {split: {**c, **rates(c)} for split, c in pooled.items()}}

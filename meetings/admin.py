@@ -39,8 +39,11 @@ class SummaryAdmin(admin.ModelAdmin):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ["title", "workspace", "meeting", "assignee", "owner_name", "due_date", "status", "edited"]
-    list_filter = ["status", "edited", "workspace"]
+    list_display = [
+        "title", "workspace", "meeting", "assignee", "owner_name", "due_date", "status", "review", "confidence",
+        "edited",
+    ]
+    list_filter = ["status", "review", "edited", "workspace"]
     search_fields = ["title", "owner_name", "assignee__email", "meeting__title"]
     raw_id_fields = ["meeting", "assignee", "created_by", "source_segment"]
     autocomplete_fields = ["workspace"]

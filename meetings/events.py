@@ -97,6 +97,8 @@ def task_payload(task: Any) -> dict[str, Any]:
         "assignee_name": task.assignee.name if task.assignee else task.owner_name,
         "due_date": task.due_date.isoformat() if task.due_date else None,
         "status": task.status,
+        "review": task.review,
+        "confidence": task.confidence,
         "source_segment": task.source_segment_id,
     }
 

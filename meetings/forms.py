@@ -74,3 +74,9 @@ class ParticipantForm(forms.Form):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Task.Status.choices)
+
+
+class TaskReviewForm(forms.Form):
+    review = forms.ChoiceField(choices=Task.Review.choices)
+    # Which list the row is in: the meeting's tasks or My tasks' suggestions.
+    row = forms.ChoiceField(choices=[("meeting", "meeting"), ("mine", "mine")], required=False)

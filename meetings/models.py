@@ -117,6 +117,13 @@ class Task(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
 
+    class Review(models.TextChoices):
+        # Found in a meeting and waiting for a person: shown apart, with Accept / Dismiss.
+        SUGGESTED = "suggested", "Suggested"
+        ACCEPTED = "accepted", "Accepted"
+        # Kept (not deleted) so a re-summary finds it and does not suggest it again.
+        DISMISSED = "dismissed", "Dismissed"
+
     workspace = models.ForeignKey(
         "workspaces.Workspace", on_delete=models.CASCADE, related_name="tasks"
     )
@@ -136,6 +143,10 @@ class Task(models.Model):
     )
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    review = models.CharField(max_length=10, choices=Review.choices, default=Review.ACCEPTED)
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="How sure the summary engine was that this was said as a task (0-1)."
+    )
     source_segment = models.ForeignKey(
         "transcription.Segment",
         on_delete=models.SET_NULL,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 
 from core.errors import NotFound
 from workspaces.models import Membership, Role
@@ -84,14 +85,27 @@ def can_edit_meeting(meeting: Meeting, membership: Membership) -> bool:
     return membership.has_role(Role.MEMBER) and meeting.organizer_id == membership.user_id
 
 
+def moment_url(meeting_id: int, start_ms: int, segment_id: int | None = None) -> str:
+    """The meeting page, playing from a line (`?t=` seconds; the anchor scrolls to it)."""
+    url = f"{reverse('meetings:detail', args=[meeting_id])}?t={max(start_ms, 0) // 1000}"
+    return f"{url}#segment-{segment_id}" if segment_id else url
+
+
+def task_moment_url(task: Task) -> str:
+    """Where the task was said, to play it; empty when it was not said (typed in)."""
+    segment = task.source_segment
+    return moment_url(task.meeting_id, segment.start_ms, segment.pk) if segment and task.meeting_id else ""
+
+
 def participant_list(*, meeting: Meeting) -> QuerySet[Participant]:
     return meeting.participants.select_related("user").order_by("id")
 
 
 def task_list_for_user(*, user: Any, status: str = "") -> QuerySet[Task]:
+    """The tasks assigned to `user` that are theirs to do (accepted, not suggestions)."""
     tasks = Task.objects.filter(
-        assignee=user, workspace__memberships__user=user
-    ).select_related("workspace", "meeting", "assignee")
+        assignee=user, workspace__memberships__user=user, review=Task.Review.ACCEPTED
+    ).select_related("workspace", "meeting", "assignee", "source_segment")
     if status:
         tasks = tasks.filter(status=status)
     return tasks
@@ -116,8 +130,8 @@ def task_get(*, user: Any, task_id: int | str) -> tuple[Task, Membership]:
 
 
 def task_row(task: Task, membership: Membership) -> dict[str, Any]:
-    """A task as the pages list it: with whether this member may edit it."""
-    return {"task": task, "editable": can_edit_task(task, membership)}
+    """A task as the pages list it: whether this member may edit it, where it was said."""
+    return {"task": task, "editable": can_edit_task(task, membership), "moment": task_moment_url(task)}
 
 
 def can_edit_task(task: Task, membership: Membership) -> bool:
@@ -140,8 +154,24 @@ def my_task_list(*, user: Any, status: str = "") -> QuerySet[Task]:
     )
 
 
+def my_suggestion_list(*, user: Any) -> QuerySet[Task]:
+    """Tasks found in meetings that wait for `user` to accept or dismiss them: those
+    assigned to them and those of the meetings they organise."""
+    return (
+        Task.objects.filter(review=Task.Review.SUGGESTED, workspace__memberships__user=user)
+        .filter(Q(assignee=user) | Q(meeting__organizer=user))
+        .select_related("workspace", "meeting", "assignee", "source_segment")
+        .order_by("-created_at", "-id")
+    )
+
+
 def meeting_task_list(*, meeting: Meeting) -> QuerySet[Task]:
-    return meeting.tasks.select_related("assignee", "meeting").order_by("created_at", "id")
+    """The meeting's tasks and suggestions; dismissed ones stay out of sight."""
+    return (
+        meeting.tasks.exclude(review=Task.Review.DISMISSED)
+        .select_related("assignee", "meeting", "source_segment")
+        .order_by("created_at", "id")
+    )
 
 
 def summary_get(*, meeting: Meeting) -> Summary | None:
@@ -162,6 +192,7 @@ def task_list(
     meeting_id: int | None = None,
     assignee_id: int | None = None,
     status: str = "",
+    review: str = "",
     due_before: date | None = None,
 ) -> QuerySet[Task]:
     """Tasks in the user's workspaces, filtered; open work first, soonest due first.
@@ -178,6 +209,8 @@ def task_list(
         tasks = tasks.filter(assignee_id=assignee_id)
     if status:
         tasks = tasks.filter(status=status)
+    # Dismissed suggestions are kept only so they are not suggested again: asked for by name.
+    tasks = tasks.filter(review=review) if review else tasks.exclude(review=Task.Review.DISMISSED)
     if due_before is not None:
         tasks = tasks.filter(due_date__lt=due_before)
     return tasks.order_by(_STATUS_ORDER, F("due_date").asc(nulls_last=True), "-created_at", "-id")

@@ -118,7 +118,8 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = [
             "id", "workspace", "meeting", "title", "assignee", "owner_name", "assignee_name", "due_date",
-            "status", "source_segment", "created_by", "edited", "created_at", "updated_at",
+            "status", "review", "confidence", "source_segment", "created_by", "edited", "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -144,6 +145,10 @@ class TaskUpdateInSerializer(serializers.Serializer):
     assignee = MemberField(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+    review = serializers.ChoiceField(
+        choices=Task.Review.choices, required=False,
+        help_text="Accept (`accepted`) or dismiss (`dismissed`) a suggested task.",
+    )
 
 
 class TaskFilterSerializer(serializers.Serializer):
@@ -151,6 +156,10 @@ class TaskFilterSerializer(serializers.Serializer):
     meeting = id_field(required=False, source="meeting_id")
     assignee = serializers.CharField(required=False, max_length=20, help_text="`me` or a user id.")
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+    review = serializers.ChoiceField(
+        choices=Task.Review.choices, required=False,
+        help_text="Only suggestions, accepted or dismissed tasks; without it, all but the dismissed.",
+    )
     due_before = serializers.DateField(required=False, help_text="Due strictly before this date.")
 
     def validate_assignee(self, value: str) -> str | int:

@@ -207,7 +207,7 @@ def task_create(
     return task
 
 
-_TASK_FIELDS = {"title", "assignee", "due_date", "status"}
+_TASK_FIELDS = {"title", "assignee", "due_date", "status", "review"}
 
 
 def task_update(*, task: Task, membership: Membership, **changes: Any) -> Task:
@@ -220,6 +220,8 @@ def task_update(*, task: Task, membership: Membership, **changes: Any) -> Task:
         _check_assignee(task.workspace, changes["assignee"])
     if "status" in changes and changes["status"] not in Task.Status.values:
         raise Invalid("Unknown status.", fields={"status": [f"One of {', '.join(Task.Status.values)}."]})
+    if "review" in changes and changes["review"] not in Task.Review.values:
+        raise Invalid("Unknown review.", fields={"review": [f"One of {', '.join(Task.Review.values)}."]})
     for key, value in changes.items():
         setattr(task, key, value)
     task.edited = True

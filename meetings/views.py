@@ -3,6 +3,8 @@ show what was said, are transcription's)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -28,10 +30,18 @@ from workspaces.navigation import current_workspace_id
 from workspaces.selectors import member_list, membership_get, membership_list
 
 from . import calendar, selectors, services
-from .forms import MeetingForm, ParticipantForm, TaskEditForm, TaskStatusFilterForm, TaskStatusForm
+from .forms import (
+    MeetingForm,
+    ParticipantForm,
+    TaskEditForm,
+    TaskReviewForm,
+    TaskStatusFilterForm,
+    TaskStatusForm,
+)
 from .models import Meeting, Participant, Task
 
 TASKS_PER_PAGE = 50
+SUGGESTIONS_SHOWN = 50
 
 
 @page
@@ -134,6 +144,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
     }
     if is_partial(request):
         return push_clean_url(request, render(request, "meetings/partials/my_task_results.html", context))
+    suggestions = selectors.my_suggestion_list(user=request.user)[:SUGGESTIONS_SHOWN]
+    context["suggestions"] = [selectors.task_row(task, memberships[task.workspace_id]) for task in suggestions]
     context["calendar_url"] = _calendar_url(request, calendar_feed_get(user=request.user))
     return render(request, "meetings/tasks.html", context)
 
@@ -182,6 +194,28 @@ def task_edit(request: HttpRequest, task_id: int) -> HttpResponse:
         "statuses": Task.Status.choices,
         "saved": True,
     }
+    return render(request, "meetings/partials/task_row.html", context)
+
+
+@page
+@require_POST
+def task_review(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Accept or dismiss a suggested task (or take a dismissal back) in place."""
+    task, membership = selectors.task_get(user=request.user, task_id=task_id)
+    form = TaskReviewForm(request.POST)
+    updated = submit(
+        form, lambda data: services.task_update(task=task, membership=membership, review=data["review"])
+    )
+    if updated is None:
+        return invalid_form(request, form)
+    if not is_partial(request):
+        return redirect(safe_next(request, _task_home(updated)))
+    context: dict[str, Any] = {
+        "row": selectors.task_row(updated, membership), "next_url": safe_next(request, _task_home(updated)),
+    }
+    if form.cleaned_data["row"] == "mine":
+        return render(request, "meetings/partials/my_suggestion_row.html", context)
+    context |= {"members": member_list(workspace=task.workspace), "statuses": Task.Status.choices}
     return render(request, "meetings/partials/task_row.html", context)
 
 

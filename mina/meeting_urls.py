@@ -41,4 +41,5 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
     path("tasks/<int:task_id>/", views.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", views.task_status, name="task-status"),
+    path("tasks/<int:task_id>/review/", views.task_review, name="task-review"),
 ]

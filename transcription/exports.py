@@ -88,7 +88,8 @@ def _task_line(task: Any) -> str:
     owner = task.assignee.name if task.assignee is not None else task.owner_name
     details = [d for d in (owner, f"due {task.due_date.isoformat()}" if task.due_date else "") if d]
     suffix = f" ({', '.join(details)})" if details else ""
-    return f"- [{done}] {_one_line(task.title)}{suffix}"
+    suggested = " _(suggested)_" if task.review == "suggested" else ""
+    return f"- [{done}] {_one_line(task.title)}{suffix}{suggested}"
 
 
 def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:

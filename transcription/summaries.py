@@ -13,6 +13,7 @@ from core.languages import AUTO
 from meetings import events
 from meetings.models import Meeting, Summary, Task
 from meetings.signals import decisions_created, send_on_commit, task_created, task_updated
+from workspaces.models import Workspace
 
 from .engines import get_summary_engine
 from .engines.base import Utterance
@@ -94,6 +95,8 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                 "owner_name": "" if assignee else (item.owner_name or ""),
                 "due_date": item.due_date,
                 "source_segment_id": item.segment_id,
+                "confidence": item.confidence,
+                "review": _review(meeting.workspace, item.confidence),
             }
             task = existing[key].pop(0) if existing.get(key) else None
             if task is None:
@@ -118,6 +121,21 @@ def summary_generate(*, meeting: Meeting) -> Summary:
             send_on_commit(decisions_created, meeting=meeting, decisions=new_decisions)
     logger.info("summary written meeting=%s tasks=%s", meeting.id, len(seen))
     return summary
+
+
+# A task found this surely is accepted at once where the workspace accepts "the clear
+# ones" (ActionItem.confidence: a promise, or a request that was answered "sure").
+CLEAR_TASK = 0.75
+
+
+def _review(workspace: Workspace, confidence: float) -> str:
+    """Whether a task found in a meeting starts accepted or waits as a suggestion."""
+    accept = workspace.accept_tasks
+    if accept == Workspace.TaskAcceptance.ALWAYS or (
+        accept == Workspace.TaskAcceptance.CONFIDENT and confidence >= CLEAR_TASK
+    ):
+        return Task.Review.ACCEPTED
+    return Task.Review.SUGGESTED
 
 
 def _sentence_case(title: str) -> str:

@@ -27,6 +27,11 @@ def role_at_least(role: str, minimum: str) -> bool:
 
 
 class Workspace(models.Model):
+    class TaskAcceptance(models.TextChoices):
+        CONFIDENT = "confident", "Accept the clear ones, suggest the rest"
+        ALWAYS = "always", "Accept every task found"
+        NEVER = "never", "Suggest every task found"
+
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=120, unique=True)
     retention_days = models.PositiveIntegerField(
@@ -35,6 +40,11 @@ class Workspace(models.Model):
     language = models.CharField(
         max_length=10, choices=LANGUAGE_CHOICES, default="en",
         help_text="What its meetings are in unless said otherwise; “Detect it” lets Whisper tell.",
+    )
+    accept_tasks = models.CharField(
+        max_length=10, choices=TaskAcceptance.choices, default=TaskAcceptance.CONFIDENT,
+        help_text="What becomes of the tasks a summary finds: a suggestion waits for the organizer "
+        "or the assignee to accept or dismiss it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

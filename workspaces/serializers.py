@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from core.rest import language_field
 
-from .models import GlossaryTerm, Invitation, Membership, Role
+from .models import GlossaryTerm, Invitation, Membership, Role, Workspace
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -13,11 +13,12 @@ class WorkspaceSerializer(serializers.ModelSerializer):
     slug = serializers.CharField(source="workspace.slug", read_only=True)
     retention_days = serializers.IntegerField(source="workspace.retention_days", read_only=True, allow_null=True)
     language = serializers.CharField(source="workspace.language", read_only=True)
+    accept_tasks = serializers.CharField(source="workspace.accept_tasks", read_only=True)
     created_at = serializers.DateTimeField(source="workspace.created_at", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["id", "name", "slug", "retention_days", "language", "created_at", "role"]
+        fields = ["id", "name", "slug", "retention_days", "language", "accept_tasks", "created_at", "role"]
         read_only_fields = fields
 
 
@@ -30,6 +31,11 @@ class WorkspaceInSerializer(serializers.Serializer):
     language = language_field(
         required=False,
         help_text="What new meetings are in unless said otherwise: a Whisper code, or \"auto\" to detect it.",
+    )
+    accept_tasks = serializers.ChoiceField(
+        choices=Workspace.TaskAcceptance.choices, required=False,
+        help_text="Tasks a summary finds: `confident` accepts the clear ones and suggests the rest, "
+        "`always` accepts them all, `never` suggests them all.",
     )
 
 

@@ -29,12 +29,20 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def workspace_create(*, user: Any, name: str, retention_days: int | None = None, language: str = ENGLISH) -> Workspace:
+def workspace_create(
+    *,
+    user: Any,
+    name: str,
+    retention_days: int | None = None,
+    language: str = ENGLISH,
+    accept_tasks: str = Workspace.TaskAcceptance.CONFIDENT,
+) -> Workspace:
     name = name.strip()
     if not name:
         raise Invalid("Give the workspace a name.", fields={"name": ["This field is required."]})
     workspace = Workspace.objects.create(
-        name=name, slug=_unique_slug(name), retention_days=retention_days, language=language
+        name=name, slug=_unique_slug(name), retention_days=retention_days, language=language,
+        accept_tasks=accept_tasks,
     )
     Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
     return workspace
@@ -43,7 +51,7 @@ def workspace_create(*, user: Any, name: str, retention_days: int | None = None,
 def workspace_update(*, membership: Membership, **fields: Any) -> Workspace:
     require_role(membership, Role.ADMIN)
     workspace = membership.workspace
-    allowed = {"name", "retention_days", "language"}
+    allowed = {"name", "retention_days", "language", "accept_tasks"}
     changed = [k for k in fields if k in allowed]
     for key in changed:
         setattr(workspace, key, fields[key])

@@ -706,6 +706,15 @@
       seek(button.closest("li"));
       return;
     }
+    // A task's moment: its line is on this page, so it plays here instead of reloading.
+    var moment = event.target.closest("[data-play-segment]");
+    var said = moment && document.getElementById("segment-" + moment.dataset.playSegment);
+    if (said && said.dataset.recordingId) {
+      event.preventDefault();
+      said.scrollIntoView({ block: "center" });
+      seek(said);
+      return;
+    }
     // A click on a line's words seeks too, unless it ends a text selection.
     var text = event.target.closest("#transcript .segment[data-recording-id] .segment-text");
     var selection = window.getSelection();

@@ -63,9 +63,11 @@ def test_summary_markdown_has_sections_and_checkboxes():
     summary = SimpleNamespace(overview="We planned the release.", key_points=["Login error"], decisions=["Ship Monday"])
     tasks = [
         SimpleNamespace(title="Fix the login error", status="open", assignee=SimpleNamespace(name="David"),
-                        owner_name="", due_date=date(2030, 1, 10)),
+                        owner_name="", due_date=date(2030, 1, 10), review="accepted"),
         SimpleNamespace(title="Write the survey report", status="done", assignee=None, owner_name="Carol",
-                        due_date=None),
+                        due_date=None, review="accepted"),
+        SimpleNamespace(title="Check the invoices", status="open", assignee=None, owner_name="",
+                        due_date=None, review="suggested"),
     ]
     assert exports.summary_markdown(meeting, summary, tasks) == (
         "# Weekly sync\n\n_2030-01-07 09:30 UTC · English_\n\n"
@@ -74,6 +76,7 @@ def test_summary_markdown_has_sections_and_checkboxes():
         "## Decisions\n\n- Ship Monday\n\n"
         "## Action items\n\n- [ ] Fix the login error (David, due 2030-01-10)\n"
         "- [x] Write the survey report (Carol)\n"
+        "- [ ] Check the invoices _(suggested)_\n"
     )
 
 

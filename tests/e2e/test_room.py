@@ -273,6 +273,7 @@ def test_upload_refused_then_transcribed_and_a_line_seeks_the_player(
     from playwright.sync_api import expect
 
     workspace = _team()
+    Workspace.objects.filter(pk=workspace.pk).update(accept_tasks=Workspace.TaskAcceptance.NEVER)
     alice_user = User.objects.get(email="alice@example.com")
     meeting = Meeting.objects.create(workspace=workspace, title="Customer call", organizer=alice_user)
     page = new_page(**DESKTOP)
@@ -322,6 +323,27 @@ def test_upload_refused_then_transcribed_and_a_line_seeks_the_player(
     )
     expect(line).to_have_class(re.compile(r"\bplaying\b"))
     screenshot(page, "room-12-seek")
+
+    # 7. The tasks found arrive as suggestions (this workspace suggests them all): one
+    # click accepts one, another dismisses one, and a task's moment plays in the player.
+    login = page.locator("#tasks li.task").filter(has_text="login error")
+    report = page.locator("#tasks li.task").filter(has_text="survey report")
+    expect(login.locator(".badge.suggested")).to_contain_text("Suggested")
+    expect(report.locator(".badge.suggested")).to_contain_text("Suggested")
+    screenshot(page, "room-13-suggested-tasks")
+    login.get_by_role("button", name="Accept").click()
+    expect(login.locator(".badge.suggested")).to_have_count(0)
+    report.get_by_role("button", name="Dismiss").click()
+    expect(report).to_contain_text("Dismissed: Write the survey report")
+    reviews = dict(Task.objects.filter(meeting=meeting).values_list("title", "review"))
+    assert reviews == {"Fix the login error": "accepted", "Write the survey report": "dismissed"}
+    said_at = Task.objects.get(meeting=meeting, review="accepted").source_segment.start_ms / 1000
+    login.locator("[data-play-segment]").click()
+    page.wait_for_function(
+        f"() => Math.abs(document.getElementById('player').currentTime - {said_at}) < 1.5", timeout=10_000
+    )
+    assert page.url.endswith(f"/meetings/{meeting.id}/")  # played here, no reload
+    screenshot(page, "room-14-task-moment")
     assert _unexpected(page.console_errors) == []
 
 

@@ -28,8 +28,12 @@ ANSWER = {
             "owner": "David",
             "due_date": "2024-06-06",
             "utterance": 2,
+            "confidence": 0.9,
         },
-        {"title": "write the survey report", "owner": "", "due_date": None, "utterance": None},
+        {
+            "title": "write the survey report", "owner": "", "due_date": None, "utterance": None,
+            "confidence": None,
+        },
     ],
 }
 

@@ -129,6 +129,9 @@ class ActionItem:
     owner_name: str | None = None
     due_date: date | None = None
     segment_id: int | None = None
+    # How sure the engine is that this was said as a task, 0-1: a clear one ("I will ...",
+    # a request that was answered "sure") is accepted at once, a doubtful one suggested.
+    confidence: float = 0.5
 
 
 @dataclass

@@ -527,17 +527,53 @@ def _reply(utterances: Sequence[Utterance], index: int) -> Utterance | None:
 
 
 def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: date) -> ActionItem | None:
-    """Keep a request unless it was turned down; an unnamed one needs a taker or a date."""
+    """Keep a request unless it was turned down; an unnamed one needs a taker or a date.
+
+    A request answered "sure" is as clear as a promise; one left unanswered may have been
+    taken back or meant for later, and one nobody was named for is a guess.
+    """
     text = normalize_text(reply.text) if reply else ""
     stance = "accept" if _ACCEPT_RE.match(text) else "refuse" if _REFUSE_RE.match(text) else None
-    if stance == "accept" and reply is not None and item.due_date is None:
-        item = replace(item, due_date=parse_due_date(reply.text, meeting_date))
+    if stance == "accept" and reply is not None:
+        if reply.speaker == item.owner_name or not item.owner_name:  # the one asked said yes
+            item = replace(item, confidence=_ANSWERED)
+        if item.due_date is None:
+            item = replace(item, due_date=parse_due_date(reply.text, meeting_date))
     if item.owner_name:
         refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
         return None if refused else item
     if stance == "accept" and reply is not None:
         return replace(item, owner_name=reply.speaker)
-    return item if stance is None and item.due_date else None
+    return replace(item, confidence=_UNCLAIMED) if stance is None and item.due_date else None
+
+
+# How sure each way of saying a task is (ActionItem.confidence): a promise by the one who
+# speaks and a request answered "sure" are clear; a person named by someone else, a
+# request left unanswered and an owner guessed (the uploader, a name nobody spoke) are not.
+_ANSWERED = 0.9
+_PROMISED = 0.9
+_NAMED = 0.8
+_ASKED = 0.6
+_GUESSED_OWNER = 0.5
+_UNCLAIMED = 0.4
+
+
+# A task is something done: "I will have time for questions", "I'll need the data" state
+# how things are and are only suggested.
+_STATIVE_RE = re.compile(r"(?:have|has|need|needs|know|think|want|like|be|feel|see|hope)\b", re.IGNORECASE)
+_STATED = 0.4
+
+
+def _confidence(
+    trigger: _Trigger, title: str, owner: str | None, speaker: str | None, context: _Context
+) -> float:
+    if _STATIVE_RE.match(title):
+        return _STATED
+    if trigger.kind == "self":
+        return _PROMISED if speaker else _GUESSED_OWNER
+    if owner is None or context.names.known(owner) is None:
+        return _GUESSED_OWNER
+    return _NAMED if trigger.kind == "named" else _ASKED
 
 
 # ------------------------------------------------------------------------- extract
@@ -574,7 +610,8 @@ def _sentence_items(
             previous = max((t.end for t in triggers if t.end <= trigger.start), default=0)
             due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
         owner = _owner(trigger, addressee, utterance.speaker, context)
-        item = ActionItem(title, owner, due, utterance.segment_id)
+        confidence = _confidence(trigger, title, owner, utterance.speaker, context)
+        item = ActionItem(title, owner, due, utterance.segment_id, confidence)
         settled = _settle_request(item, reply, context.meeting_date) if trigger.kind == "request" else item
         if settled is not None:
             yield settled
@@ -591,8 +628,14 @@ def _merge_duplicates(items: Iterable[ActionItem]) -> list[ActionItem]:
         twin = next((i for i, kept in enumerate(merged) if _same_task(kept, item)), None)
         if twin is None:
             merged.append(item)
-        elif merged[twin].due_date is None and item.due_date is not None:
-            merged[twin] = replace(merged[twin], due_date=item.due_date)
+        else:
+            # Said twice ("David, please fix X", then David: "I will fix X by Thursday"):
+            # as sure as the surer saying, with the date either gave.
+            merged[twin] = replace(
+                merged[twin],
+                due_date=merged[twin].due_date or item.due_date,
+                confidence=max(merged[twin].confidence, item.confidence),
+            )
     return merged
 
 

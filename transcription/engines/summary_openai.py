@@ -37,7 +37,9 @@ ship?"), not refusals ("I won't ..."). title: the task in imperative form withou
 owner, the modal or the due date ("fix the login error"). owner: the person named, or \
 for "I will ..." the speaker of that line; null when nobody is. due_date: YYYY-MM-DD \
 resolved against the meeting date (a weekday means the next such day after the meeting \
-date), or null when no date was said. utterance: the number of the line it came from."""
+date), or null when no date was said. utterance: the number of the line it came from. \
+confidence: from 0 to 1, how clearly the line makes it a task for that owner (a promise or \
+an accepted request near 0.9; a suggestion nobody took up, or a guessed owner, 0.5 or less)."""
 
 class AnswerItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -46,6 +48,7 @@ class AnswerItem(BaseModel):
     owner: str | None
     due_date: date | None = Field(description="YYYY-MM-DD")
     utterance: StrictInt | None  # a bool is no line number
+    confidence: float | None = Field(ge=0, le=1, description="0-1; null when unsure how to rate it")
 
 
 class Answer(BaseModel):
@@ -93,7 +96,10 @@ def _action_item(item: AnswerItem, utterances: Sequence[Utterance]) -> ActionIte
     if item.utterance is not None and not 0 <= item.utterance < len(utterances):
         raise InvalidAnswer(f"utterance {item.utterance} does not exist")
     segment_id = utterances[item.utterance].segment_id if item.utterance is not None else None
-    return ActionItem(item.title.strip(), (item.owner or "").strip() or None, item.due_date, segment_id)
+    return ActionItem(
+        item.title.strip(), (item.owner or "").strip() or None, item.due_date, segment_id,
+        item.confidence if item.confidence is not None else ActionItem.confidence,
+    )
 
 
 def _first_problem(exc: ValidationError) -> str:
