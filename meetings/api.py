@@ -16,8 +16,8 @@ from core.rest import Page, validated
 from workspaces.models import Role
 from workspaces.selectors import membership_get
 
-from . import services
-from .models import Meeting, Participant, Task
+from . import followup, services
+from .models import Decision, Meeting, Participant, Task
 from .selectors import (
     meeting_get,
     participant_get,
@@ -25,8 +25,14 @@ from .selectors import (
     summary_get,
     task_get,
     task_list,
+    workspace_ids_of,
 )
 from .serializers import (
+    CarryOverSerializer,
+    DecisionFilterSerializer,
+    DecisionSerializer,
+    DoneProposalInSerializer,
+    DoneProposalSerializer,
     MeetingSerializer,
     MeetingUpdateInSerializer,
     ParticipantRenameInSerializer,
@@ -52,7 +58,7 @@ class MeetingApi(APIView):
         """Rename (the organizer, or an admin and up)."""
         meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
         data = validated(MeetingUpdateInSerializer, request.data)
-        meeting = services.meeting_update(meeting=meeting, membership=membership, title=data["title"])
+        meeting = services.meeting_update(meeting=meeting, membership=membership, **data)
         return Response(MeetingSerializer(meeting).data)
 
     @extend_schema(responses={204: None})
@@ -177,3 +183,56 @@ class TaskApi(APIView):
         task, membership = task_get(user=request.user, task_id=task_id)
         services.task_delete(task=task, membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Follow-through ---------------------------------------------------------------------
+
+
+class CarryOverApi(APIView):
+    @extend_schema(responses=CarryOverSerializer)
+    def get(self, request: Request, meeting_id: int) -> Response:
+        """What the meeting opens with when it is one of a series: the earlier meetings'
+        open tasks (each with this meeting's proposal to close it, if any) and decisions."""
+        meeting, _ = meeting_get(user=request.user, meeting_id=meeting_id)
+        carried = followup.carry_over(meeting=meeting)
+        if carried is None:
+            return Response({"series": None, "previous": None, "tasks": [], "decisions": []})
+        proposals = {task.id: proposal for task, proposal in carried["tasks"] if proposal}
+        data = {
+            "series": carried["series"],
+            "previous": carried["previous"].id if carried["previous"] else None,
+            "tasks": [task for task, _ in carried["tasks"]],
+            "decisions": carried["decisions"],
+        }
+        return Response(CarryOverSerializer(data, context={"proposals": proposals}).data)
+
+
+class DoneProposalApi(APIView):
+    @extend_schema(request=DoneProposalInSerializer, responses=DoneProposalSerializer)
+    def post(self, request: Request, meeting_id: int, proposal_id: int) -> Response:
+        """Confirm (`done: true` closes the task) or turn down a proposal to close a task."""
+        meeting, membership = meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+        proposal = followup.done_proposal_get(meeting=meeting, proposal_id=proposal_id, membership=membership)
+        data = validated(DoneProposalInSerializer, request.data)
+        proposal = followup.done_proposal_decide(proposal=proposal, membership=membership, done=data["done"])
+        return Response(DoneProposalSerializer(proposal).data)
+
+
+class DecisionsApi(generics.ListAPIView):
+    """The decisions log of my workspaces, newest first: filter by workspace, series, words."""
+
+    serializer_class = DecisionSerializer
+    pagination_class = Page
+
+    @extend_schema(parameters=[DecisionFilterSerializer])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Decision]:
+        filters = validated(DecisionFilterSerializer, self.request.query_params)
+        workspace_ids = workspace_ids_of(self.request.user)
+        if filters.get("workspace") is not None:
+            workspace_ids = [filters["workspace"]] if filters["workspace"] in workspace_ids else []
+        return followup.decision_list(
+            workspace_ids=workspace_ids, search=filters.get("search") or "", series_id=filters.get("series")
+        )

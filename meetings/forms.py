@@ -13,6 +13,11 @@ from .models import Meeting, Task
 
 class MeetingForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
+    series = forms.CharField(
+        label="Series", max_length=100, required=False,
+        widget=forms.TextInput(attrs={"list": "series-names", "autocomplete": "off"}),
+        help_text="For a meeting that recurs (“Weekly stand-up”): it opens with what the last one left open.",
+    )
     language = forms.ChoiceField(
         label="Spoken language", choices=LANGUAGE_CHOICES, required=False,
         help_text="English is transcribed fastest; “Detect it” lets Mina tell from the first words.",
@@ -74,6 +79,15 @@ class ParticipantForm(forms.Form):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Task.Status.choices)
+
+
+class DoneProposalForm(forms.Form):
+    done = forms.TypedChoiceField(choices=[("yes", "Done"), ("no", "Not done")], coerce=lambda v: v == "yes")
+
+
+class DecisionFilterForm(forms.Form):
+    q = forms.CharField(label="Search decisions", required=False, max_length=200)
+    series = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class TaskReviewForm(forms.Form):

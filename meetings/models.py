@@ -6,6 +6,23 @@ from django.db import models
 from core.languages import AUTO, LANGUAGE_CHOICES, language_name
 
 
+class Series(models.Model):
+    """Meetings that recur (a team's stand-up, a project's weekly): each one opens with
+    what the earlier ones left open and decided."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="series")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "series"
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="series_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Meeting(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -26,6 +43,9 @@ class Meeting(models.Model):
     # then kept in detected_language). New meetings take their workspace's language.
     language = models.CharField(max_length=10, choices=LANGUAGE_CHOICES, default="en")
     detected_language = models.CharField(max_length=10, blank=True)
+    series = models.ForeignKey(
+        Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
+    )
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -180,3 +200,50 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Decision(models.Model):
+    """A decision a summary stated, with the line that said it: the workspace's decisions
+    log. Rewritten with the summary (Summary.decisions stays the summary's own list)."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE, related_name="decisions")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decision_log")
+    text = models.TextField()
+    source_segment = models.ForeignKey(
+        "transcription.Segment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When the meeting was (its start), so the log reads in the order things were decided.
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "decided_at", "id"], name="decision_ws_decided")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class DoneProposal(models.Model):
+    """An open task that a later meeting of its series said was done ("the login error is
+    fixed"): Mina proposes closing it, a person confirms or turns it down."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Not done"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="done_proposals")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="done_proposals")
+    said = models.CharField(max_length=300, help_text="The words that said it was done.")
+    source_segment = models.ForeignKey(
+        "transcription.Segment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["task", "meeting"], name="done_proposal_once")]
+
+    def __str__(self) -> str:
+        return f"{self.task} done? ({self.meeting})"

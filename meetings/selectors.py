@@ -29,7 +29,7 @@ def meeting_get(*, user: Any, meeting_id: int | str, min_role: str = Role.VIEWER
     # One round trip: the membership's columns come along with the meeting (every
     # meeting-scoped request and socket starts here).
     meeting = (
-        Meeting.objects.select_related("workspace", "organizer")
+        Meeting.objects.select_related("workspace", "organizer", "series")
         .filter(pk=meeting_id, workspace__memberships__user=user)
         .annotate(
             membership_id=F("workspace__memberships__id"),
@@ -61,7 +61,7 @@ def meeting_list(
     workspace_ids = workspace_ids_of(user)
     if workspace_id is not None:
         workspace_ids = [workspace_id] if workspace_id in workspace_ids else []
-    meetings = Meeting.objects.filter(workspace_id__in=workspace_ids).select_related("workspace", "organizer")
+    meetings = Meeting.objects.filter(workspace_id__in=workspace_ids).select_related("workspace", "organizer", "series")
     if status:
         meetings = meetings.filter(status=status)
     if created_after is not None:
@@ -95,6 +95,10 @@ def task_moment_url(task: Task) -> str:
     """Where the task was said, to play it; empty when it was not said (typed in)."""
     segment = task.source_segment
     return moment_url(task.meeting_id, segment.start_ms, segment.pk) if segment and task.meeting_id else ""
+
+
+def series_names(*, workspace: Any) -> list[str]:
+    return list(workspace.series.values_list("name", flat=True))
 
 
 def participant_list(*, meeting: Meeting) -> QuerySet[Participant]:

@@ -9,18 +9,26 @@ from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from core.rest import ID_MAX, id_field, language_field
 
-from .models import Meeting, Participant, Summary, Task
+from .models import Decision, DoneProposal, Meeting, Participant, Series, Summary, Task
 
 MEETING_ORDERINGS = ["-created_at", "created_at", "title", "-title"]
 
 
+class SeriesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Series
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
 class MeetingSerializer(serializers.ModelSerializer):
     organizer = UserBriefSerializer(read_only=True, allow_null=True)
+    series = SeriesSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Meeting
         fields = [
-            "id", "workspace", "title", "organizer", "status", "language", "detected_language", "error",
+            "id", "workspace", "title", "organizer", "status", "language", "detected_language", "series", "error",
             "started_at", "ended_at", "created_at",
         ]
         read_only_fields = fields
@@ -44,12 +52,23 @@ class MeetingCreateInSerializer(serializers.Serializer):
         required=False,
         help_text="Spoken language: a Whisper code (ISO 639-1) or \"auto\" to detect it; default the workspace's.",
     )
+    series = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text="The recurring meeting it is one of, by name (made on first use), e.g. \"Weekly stand-up\".",
+    )
 
 
 class MeetingUpdateInSerializer(serializers.Serializer):
-    required_on_patch = True
+    title = serializers.CharField(max_length=200, required=False)
+    series = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text="The recurring meeting it is one of, by name (made on first use); empty takes it out.",
+    )
 
-    title = serializers.CharField(max_length=200)
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError({"title": ["Give a title or a series."]})
+        return attrs
 
 
 class MemberField(serializers.PrimaryKeyRelatedField):
@@ -168,3 +187,48 @@ class TaskFilterSerializer(serializers.Serializer):
         if not re.fullmatch(r"[0-9]{1,18}", value):
             raise serializers.ValidationError("Use `me` or a user id.")
         return int(value)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    meeting_title = serializers.CharField(source="meeting.title", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = ["id", "workspace", "meeting", "meeting_title", "text", "decided_at", "source_segment"]
+        read_only_fields = fields
+
+
+class DecisionFilterSerializer(serializers.Serializer):
+    workspace = id_field(required=False, help_text="Only this workspace.")
+    series = id_field(required=False, help_text="Only meetings of this series.")
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Words in the decision.")
+
+
+class DoneProposalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DoneProposal
+        fields = ["id", "task", "meeting", "said", "source_segment", "state", "created_at"]
+        read_only_fields = fields
+
+
+class DoneProposalInSerializer(serializers.Serializer):
+    done = serializers.BooleanField(help_text="true closes the task; false keeps it open.")
+
+
+class CarriedTaskSerializer(TaskSerializer):
+    done_proposal = serializers.SerializerMethodField(help_text="This meeting said it was done: confirm or not.")
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "done_proposal"]
+        read_only_fields = fields
+
+    def get_done_proposal(self, task: Task) -> dict[str, Any] | None:
+        proposal = self.context["proposals"].get(task.id)
+        return DoneProposalSerializer(proposal).data if proposal else None
+
+
+class CarryOverSerializer(serializers.Serializer):
+    series = SeriesSerializer(allow_null=True)
+    previous = serializers.IntegerField(allow_null=True, help_text="The series' meeting before this one.")
+    tasks = CarriedTaskSerializer(many=True, help_text="Earlier meetings' tasks still open.")
+    decisions = DecisionSerializer(many=True, help_text="Earlier meetings' decisions, newest first.")

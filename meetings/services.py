@@ -16,7 +16,7 @@ from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
 
 from . import events
-from .models import Meeting, Participant, Task
+from .models import Meeting, Participant, Series, Task
 from .selectors import can_edit_meeting, can_edit_task
 from .signals import meeting_ended, meeting_ready, send_on_commit, task_created, task_updated
 
@@ -27,8 +27,20 @@ def _send_on_commit(meeting_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: events.send(meeting_id, event))
 
 
-def meeting_create(*, membership: Membership, title: str, language: str | None = None) -> Meeting:
-    """language: a Whisper code or "auto"; None takes the workspace's."""
+def series_for(*, workspace: Workspace, name: str) -> Series | None:
+    """The workspace's series of that name, made on first use; None for no name."""
+    name = " ".join(name.split())[:100]
+    if not name:
+        return None
+    series, _ = Series.objects.get_or_create(workspace=workspace, name=name)
+    return series
+
+
+def meeting_create(
+    *, membership: Membership, title: str, language: str | None = None, series: str = ""
+) -> Meeting:
+    """language: a Whisper code or "auto"; None takes the workspace's. series: the name
+    of the recurring meeting it is one of (made on first use), or empty."""
     require_role(membership, Role.MEMBER)
     title = title.strip()
     if not title:
@@ -37,18 +49,25 @@ def meeting_create(*, membership: Membership, title: str, language: str | None =
     if language not in CODES:
         raise Invalid(f"Unknown language {language!r}.", fields={"language": [f"Choose one of: {', '.join(CODES)}."]})
     return Meeting.objects.create(
-        workspace=membership.workspace, title=title[:200], organizer=membership.user, language=language
+        workspace=membership.workspace, title=title[:200], organizer=membership.user, language=language,
+        series=series_for(workspace=membership.workspace, name=series),
     )
 
 
-def meeting_update(*, meeting: Meeting, membership: Membership, title: str) -> Meeting:
+def meeting_update(
+    *, meeting: Meeting, membership: Membership, title: str | None = None, series: str | None = None
+) -> Meeting:
+    """Rename it, or put it in a series (by name; empty takes it out); None leaves each as it is."""
     if not can_edit_meeting(meeting, membership):
         raise Forbidden("Only the organizer or a workspace admin can change this meeting.")
-    title = title.strip()
-    if not title:
-        raise Invalid("Give the meeting a title.", fields={"title": ["This field is required."]})
-    meeting.title = title[:200]
-    meeting.save(update_fields=["title"])
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise Invalid("Give the meeting a title.", fields={"title": ["This field is required."]})
+        meeting.title = title[:200]
+    if series is not None:
+        meeting.series = series_for(workspace=meeting.workspace, name=series)
+    meeting.save(update_fields=["title", "series"])
     return meeting
 
 

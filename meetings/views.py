@@ -29,8 +29,10 @@ from workspaces.models import Membership, Role
 from workspaces.navigation import current_workspace_id
 from workspaces.selectors import member_list, membership_get, membership_list
 
-from . import calendar, selectors, services
+from . import calendar, followup, selectors, services
 from .forms import (
+    DecisionFilterForm,
+    DoneProposalForm,
     MeetingForm,
     ParticipantForm,
     TaskEditForm,
@@ -41,6 +43,7 @@ from .forms import (
 from .models import Meeting, Participant, Task
 
 TASKS_PER_PAGE = 50
+DECISIONS_PER_PAGE = 50
 SUGGESTIONS_SHOWN = 50
 
 
@@ -60,12 +63,15 @@ def meeting_create(request: HttpRequest, workspace_id: int) -> HttpResponse:
     meeting = submit(
         form,
         lambda data: services.meeting_create(
-            membership=membership, title=data["title"], language=data["language"] or None
+            membership=membership, title=data["title"], language=data["language"] or None, series=data["series"]
         ),
     )
     if meeting is not None:
         return redirect("meetings:detail", meeting_id=meeting.id)
-    context = {"section": "meetings", "workspace": membership.workspace, "form": form}
+    context = {
+        "section": "meetings", "workspace": membership.workspace, "form": form,
+        "series_names": selectors.series_names(workspace=membership.workspace),
+    }
     return render(request, "meetings/new.html", context, status=400 if form.is_bound else 200)
 
 
@@ -217,6 +223,43 @@ def task_review(request: HttpRequest, task_id: int) -> HttpResponse:
         return render(request, "meetings/partials/my_suggestion_row.html", context)
     context |= {"members": member_list(workspace=task.workspace), "statuses": Task.Status.choices}
     return render(request, "meetings/partials/task_row.html", context)
+
+
+@page
+@require_POST
+def done_proposal(request: HttpRequest, meeting_id: int, proposal_id: int) -> HttpResponse:
+    """Close a carried-over task that this meeting said was done, or keep it open."""
+    meeting, membership = selectors.meeting_get(user=request.user, meeting_id=meeting_id, min_role=Role.MEMBER)
+    proposal = followup.done_proposal_get(meeting=meeting, proposal_id=proposal_id, membership=membership)
+    form = DoneProposalForm(request.POST)
+    decided = submit(
+        form, lambda data: followup.done_proposal_decide(proposal=proposal, membership=membership, done=data["done"])
+    )
+    if decided is None:
+        return invalid_form(request, form)
+    if not is_partial(request):
+        return redirect(reverse("meetings:detail", args=[meeting.id]) + "#carry-over-panel")
+    context = {"meeting": meeting, "carry_over": followup.carry_over(meeting=meeting), "can_follow_up": True}
+    return render(request, "meetings/partials/carry_over_panel.html", context)
+
+
+@page
+def decision_list(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """The workspace's decisions log: every decision a summary stated, newest first, searchable."""
+    membership = membership_get(user=request.user, workspace_id=workspace_id)
+    filters = DecisionFilterForm(request.GET)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    decisions = followup.decision_list(
+        workspace_ids=[membership.workspace_id], search=data.get("q") or "", series_id=data.get("series")
+    )
+    page_obj = Paginator(decisions, DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "section": "decisions", "workspace": membership.workspace, "filters": filters, "page_obj": page_obj,
+        "search": data.get("q") or "",
+    }
+    if is_partial(request):
+        return push_clean_url(request, render(request, "meetings/partials/decision_results.html", context))
+    return render(request, "meetings/decisions.html", context)
 
 
 @page

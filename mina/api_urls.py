@@ -64,6 +64,10 @@ urlpatterns = [
     ),
     path(f"{meeting}talk-time/", transcription.TalkTimeApi.as_view(), name="api-talk-time"),
     path(f"{meeting}summary/", meetings.SummaryApi.as_view(), name="api-summary"),
+    path(f"{meeting}carry-over/", meetings.CarryOverApi.as_view(), name="api-carry-over"),
+    path(
+        f"{meeting}done-proposals/<int:proposal_id>/", meetings.DoneProposalApi.as_view(), name="api-done-proposal"
+    ),
     path(f"{meeting}summary/regenerate/", transcription.ResummarizeApi.as_view(), name="api-resummarize"),
     path(f"{meeting}segments/", transcription.SegmentsApi.as_view(), name="api-segments"),
     path(f"{meeting}segments/<int:segment_id>/", transcription.SegmentApi.as_view(), name="api-segment"),
@@ -82,5 +86,6 @@ urlpatterns = [
     # Tasks
     path("tasks/", meetings.TasksApi.as_view(), name="api-tasks"),
     path("tasks/<int:task_id>/", meetings.TaskApi.as_view(), name="api-task"),
+    path("decisions/", meetings.DecisionsApi.as_view(), name="api-decisions"),
     re_path(r"^.*$", not_found),
 ]

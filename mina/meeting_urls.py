@@ -42,4 +42,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/", views.task_edit, name="task-edit"),
     path("tasks/<int:task_id>/status/", views.task_status, name="task-status"),
     path("tasks/<int:task_id>/review/", views.task_review, name="task-review"),
+    path("meetings/<int:meeting_id>/proposals/<int:proposal_id>/", views.done_proposal, name="done-proposal"),
+    path("w/<int:workspace_id>/decisions/", views.decision_list, name="decisions"),
 ]

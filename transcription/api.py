@@ -195,7 +195,9 @@ class MeetingsApi(generics.ListAPIView):
         problem = speech_language_problem(language)
         if problem:
             raise Invalid(problem, fields={"language": [problem]})
-        meeting = meeting_services.meeting_create(membership=membership, title=data["title"], language=language)
+        meeting = meeting_services.meeting_create(
+            membership=membership, title=data["title"], language=language, series=data.get("series", "")
+        )
         return Response(MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.languages import AUTO
-from meetings import events
+from meetings import events, followup
 from meetings.models import Meeting, Summary, Task
 from meetings.signals import decisions_created, send_on_commit, task_created, task_updated
 from workspaces.models import Workspace
@@ -115,6 +115,9 @@ def summary_generate(*, meeting: Meeting) -> Summary:
             keep.append(task.pk)
         # Items the transcript no longer supports go, unless a person touched them.
         meeting.tasks.filter(edited=False).exclude(pk__in=keep).delete()
+        lines = [followup.Line(u.text, u.segment_id) for u in utterances]
+        followup.decision_log_write(meeting=meeting, decisions=insights.decisions, lines=lines)
+        followup.done_proposals_find(meeting=meeting, lines=lines)
         _send(meeting.id, events.summary_ready(summary))
         new_decisions = [d for d in insights.decisions if d not in stated]
         if new_decisions:

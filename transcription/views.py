@@ -40,6 +40,7 @@ from accounts.authentication import JWTAuthentication
 from core.api import error_body
 from core.errors import Forbidden, Invalid, MinaError, NotAuthenticated, NotFound
 from core.pages import is_partial, page, push_clean_url, render
+from meetings import followup
 from meetings import selectors as meeting_selectors
 from meetings.forms import MeetingFilterForm, MeetingForm
 from meetings.models import Meeting, Task
@@ -110,6 +111,8 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, membership: Members
         "playable": {r.id for r in recordings},
         "summary": meeting_selectors.summary_get(meeting=meeting),
         "task_rows": rows,
+        "carry_over": followup.carry_over(meeting=meeting),
+        "can_follow_up": is_member,
         # For a task's assignee and for naming a speaker.
         "members": list(member_list(workspace=meeting.workspace)) if is_member else [],
         "statuses": Task.Status.choices,

@@ -29,3 +29,9 @@ def excerpt(text: str | None, term: str, width: int = 60) -> str:
         text[at + len(term) : end],
         "…" if end < len(text) else "",
     )
+
+
+@register.filter
+def seconds(milliseconds: int | None) -> int:
+    """A position as whole seconds, for a link that plays from there (`?t=`)."""
+    return max(int(milliseconds or 0) // 1000, 0)

@@ -170,7 +170,9 @@
 
   // --- Panels rendered by the server ------------------------------------------------
 
-  var PANELS = ["meeting-problem", "transcript-panel", "summary-panel", "tasks-panel", "participants-panel"];
+  var PANELS = [
+    "meeting-problem", "transcript-panel", "carry-over-panel", "summary-panel", "tasks-panel", "participants-panel",
+  ];
   var refreshTimer = null, refreshWanted = {};
 
   // Fetch the server's rendering of some panels (all by default) and swap them in. A
@@ -435,7 +437,7 @@
         case "transcript.refined": transcript.onSegment(event); break;
         case "meeting.status": setStatus(event.status, event.load); break;
         case "job.progress": onJobProgress(event); break;
-        case "summary.ready": refreshPanels(["summary-panel", "tasks-panel"]); break;
+        case "summary.ready": refreshPanels(["carry-over-panel", "summary-panel", "tasks-panel"]); break;
         case "participant.renamed": showRenamed(event); break;
         case "task.created": refreshPanels(["tasks-panel"]); break;
         case "task.updated":

@@ -8,7 +8,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from integrations.models import Endpoint
-from meetings.models import Meeting, Summary, Task
+from meetings.models import DoneProposal, Meeting, Summary, Task
 from tests.api.helpers import error_code
 from tests.factories import MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording, Segment
@@ -47,6 +47,9 @@ def tenant(meeting, owner):
         "recording_id": Recording.objects.create(meeting=meeting, source=Recording.Source.UPLOAD).id,
         "task_id": TaskFactory(meeting=meeting, assignee=owner).id,
         "summary": Summary.objects.create(meeting=meeting, overview="secret", engine="local"),
+        "proposal_id": DoneProposal.objects.create(
+            task=TaskFactory(meeting=meeting, assignee=owner), meeting=meeting, said="it is done"
+        ).id,
     }
 
 

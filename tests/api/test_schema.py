@@ -18,7 +18,7 @@ from schemathesis.checks import (
 )
 
 from integrations.models import Endpoint
-from meetings.models import Summary
+from meetings.models import DoneProposal, Summary
 from tests.api.helpers import client_for
 from tests.factories import MeetingFactory, MembershipFactory, ParticipantFactory, SegmentFactory, TaskFactory
 from transcription.models import Recording
@@ -39,7 +39,8 @@ EXPECTED_PATHS = {
     "/api/v1/meetings/{meeting_id}/recordings/", "/api/v1/meetings/{meeting_id}/recordings/{recording_id}/",
     "/api/v1/meetings/{meeting_id}/export/transcript.txt", "/api/v1/meetings/{meeting_id}/export/transcript.srt",
     "/api/v1/meetings/{meeting_id}/export/transcript.vtt", "/api/v1/meetings/{meeting_id}/export/summary.md",
-    "/api/v1/tasks/", "/api/v1/tasks/{task_id}/",
+    "/api/v1/tasks/", "/api/v1/tasks/{task_id}/", "/api/v1/decisions/",
+    "/api/v1/meetings/{meeting_id}/carry-over/", "/api/v1/meetings/{meeting_id}/done-proposals/{proposal_id}/",
     "/api/v1/workspaces/{workspace_id}/glossary/", "/api/v1/workspaces/{workspace_id}/glossary/{term_id}/",
     "/api/v1/meetings/{meeting_id}/transcript/replace/",
     "/api/v1/workspaces/{workspace_id}/webhooks/", "/api/v1/workspaces/{workspace_id}/webhooks/{endpoint_id}/",
@@ -139,6 +140,9 @@ def world(workspace, owner, settings):
         "invitation_id": Invitation.objects.create(workspace=workspace, email="new@example.com").id,
         "term_id": GlossaryTerm.objects.create(workspace=workspace, term="Kubelet").id,
         "endpoint_id": Endpoint.objects.create(workspace=workspace, url="https://hooks.example.com/mina").id,
+        "proposal_id": DoneProposal.objects.create(
+            task=TaskFactory(meeting=meeting, assignee=owner), meeting=meeting, said="it is done"
+        ).id,
     }
 
 
@@ -166,7 +170,7 @@ def test_no_request_breaks_the_server_or_the_schema(wsgi_app, world, workspace, 
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     auth = {"Authorization": client_for(owner)._credentials["HTTP_AUTHORIZATION"]}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 55
+    assert len(operations) == 58
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         ids = _throwaway(world, workspace, owner) if operation.method.upper() == "DELETE" else world

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from integrations.models import Endpoint
-from meetings.models import Meeting, Summary
+from meetings.models import DoneProposal, Meeting, Summary
 from tests.factories import (
     MeetingFactory,
     MembershipFactory,
@@ -81,6 +81,7 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
     )
     term = GlossaryTerm.objects.create(workspace=workspace, term=f"{word.title()}net")
     endpoint = Endpoint.objects.create(workspace=workspace, url=f"https://{word}.example.com/hook")
+    proposal = DoneProposal.objects.create(task=task, meeting=meeting, said=f"the {word} report is done")
     tenant = Tenant(workspace, users, meeting, participant, segment, summary, task, recording, invitation, target)
     tenant.ids = {
         "workspace_id": workspace.id,
@@ -95,6 +96,7 @@ def build_tenant(word: str, roles: list[str]) -> Tenant:
         "token": invitation.token,
         "term_id": term.id,
         "endpoint_id": endpoint.id,
+        "proposal_id": proposal.id,
     }
     return tenant
 

@@ -51,6 +51,7 @@ PAGE_POLICY: dict[str, dict[str, str]] = {
     "meetings:end": {"POST": Role.ADMIN},
     "meetings:task-edit": {"POST": Role.ADMIN},
     "meetings:task-status": {"POST": Role.ADMIN},
+    "meetings:done-proposal": {"POST": Role.ADMIN},
     "workspaces:switch": {"POST": Role.VIEWER},
     "workspaces:members": {"GET": Role.VIEWER, "POST": Role.VIEWER},
     "workspaces:invite": {"POST": Role.ADMIN},
@@ -90,6 +91,7 @@ API_POLICY: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/workspaces/{workspace_id}/webhooks/{endpoint_id}/"): Role.ADMIN,
     ("GET", "/api/v1/workspaces/{workspace_id}/webhooks/{endpoint_id}/deliveries/"): Role.ADMIN,
     ("PATCH", "/api/v1/tasks/{task_id}/"): Role.ADMIN,
+    ("POST", "/api/v1/meetings/{meeting_id}/done-proposals/{proposal_id}/"): Role.ADMIN,
     ("DELETE", "/api/v1/tasks/{task_id}/"): Role.ADMIN,
     # No id in the path, but the body names workspace A.
     ("POST", "/api/v1/meetings/"): Role.MEMBER,
