@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
@@ -16,7 +17,7 @@ from core.ratelimit import limit_attempts
 
 from .models import CalendarFeed, User
 from .serializers import CalendarSerializer, MeSerializer
-from .services import calendar_feed_get, calendar_feed_renew
+from .services import account_update, calendar_feed_get, calendar_feed_renew
 
 
 class TokenObtainApi(jwt_views.TokenObtainPairView):
@@ -30,13 +31,17 @@ class TokenObtainApi(jwt_views.TokenObtainPairView):
 
 
 class MeApi(generics.RetrieveUpdateAPIView):
-    """The signed-in user; PATCH changes the display name."""
+    """The signed-in user; PATCH changes the display name and the mail settings (the time
+    zone and hour of the daily digest, and whether summaries and digests are mailed)."""
 
     serializer_class = MeSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self) -> User:
         return self.request.user  # type: ignore[return-value]
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        account_update(user=self.get_object(), **serializer.validated_data)
 
 
 class CalendarApi(APIView):

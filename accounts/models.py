@@ -1,12 +1,36 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone name this Python knows (tzdata ships with Mina), but for the
+    files that name no place ("localtime" is whatever the server's clock is set to)."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in time_zone_names():
+        raise ValidationError(
+            f"“{name}” is not a time zone Mina knows. Use an IANA name such as Europe/Paris or America/New_York.",
+            code="invalid_time_zone",
+        )
+
+
+def site_time_zone() -> str:
+    """A new account's time zone: the site's, until its owner picks theirs."""
+    return str(settings.TIME_ZONE)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -34,6 +58,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Mail (integrations/mail.py): the daily digest goes out at `digest_hour` in this zone.
+    time_zone = models.CharField(max_length=64, default=site_time_zone, validators=[validate_time_zone])
+    digest_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)], help_text="The hour of the day (0-23) the digest is sent."
+    )
+    email_summaries = models.BooleanField(
+        default=True, help_text="Mail me the summary and tasks of the meetings I take part in."
+    )
+    email_digest = models.BooleanField(default=True, help_text="Mail me a daily digest of my tasks due and overdue.")
 
     objects = UserManager()
 
@@ -51,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def name(self) -> str:
         """What other people see: the display name, else the email's local part."""
         return self.display_name or self.email.split("@")[0]
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
     def get_full_name(self) -> str:
         return self.name

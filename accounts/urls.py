@@ -9,6 +9,7 @@ urlpatterns = [
     path("sign-up/", views.sign_up, name="sign-up"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("settings/", views.account_settings, name="settings"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/sent/",

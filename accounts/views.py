@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -8,9 +9,10 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods
 
-from core.pages import limit, page, render, safe_next
+from core.pages import limit, page, render, safe_next, submit
 
-from .forms import SignInForm, SignUpForm
+from .forms import AccountSettingsForm, SignInForm, SignUpForm
+from .services import account_update
 
 public_page = page(login=False)
 
@@ -28,6 +30,18 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(safe_next(request))
     return render(request, "accounts/sign_up.html", {"form": form, "next": safe_next(request, "")})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """My name, and the mail I get: meeting summaries, the daily digest and its hour."""
+    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    if submit(form, lambda data: account_update(user=request.user, **data)):
+        messages.success(request, "Settings saved.")
+        return redirect("accounts:settings")
+    context = {"form": form, "section": "settings"}
+    return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
 
 
 @method_decorator(public_page, name="dispatch")

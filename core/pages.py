@@ -124,7 +124,7 @@ def _to_sign_in(request: HttpRequest) -> HttpResponse:
     return redirect_to_login(request.get_full_path())
 
 
-def submit(form: forms.Form, action: Callable[[dict[str, Any]], T]) -> T | None:
+def submit(form: forms.BaseForm, action: Callable[[dict[str, Any]], T]) -> T | None:
     """Validate a bound form and run a service on it; a rule it breaks lands on the form."""
     if not form.is_bound or not form.is_valid():
         return None

@@ -1,8 +1,8 @@
-"""Operators see every endpoint and the log of its deliveries."""
+"""Operators see every endpoint and the log of its deliveries, and the mail sent to members."""
 
 from django.contrib import admin
 
-from .models import Delivery, Endpoint
+from .models import Delivery, Endpoint, OutgoingMail
 
 
 @admin.register(Endpoint)
@@ -46,3 +46,16 @@ class DeliveryAdmin(admin.ModelAdmin):
         "next_attempt_at",
         "delivered_at",
     ]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """A row left "sending" is a mail whose job died while sending it: it may have gone, so
+    Mina does not send it again (deleting a digest's row lets the next run queue it again)."""
+
+    list_display = ["id", "kind", "key", "user", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["user__email", "key"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["kind", "user", "key", "status", "attempts", "error", "created_at", "next_attempt_at", "sent_at"]

@@ -1,4 +1,5 @@
-"""Webhook endpoints a workspace registers, and every delivery made to them."""
+"""Webhook endpoints a workspace registers and every delivery made to them; the mail sent
+to members (meeting summaries, daily digests)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,42 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} ({self.status})"
+
+
+class OutgoingMail(models.Model):
+    """One mail to one member: a meeting's summary (`key` the meeting's id) or a day's
+    digest (`key` the member's local date). The row is made when the mail is queued, and
+    one row per kind, member and key means one mail: it is claimed (`sending`) before it
+    goes and marked `sent` after. A job that died between the two leaves it `sending`: the
+    mail may have gone, so it is never sent again (at most once; see integrations/mail.py)."""
+
+    class Kind(models.TextChoices):
+        MEETING_SUMMARY = "meeting_summary", "Meeting summary"
+        DIGEST = "digest", "Daily digest"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending (or sent by a job that died before saying so)"
+        SENT = "sent", "Sent"
+        # Nothing to say any more when its turn came: opted out, left the workspace, no tasks.
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        # (kind, key, user): "has this member had this mail" reads one index entry.
+        constraints = [models.UniqueConstraint(fields=["kind", "key", "user"], name="outgoing_mail_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outgoing_mail_status_next")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key} to {self.user_id} ({self.status})"

@@ -1,4 +1,5 @@
-"""What integrations does when meetings announce something: webhooks for each event.
+"""What integrations does when meetings announce something: webhooks for each event, and
+a ready meeting's summary mailed to its participants.
 
 The signals are sent once the change is committed (meetings.signals); a receiver that
 fails is logged there and never undoes the change.
@@ -12,7 +13,7 @@ from django.dispatch import receiver
 
 from meetings.signals import decisions_created, meeting_ready, task_created, task_updated
 
-from . import payloads, services
+from . import mail, payloads, services
 from .models import Event
 
 
@@ -21,6 +22,11 @@ def on_meeting_ready(sender: Any, meeting: Any, **kwargs: Any) -> None:
     services.event_publish(
         workspace_id=meeting.workspace_id, event=Event.MEETING_READY, message=payloads.meeting_ready(meeting)
     )
+
+
+@receiver(meeting_ready)
+def mail_meeting_summary(sender: Any, meeting: Any, **kwargs: Any) -> None:
+    mail.meeting_mail_queue(meeting=meeting)
 
 
 @receiver(task_created)

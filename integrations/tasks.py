@@ -10,7 +10,7 @@ from celery.signals import worker_init
 from django.conf import settings
 from django.utils import timezone
 
-from . import services
+from . import mail, services
 
 
 @shared_task(bind=True, name="integrations.tasks.deliver", acks_late=True, max_retries=None)
@@ -34,3 +34,25 @@ def requeue_on_start(**kwargs: Any) -> None:
     """A worker starting (after a restart) takes up every pending delivery: the memory
     broker of the embedded mode lost the queued ones with the process."""
     services.deliveries_requeue()
+
+
+@shared_task(bind=True, name="integrations.tasks.send_mail", acks_late=True, max_retries=None)
+def send_mail(self: Any, mail_id: int) -> None:
+    """One attempt at a mail to a member; the row says when to try again (integrations/mail.py)."""
+    wait = mail.mail_attempt(mail_id=mail_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
+
+
+@shared_task(name="integrations.tasks.mail_periodic")
+def mail_periodic() -> None:
+    """Periodic: the digests whose hour has come, and mail whose job was lost."""
+    now = timezone.now()
+    mail.digests_queue(now=now)
+    mail.mails_requeue(due_before=now - timedelta(seconds=settings.EMAIL_TIMEOUT * 2 + 60))
+
+
+@worker_init.connect
+def requeue_mail_on_start(**kwargs: Any) -> None:
+    """As for deliveries: a worker starting takes up every queued mail."""
+    mail.mails_requeue()

@@ -15,6 +15,7 @@ from celery.worker import WorkController
 from django.conf import settings
 
 from core.jobs import QUEUES
+from integrations.tasks import mail_periodic
 from integrations.tasks import requeue as requeue_webhooks
 from mina.celery import app
 from transcription.jobs import recover_unfinished
@@ -50,6 +51,7 @@ def start_timer() -> threading.Thread:
         while not stop.wait(settings.MINA_UPKEEP_EVERY_S):
             run_periodic.delay()
             requeue_webhooks.delay()  # deliveries whose job was lost (the scaled run's beat does it too)
+            mail_periodic.delay()  # digests whose hour has come, mail whose job was lost
 
     thread = threading.Thread(target=loop, name="mina-timer", daemon=True)
     thread.start()

@@ -287,6 +287,19 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Mina <mina@localhost>")
 
+
+def _site_url() -> str:
+    """Where people open Mina, for the links in mail that jobs send (no request to take it
+    from): MINA_SITE_URL, else the first trusted origin (https://mina.example.com behind a
+    TLS proxy), else `make run`'s address in debug mode or the first allowed host's."""
+    given = env.str("MINA_SITE_URL", "") or next(iter(CSRF_TRUSTED_ORIGINS), "")
+    if given:
+        return given.rstrip("/")
+    return f"http://{HOST}:{PORT}" if DEBUG else f"https://{next(iter(ALLOWED_HOSTS), 'localhost').lstrip('.')}"
+
+
+MINA_SITE_URL = _site_url()
+
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
@@ -466,4 +479,15 @@ MINA_WEBHOOK_DISABLE_AFTER = env.int("MINA_WEBHOOK_DISABLE_AFTER", 10)
 # slow receivers from ever delaying meeting jobs; `default` needs no extra worker.
 MINA_WEBHOOK_QUEUE = env.str("MINA_WEBHOOK_QUEUE", "default")
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "integrations.tasks.requeue", "schedule": MINA_UPKEEP_EVERY_S}
+
+# --- Mail to members (integrations/mail.py) -------------------------------------------
+# The daily digest lists a member's tasks overdue and due within this many days from today.
+MINA_DIGEST_DAYS_AHEAD = env.int("MINA_DIGEST_DAYS_AHEAD", 3)
+# Attempts per mail while the mail server is away, waiting base * 2^n seconds between them
+# (capped): with the defaults 30 s, 60 s, … 1 h, about 3 hours in all.
+MINA_MAIL_MAX_ATTEMPTS = env.int("MINA_MAIL_MAX_ATTEMPTS", 9)
+MINA_MAIL_RETRY_BASE_S = env.int("MINA_MAIL_RETRY_BASE_S", 30)
+MINA_MAIL_RETRY_MAX_S = env.int("MINA_MAIL_RETRY_MAX_S", 3600)
+# Every upkeep period: digests whose hour has come, and mail whose job was lost.
+CELERY_BEAT_SCHEDULE["mail"] = {"task": "integrations.tasks.mail_periodic", "schedule": MINA_UPKEEP_EVERY_S}
 MINA_AUDIT_RETENTION_DAYS = env.int("MINA_AUDIT_RETENTION_DAYS", 365)

@@ -16,19 +16,6 @@ from mina.celery import app
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def worker(settings):
-    if settings.SCALED:
-        pytest.skip("the embedded runner is for the embedded mode")
-    app.conf.task_always_eager = False
-    worker = embedded.start_worker()
-    try:
-        yield worker
-    finally:
-        worker.stop(in_sighandler=False)
-        app.conf.task_always_eager = True
-
-
 def _wait_for(condition, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
