@@ -20,14 +20,13 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from kombu.exceptions import ChannelError
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from core.jobs import QUEUES
 from core.ratelimit import client_address
-from mina.celery import app
+from mina import broker
 from transcription import usage
 
 logger = logging.getLogger(__name__)
@@ -65,17 +64,8 @@ def _refusal(request: HttpRequest) -> str:
 def queue_depths() -> dict[str, int]:
     """Jobs waiting in each queue, as the broker holds them: the embedded runner's memory
     broker in this process, or Redis (its lists' lengths, every priority summed)."""
-    depths = {}
-    with app.connection_for_read() as connection:
-        # One attempt, no retry: a broker that is down must not hold up the scrape.
-        connection.ensure_connection(max_retries=0)
-        channel = connection.channel()
-        for queue in QUEUES:
-            try:
-                depths[queue] = channel.queue_declare(queue=queue, passive=True).message_count
-            except ChannelError:  # never declared, or emptied and gone (Redis): nothing waits
-                depths[queue] = 0
-    return depths
+    with broker.connected() as connection:
+        return broker.waiting(connection, QUEUES)
 
 
 class AcrossProcesses(Collector):

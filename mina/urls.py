@@ -4,13 +4,15 @@ from drf_spectacular.views import SpectacularAPIView
 
 from ask.api import AskApi
 
-from . import health, metrics
+from . import health, metrics, ops_views
 from .apidocs import ApiDocsView
 
 urlpatterns = [
     path("health/", health.live, name="health"),
     path("health/detailed", health.detailed, name="health-detailed"),
     path("metrics", metrics.serve, name="metrics"),
+    # Before the admin's own URLs, whose catch-all would take `ops` for an app's name.
+    path("admin/ops/", include(ops_views.urlpatterns)),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/ask/", AskApi.as_view(), name="api-ask"),

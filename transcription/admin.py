@@ -33,18 +33,23 @@ def stats_rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
     if not stats.get("audio_ms"):
         return []
     audio, processing = stats["audio_ms"], stats.get("processing_ms", 0)
-    latency = stats.get("final_latency_ms") or {}
     periods = stats.get("overload_periods") or []
     return [
         ("audio", f"{audio / 1000:.1f} s"),
         ("processing", f"{processing / 1000:.1f} s ({processing / audio:.0%} of the audio)"),
         ("finals", f"{stats.get('finals', 0)} ({stats.get('dropped', 0)} dropped as silence or noise)"),
-        ("final latency", f"median {latency.get('median')} ms, p90 {latency.get('p90')} ms"
-         if latency.get("median") is not None else "-"),
+        ("final latency", _latency(stats.get("final_latency_ms"))),
         ("partials", f"{stats.get('partials', 0)} sent, {stats.get('partials_skipped', 0)} skipped"),
+        ("partial latency", _latency(stats.get("partial_latency_ms"))),
         ("overloaded", f"{stats.get('overloaded_ms', 0) / 1000:.1f} s in {len(periods)} period(s)"
          + "".join(f", {_clock(p['start_ms'])}-{_clock(p['end_ms'])}" for p in periods[:10])),
     ]
+
+
+def _latency(latency: dict[str, Any] | None) -> str:
+    if not latency or latency.get("median") is None:
+        return "-"
+    return f"median {latency['median']} ms, p90 {latency['p90']} ms"
 
 
 def stats_table(stats: dict[str, Any]) -> SafeString:
@@ -88,12 +93,12 @@ class RecordingAdmin(admin.ModelAdmin):
         for recording in queryset.select_related("meeting__workspace"):
             if recording.file:
                 jobs.retranscribe(recording=recording)
-                _audit(request, "admin_retranscribe", recording.meeting, recording=recording.pk)
+                audit_operator(request, "admin_retranscribe", recording.meeting, recording=recording.pk)
                 count += 1
         self.message_user(request, f"{count} recording(s) queued for transcription.", messages.SUCCESS)
 
 
-def _audit(request: HttpRequest, action: str, meeting: Meeting, **details: Any) -> None:
+def audit_operator(request: HttpRequest, action: str, meeting: Meeting, **details: Any) -> None:
     """An operator's action, in the audit log of the meeting's workspace."""
     audit.record(action, actor=request.user, workspace=meeting.workspace, target=meeting, **details)
 
@@ -138,7 +143,7 @@ class MeetingAdmin(admin.ModelAdmin):
         count = 0
         for meeting in queryset.filter(status__in=[Meeting.Status.READY, Meeting.Status.FAILED]):
             enqueue(jobs.SUMMARIZE_MEETING, meeting.id)
-            _audit(request, "admin_resummarize", meeting)
+            audit_operator(request, "admin_resummarize", meeting)
             count += 1
         self.message_user(request, f"{count} meeting(s) queued for a new summary.", messages.SUCCESS)
 
@@ -148,7 +153,7 @@ class MeetingAdmin(admin.ModelAdmin):
         for meeting in queryset.filter(status=Meeting.Status.LIVE).select_related("workspace"):
             with transaction.atomic():
                 meeting_end(meeting=meeting, membership=None)
-                _audit(request, "admin_end_meeting", meeting)
+                audit_operator(request, "admin_end_meeting", meeting)
             count += 1
         note = f"{count} meeting(s) ended: their careful pass and summary follow."
         self.message_user(request, note, messages.SUCCESS)
@@ -200,7 +205,9 @@ class WorkspaceAdmin(workspaces_admin.WorkspaceAdmin):
             self.message_user(request, f"{workspace.name}: {purged} meeting(s) past the retention deleted.")
 
     def get_fieldsets(self, request: HttpRequest, obj: Workspace | None = None) -> Any:
-        fieldsets: list[Any] = [(None, {"fields": ["name", "slug", "retention_days"]})]
+        fieldsets: list[Any] = [
+            (None, {"fields": ["name", "slug", "language", "retention_days", "accept_tasks"]})
+        ]
         return fieldsets if obj is None else [*fieldsets, ("Usage", {"fields": ["usage_tables"]})]
 
     @admin.display(description="Usage")

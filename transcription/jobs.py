@@ -332,17 +332,21 @@ def requeue_stalled() -> int:
     (the second finds the work done), and the requeue counts as movement, so it is
     queued again at most once per period.
     """
-    cutoff = timezone.now() - timedelta(seconds=settings.MINA_JOB_STALLED_S)
-    stalled = list(
-        Meeting.objects.filter(status=Meeting.Status.PROCESSING)
-        .exclude(ended_at__gte=cutoff)
-        .exclude(recordings__updated_at__gte=cutoff)
-        .values_list("id", flat=True)
-    )
+    stalled = list(stalled_meetings().values_list("id", flat=True))
     for meeting_id in stalled:
         logger.warning("stalled job queued again meeting=%s", meeting_id)
         _requeue(meeting_id)
     return len(stalled)
+
+
+def stalled_meetings() -> QuerySet[Meeting]:
+    """Processing meetings none of whose recordings moved for `MINA_JOB_STALLED_S`."""
+    cutoff = timezone.now() - timedelta(seconds=settings.MINA_JOB_STALLED_S)
+    return (
+        Meeting.objects.filter(status=Meeting.Status.PROCESSING)
+        .exclude(ended_at__gte=cutoff)
+        .exclude(recordings__updated_at__gte=cutoff)
+    )
 
 
 def _requeue(meeting_id: int) -> None:
@@ -371,6 +375,14 @@ def retranscribe(*, recording: Recording) -> None:
             enqueue(TRANSCRIBE_RECORDING, recording.id)
         else:
             enqueue(PROCESS_MEETING, meeting.id)
+
+
+def meeting_retry(*, meeting: Meeting) -> None:
+    """The operations page: run a failed meeting's job again where it stopped (recordings
+    already transcribed are not heard twice: a summary that failed is written again)."""
+    with transaction.atomic():
+        meeting_set_status(meeting=meeting, status=Meeting.Status.PROCESSING)
+        _requeue(meeting.id)
 
 
 def meeting_summarize(*, meeting_id: int) -> None:

@@ -219,6 +219,8 @@ class StreamStats:
     settles_skipped: int = 0
     settle_corrections: int = 0
     final_latencies_ms: list[int] = field(default_factory=list)
+    # Drafts shown: from the session asking for one to its text.
+    partial_latencies_ms: list[int] = field(default_factory=list)
     overload_periods: list[dict[str, int]] = field(default_factory=list)
 
     @classmethod
@@ -229,6 +231,7 @@ class StreamStats:
         for name in counts:
             setattr(stats, name, int((saved or {}).get(name, 0)))
         stats.final_latencies_ms = list((saved or {}).get("final_latencies_ms", []))
+        stats.partial_latencies_ms = list((saved or {}).get("partial_latencies_ms", []))
         stats.overload_periods = list((saved or {}).get("overload_periods", []))
         return stats
 
@@ -236,16 +239,22 @@ class StreamStats:
         self.finals += 1
         self.final_latencies_ms = [*self.final_latencies_ms, latency_ms][-LATENCIES_KEPT:]
 
+    def partial_done(self, latency_ms: int) -> None:
+        self.partials += 1
+        self.partial_latencies_ms = [*self.partial_latencies_ms, latency_ms][-LATENCIES_KEPT:]
+
     def as_json(self) -> dict[str, Any]:
-        latencies = sorted(self.final_latencies_ms)
         return {
             **asdict(self),
-            "final_latency_ms": {
-                "median": _percentile(latencies, 50),
-                "p90": _percentile(latencies, 90),
-            },
+            "final_latency_ms": _median_and_p90(self.final_latencies_ms),
+            "partial_latency_ms": _median_and_p90(self.partial_latencies_ms),
             "overloaded_ms": sum(p["end_ms"] - p["start_ms"] for p in self.overload_periods),
         }
+
+
+def _median_and_p90(latencies: list[int]) -> dict[str, int | None]:
+    ordered = sorted(latencies)
+    return {"median": _percentile(ordered, 50), "p90": _percentile(ordered, 90)}
 
 
 def _percentile(ordered: list[int], percent: int) -> int | None:
@@ -284,9 +293,11 @@ meeting_load = MeetingLoad()  # this process's streams (a meeting's streams may 
 
 @dataclass(frozen=True)
 class Draft:
-    """Transcribe this snapshot of a growing utterance, for display."""
+    """Transcribe this snapshot of a growing utterance, for display; `offered_at` is when
+    the session asked for it."""
 
     cut: Cut
+    offered_at: float
 
 
 @dataclass(frozen=True)
@@ -410,7 +421,7 @@ class LiveSession:
             return actions
         self.deferred = None
         self.drafting.add(cut.utterance_id)
-        return [Draft(cut)]
+        return [Draft(cut, now)]
 
     def _retry_deferred(self, now: float, capacity: bool) -> list[Action]:
         """A due draft runs as soon as a worker is free, on the utterance as it is now."""
@@ -425,11 +436,12 @@ class LiveSession:
         return self._load(self.load.strain(now))
 
     def draft_done(
-        self, cut: Cut, text: str | None, *, processing_ms: int, now: float
+        self, draft: Draft, text: str | None, *, processing_ms: int, now: float
     ) -> tuple[str | None, list[Action]]:
         """The text to show for a draft (None: nothing to show), and what follows from it.
 
         `text` None means the draft expired unrun (no worker took it in time)."""
+        cut = draft.cut
         self.drafting.discard(cut.utterance_id)
         self.stats.processing_ms += processing_ms
         if text is None:
@@ -439,7 +451,7 @@ class LiveSession:
         if not text:  # a word just begun: try again sooner than a whole period
             self.segmenter.draft_sooner(cut.utterance_id, EMPTY_DRAFT_RETRY_MS)
             return None, []
-        self.stats.partials += 1
+        self.stats.partial_done(int((now - draft.offered_at) * 1000))
         return text, []
 
     # --- Finals ----------------------------------------------------------------------

@@ -59,13 +59,14 @@ class LiveStream:
             if isinstance(action, live.Final):
                 self.finals.put_nowait(action)
             elif isinstance(action, live.Draft):
-                self._spawn(self._draft(action.cut))
+                self._spawn(self._draft(action))
             elif isinstance(action, live.Settle):
                 self._spawn(self._settle(action))
             else:
                 self._load_changed(action.overloaded)
 
-    async def _draft(self, cut: live.Cut) -> None:
+    async def _draft(self, draft: live.Draft) -> None:
+        cut = draft.cut
         try:
             outcome = await self.transcriber.partial(cut.pcm)
         except Exception:  # a draft lost is no loss: the final follows
@@ -73,7 +74,7 @@ class LiveStream:
             outcome = transcribers.Outcome("")
         metrics.LIVE_PROCESSING.labels(kind="partial").inc(outcome.processing_ms / 1000)
         text, actions = self.session.draft_done(
-            cut, None if outcome.result is None else str(outcome.result), processing_ms=outcome.processing_ms,
+            draft, None if outcome.result is None else str(outcome.result), processing_ms=outcome.processing_ms,
             now=time.monotonic(),
         )
         self._act(actions)

@@ -122,8 +122,9 @@ def chunk_names(recording: Recording) -> list[str]:
     return [f"{recording.chunk_dir}/{f}" for f in sorted(files) if f.endswith(".pcm")]
 
 
-def stream_touch(*, recording_id: int) -> None:
-    Recording.objects.filter(pk=recording_id).update(last_audio_at=timezone.now())
+def stream_touch(*, recording_id: int, stats: dict[str, Any]) -> None:
+    """Audio still arrives; how the stream goes so far (the operations page shows it)."""
+    Recording.objects.filter(pk=recording_id).update(last_audio_at=timezone.now(), stats=stats)
 
 
 def stream_close(*, recording: Recording, stats: dict[str, Any] | None = None) -> Recording:

@@ -101,7 +101,9 @@ class AudioConsumer(SignedInConsumer):
         self.received_here += len(data)
         if time.monotonic() - self.last_touch > TOUCH_EVERY_S:
             self.last_touch = time.monotonic()
-            await database_sync_to_async(services.stream_touch)(recording_id=self.recording.id)
+            await database_sync_to_async(services.stream_touch)(
+                recording_id=self.recording.id, stats=self.stream.stats()
+            )
         self.stream.feed(data)
 
     async def _stop(self) -> None:
