@@ -155,6 +155,19 @@ def _put_back(mail: OutgoingMail, *, attempts: int, error: str) -> int | None:
     return int(wait)
 
 
+def mail_retry(*, mail_id: int) -> OutgoingMail | None:
+    """A mail that was given up (the mail server away too long), tried again from its
+    first attempt; None if it had not failed."""
+    with transaction.atomic():
+        mail = OutgoingMail.objects.select_for_update().filter(pk=mail_id, status=Status.FAILED).first()
+        if mail is None:
+            return None
+        mail.status, mail.attempts, mail.next_attempt_at = Status.QUEUED, 0, timezone.now()
+        mail.save(update_fields=["status", "attempts", "next_attempt_at"])
+        enqueue(SEND, mail.pk)
+    return mail
+
+
 def mails_requeue(*, due_before: datetime | None = None) -> int:
     """Queue again the mail whose job was lost (the broker was down, a worker died with it,
     the embedded mode's memory broker restarted): queued rows whose attempt is overdue by

@@ -199,6 +199,19 @@ def _mail_admins(endpoint: Endpoint, reason: str) -> None:
         logger.error("webhook disabled mail not sent endpoint=%s (%s)", endpoint.pk, type(exc).__name__)
 
 
+def delivery_retry(*, delivery_id: int) -> Delivery | None:
+    """A delivery that was given up, sent again from its first attempt (an operator's
+    retry once the receiver is fixed); None if it had not failed."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id, status=Delivery.Status.FAILED).first()
+        if delivery is None:
+            return None
+        delivery.status, delivery.attempts, delivery.next_attempt_at = Delivery.Status.PENDING, 0, timezone.now()
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        enqueue(DELIVER, delivery.id, queue=settings.MINA_WEBHOOK_QUEUE)
+    return delivery
+
+
 def deliveries_requeue(*, due_before: datetime | None = None) -> int:
     """Queue pending deliveries again: those whose attempt is overdue by now (their job was
     lost: the broker was down, or a worker died with it), or, with no `due_before` (a

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ask.models import MeetingIndex
-from integrations.models import Delivery
+from integrations.models import Delivery, OutgoingMail
 from meetings.models import Meeting
 from mina import broker, health
 from transcription.jobs import stalled_meetings
@@ -285,8 +285,22 @@ def failures() -> list[Failure]:
                 what=f"Webhook {delivery.event} to {delivery.endpoint.url}",
                 error=delivery.error,
                 at=delivery.last_attempt_at or delivery.created_at,
-                retry=False,
+                retry=True,
                 admin_url=reverse("admin:integrations_delivery_change", args=[delivery.pk]),
+            )
+        )
+    mails = OutgoingMail.objects.filter(status=OutgoingMail.Status.FAILED).select_related("user")
+    for mail in mails.order_by("-id")[:FAILURES_SHOWN]:
+        found.append(
+            Failure(
+                kind="mail",
+                id=mail.pk,
+                workspace="",
+                what=f"{mail.get_kind_display()} ({mail.key}) to {mail.user.email}",
+                error=mail.error,
+                at=mail.created_at,
+                retry=True,
+                admin_url=reverse("admin:integrations_outgoingmail_change", args=[mail.pk]),
             )
         )
     return sorted(found, key=lambda f: f.at.timestamp() if f.at else 0, reverse=True)[:FAILURES_SHOWN]

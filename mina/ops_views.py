@@ -22,8 +22,11 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import audit
 from ask.models import MeetingIndex
 from ask.services import index_request
+from integrations.mail import mail_retry
+from integrations.services import delivery_retry
 from meetings.models import Meeting
 from transcription import jobs
 from transcription.admin import audit_operator
@@ -52,6 +55,8 @@ RETRY_PERMISSIONS = {
     "recording": "transcription.change_recording",
     "meeting": "meetings.change_meeting",
     "index": "meetings.change_meeting",
+    "delivery": "integrations.change_delivery",
+    "mail": "integrations.change_outgoingmail",
 }
 
 
@@ -158,10 +163,29 @@ def _retry_index(request: HttpRequest, pk: int) -> tuple[bool, str]:
     return True, f"Ask Mina's index of meeting {pk} is queued again."
 
 
+def _retry_delivery(request: HttpRequest, pk: int) -> tuple[bool, str]:
+    delivery = delivery_retry(delivery_id=pk)
+    if delivery is None:
+        return False, f"Webhook delivery {pk} has not failed (any more): nothing to retry."
+    audit.record("admin_redeliver", actor=request.user, workspace=delivery.endpoint.workspace, target=delivery,
+                 page="operations")
+    return True, f"Webhook delivery {pk} is queued again, from its first attempt."
+
+
+def _retry_mail(request: HttpRequest, pk: int) -> tuple[bool, str]:
+    mail = mail_retry(mail_id=pk)
+    if mail is None:
+        return False, f"Mail {pk} has not failed (any more): nothing to retry."
+    audit.record("admin_resend_mail", actor=request.user, target=mail, page="operations")
+    return True, f"Mail {pk} is queued again, from its first attempt."
+
+
 RETRIES: dict[str, Callable[[HttpRequest, int], tuple[bool, str]]] = {
     "recording": _retry_recording,
     "meeting": _retry_meeting,
     "index": _retry_index,
+    "delivery": _retry_delivery,
+    "mail": _retry_mail,
 }
 
 urlpatterns = [

@@ -87,3 +87,15 @@ def test_a_member_who_did_nothing_is_not_active(staff_client, used):
     MembershipFactory(workspace=used)  # a member who did nothing
     rows = list(csv.reader(io.StringIO(staff_client.get(csv_url(used, "month")).content.decode())))
     assert rows[1][-1] == "1"
+
+
+def test_the_change_page_charts_each_of_the_last_31_days(staff_client, used):
+    page = staff_client.get(change_url(used)).content.decode()
+    today = timezone.localdate()
+
+    start = page.index('<svg class="usage-chart"')
+    chart = page[start:page.index("</svg>", start)]
+    assert chart.count("<title>") == 31  # a bar for every day, used or not
+    assert f"<title>{today.isoformat()}: 12.00 min recorded, 0.00 uploaded</title>" in chart
+    # Today's 12 minutes are the most in a day: its blue bar is the chart's full height.
+    assert 'y="0" width="12" height="80" fill="#2563eb"' in chart

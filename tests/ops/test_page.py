@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
 from ask.models import MeetingIndex
+from integrations.models import Delivery, Endpoint, OutgoingMail
 from meetings.models import Meeting
 from tests.factories import MeetingFactory, UserFactory
 from transcription.models import Recording
@@ -255,3 +256,34 @@ def test_with_redis_gone_the_page_still_renders_and_health_names_what_is_down(op
     for name in ["cache", "channel_layer", "job_runner"]:
         assert text_of(health, "health-", name).split()[1] == "down", name
     assert text_of(health, "health-", "database").split()[1] == "up"
+
+
+def test_a_given_up_webhook_delivery_and_mail_are_sent_again_from_the_first_attempt(
+    operator_client, workspace, owner, django_capture_on_commit_callbacks
+):
+    endpoint = Endpoint.objects.create(workspace=workspace, url="https://hooks.example.com/mina")
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event="task.created", body="{}", status=Delivery.Status.FAILED, attempts=8,
+        error="ConnectError: refused",
+    )
+    mail = OutgoingMail.objects.create(
+        kind=OutgoingMail.Kind.DIGEST, user=owner, key="2026-12-01", status=OutgoingMail.Status.FAILED, attempts=9,
+        error="SMTPServerDisconnected: gone",
+    )
+    page = operator_client.get(PAGE)
+    assert "ConnectError: refused" in text_of(page, "failure-delivery-", delivery.pk)
+    assert "SMTPServerDisconnected" in text_of(page, "failure-mail-", mail.pk)
+
+    with django_capture_on_commit_callbacks() as queued:
+        operator_client.post(f"{PAGE}retry/delivery/{delivery.pk}/")
+        operator_client.post(f"{PAGE}retry/mail/{mail.pk}/")
+
+    assert len(queued) == 2  # a job each, once the retries commit
+    delivery.refresh_from_db()
+    mail.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.PENDING, 0)
+    assert (mail.status, mail.attempts) == (OutgoingMail.Status.QUEUED, 0)
+    assert AuditEvent.objects.get(action="admin_redeliver").target == f"delivery:{delivery.pk}"
+    assert AuditEvent.objects.get(action="admin_resend_mail").target == f"outgoingmail:{mail.pk}"
+    again = operator_client.post(f"{PAGE}retry/delivery/{delivery.pk}/", follow=True)
+    assert "has not failed (any more)" in again.content.decode()
