@@ -136,7 +136,16 @@ class MeetingAdmin(admin.ModelAdmin):
     list_select_related = ["workspace", "organizer"]
     readonly_fields = ["created_at", "live_streams"]
     inlines = [ParticipantInline, TaskInline, SegmentInline]
-    actions = ["resummarize", "end_stuck"]
+    actions = ["resummarize", "retry_failed", "end_stuck"]
+
+    @admin.action(description="Retry failed meetings where they stopped")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:
+        count = 0
+        for meeting in queryset.filter(status=Meeting.Status.FAILED).select_related("workspace"):
+            jobs.meeting_retry(meeting=meeting)
+            audit_operator(request, "admin_retry_meeting", meeting)
+            count += 1
+        self.message_user(request, f"{count} failed meeting(s) queued again.", messages.SUCCESS)
 
     @admin.action(description="Write the summary again (ready or failed meetings)")
     def resummarize(self, request: HttpRequest, queryset: QuerySet[Meeting]) -> None:

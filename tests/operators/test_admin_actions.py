@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from ask.models import MeetingIndex
 from meetings.models import Meeting
 from tests.factories import MeetingFactory, UserFactory, WorkspaceFactory
 
@@ -50,6 +51,27 @@ def test_resummarising_writes_a_summary_again_and_is_audited(operator, client, w
     assert list(AuditEvent.objects.filter(action="admin_resummarize").values_list("target", flat=True)) == [
         f"meeting:{meeting.pk}"
     ]
+
+
+def test_a_failed_meeting_is_retried_where_it_stopped_and_only_failed_ones(operator, client, workspace, owner):
+    failed = MeetingFactory(workspace=workspace, organizer=owner, status=Meeting.Status.FAILED, error="summary: boom")
+    ready = MeetingFactory(workspace=workspace, organizer=owner, status=Meeting.Status.READY)
+    _act(client, "/admin/meetings/meeting/", "retry_failed", failed, ready)
+    failed.refresh_from_db()
+    assert failed.status == Meeting.Status.READY  # the job ran again (inline in tests) and finished
+    assert list(AuditEvent.objects.filter(action="admin_retry_meeting").values_list("target", flat=True)) == [
+        f"meeting:{failed.pk}"
+    ]
+
+
+def test_a_meetings_ask_index_is_built_again_from_its_admin(operator, client, workspace, owner):
+    meeting = MeetingFactory(workspace=workspace, organizer=owner, status=Meeting.Status.READY)
+    index = MeetingIndex.objects.create(meeting=meeting, workspace=workspace, status=MeetingIndex.Status.FAILED,
+                                        error="MemoryError")
+    _act(client, "/admin/ask/meetingindex/", "reindex", index)
+    index.refresh_from_db()
+    assert index.status == MeetingIndex.Status.DONE  # the index job ran inline
+    assert AuditEvent.objects.get(action="admin_reindex").target == f"meeting:{meeting.pk}"
 
 
 def test_purge_now_deletes_only_that_workspaces_expired_meetings(operator, client):
