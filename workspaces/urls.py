@@ -7,6 +7,7 @@ app_name = "workspaces"
 urlpatterns = [
     path("workspaces/new/", views.workspace_create, name="create"),
     path("w/<int:workspace_id>/switch/", views.workspace_switch, name="switch"),
+    path("w/<int:workspace_id>/settings/", views.workspace_settings, name="settings"),
     path("w/<int:workspace_id>/members/", views.member_list, name="members"),
     path("w/<int:workspace_id>/glossary/", views.glossary, name="glossary"),
     path("w/<int:workspace_id>/glossary/<int:term_id>/remove/", views.glossary_remove, name="glossary-remove"),

@@ -13,7 +13,7 @@ from core.languages import ENGLISH
 from core.pages import invalid_form, is_partial, page, render, submit
 
 from . import selectors, services
-from .forms import GlossaryTermForm, InvitationForm, RoleForm, WorkspaceForm
+from .forms import GlossaryTermForm, InvitationForm, RoleForm, WorkspaceForm, WorkspaceSettingsForm
 from .models import Membership, Role
 from .navigation import remember_workspace
 
@@ -33,6 +33,22 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
         return redirect("meetings:list", workspace_id=workspace.id)
     first = not selectors.membership_list(user=request.user).exists()
     return render(request, "workspaces/create.html", {"form": form, "first": first})
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def workspace_settings(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    """Name, language, what becomes of the tasks found, retention (admins and owners)."""
+    membership = selectors.membership_get(user=request.user, workspace_id=workspace_id, min_role=Role.ADMIN)
+    remember_workspace(request, workspace_id)
+    workspace = membership.workspace
+    initial = {f: getattr(workspace, f) for f in ("name", "language", "accept_tasks", "retention_days")}
+    form = WorkspaceSettingsForm(request.POST or None, initial=initial)
+    if submit(form, lambda data: services.workspace_update(membership=membership, **data)) is not None:
+        messages.success(request, "Settings saved.")
+        return redirect("workspaces:settings", workspace_id=workspace_id)
+    context = {"section": "workspace-settings", "workspace": workspace, "form": form}
+    return render(request, "workspaces/settings.html", context, status=400 if form.is_bound else 200)
 
 
 @page

@@ -189,3 +189,24 @@ def test_a_member_leaves_and_goes_home(signed_in, workspace, member_of):
     response = signed_in(me.user).post(f"/w/{workspace.id}/members/{me.id}/remove/", **HTMX)
     assert response["HX-Redirect"] == "/"
     assert not Membership.objects.filter(pk=me.pk).exists()
+
+
+def test_an_admin_sets_what_becomes_of_tasks_found_and_the_rest(signed_in, workspace, owner, member_of):
+    from workspaces.models import Workspace
+
+    client = signed_in(owner)
+    url = f"/w/{workspace.id}/settings/"
+    assert "Tasks found in meetings" in client.get(url).content.decode()
+
+    refused = client.post(url, {"name": " ", "language": "de", "accept_tasks": "sometimes"})
+    assert refused.status_code == 400
+    response = client.post(url, {"name": "Design", "language": "de", "accept_tasks": "never", "retention_days": ""},
+                           follow=True)
+
+    assert "Settings saved." in response.content.decode()
+    workspace.refresh_from_db()
+    assert (workspace.name, workspace.language, workspace.accept_tasks, workspace.retention_days) == (
+        "Design", "de", Workspace.TaskAcceptance.NEVER, None
+    )
+    member = signed_in(member_of(workspace, "member"))
+    assert member.post(url, {"name": "Mine", "language": "en", "accept_tasks": "always"}).status_code == 403

@@ -52,6 +52,7 @@ PAGE_POLICY: dict[str, dict[str, str]] = {
     "meetings:task-edit": {"POST": Role.ADMIN},
     "meetings:task-status": {"POST": Role.ADMIN},
     "meetings:done-proposal": {"POST": Role.ADMIN},
+    "workspaces:settings": {"GET": Role.ADMIN, "POST": Role.ADMIN},
     "workspaces:switch": {"POST": Role.VIEWER},
     "workspaces:members": {"GET": Role.VIEWER, "POST": Role.VIEWER},
     "workspaces:invite": {"POST": Role.ADMIN},
