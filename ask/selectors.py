@@ -3,6 +3,7 @@ rank), always scoped to the asker's workspaces as they are at this very request.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,9 +17,13 @@ from django.utils.safestring import SafeString, mark_safe
 from core.errors import Invalid, NotFound
 from meetings.models import Meeting, Task
 from meetings.selectors import meeting_get, moment_url, workspace_ids_of
+from transcription.engines import get_answer_engine
+from transcription.engines.base import EngineError, WrittenAnswer
 
 from . import embedder, vectors
 from .models import MeetingIndex, Passage
+
+logger = logging.getLogger(__name__)
 
 QUESTION_MAX = 500
 # Candidates each ranking contributes to the fusion, and the usual fusion constant (Cormack
@@ -62,6 +67,22 @@ class MeetingAnswer:
     tasks: list[Task] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    hit: Hit
+
+
+@dataclass
+class Written:
+    """The chat model's answer from the hits: its text with each [n] a link to hit n."""
+
+    text: str
+    known: bool
+    citations: list[Citation]
+    html: SafeString
+
+
 @dataclass
 class Answer:
     question: str
@@ -70,6 +91,7 @@ class Answer:
     indexed: bool  # anything to answer from at all
     partial: bool  # meetings still being indexed: the answer may miss what they hold
     message: str
+    written: Written | None = None  # only with the OpenAI-compatible engine configured
 
 
 def question_clean(text: Any) -> str:
@@ -247,14 +269,46 @@ def ask(*, user: Any, question: str, limit: int = 10, **filters: Any) -> Answer:
     for hit in hits:
         groups.setdefault(hit.passage.meeting_id, MeetingAnswer(meeting=hit.meeting, hits=[])).hits.append(hit)
     _add_decisions_and_tasks(list(groups.values()), terms)
+    message = _message(indexed=indexed, partial=partial, found=bool(hits))
+    written = None
+    if hits and (writer := get_answer_engine()) is not None:
+        try:
+            written = _written(writer.answer(question_clean(question), [_for_the_model(h) for h in hits]), hits)
+        except EngineError as exc:  # the passages are the answer, as offline
+            logger.warning("ask: no written answer (%s)", exc)
+            unavailable = "The written answer is unavailable right now: here are the passages."
+            message = f"{message} {unavailable}".strip()
     return Answer(
         question=question_clean(question),
         hits=hits,
         meetings=list(groups.values()),
         indexed=indexed,
         partial=partial,
-        message=_message(indexed=indexed, partial=partial, found=bool(hits)),
+        message=message,
+        written=written,
     )
+
+
+def _for_the_model(hit: Hit) -> str:
+    """A passage as the model reads it: who, in which meeting, when, and the lines around."""
+    meeting = hit.meeting
+    when = (meeting.started_at or meeting.created_at).date().isoformat()
+    said = " ".join(filter(None, [hit.passage.before, hit.passage.line, hit.passage.after]))
+    return f"{hit.speaker or 'Unknown speaker'} in “{meeting.title}” ({when}): {said}"
+
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def _written(answer: WrittenAnswer, hits: list[Hit]) -> Written:
+    """Each [n] of the text becomes a link that plays passage n (the text is escaped)."""
+    def link(match: re.Match[str]) -> str:
+        hit = hits[int(match.group(1)) - 1]
+        return f'<a class="cite" href="{escape(hit.url)}">[{match.group(1)}]</a>'
+
+    html = _CITATION.sub(link, str(escape(answer.text)))
+    citations = [Citation(n, hits[n - 1]) for n in answer.citations]
+    return Written(text=answer.text, known=answer.known, citations=citations, html=mark_safe(html))  # noqa: S308
 
 
 def _add_decisions_and_tasks(groups: list[MeetingAnswer], terms: list[str]) -> None:

@@ -58,8 +58,25 @@ class MeetingAnswerOutSerializer(serializers.Serializer):
     tasks = TaskOutSerializer(many=True)
 
 
+class CitationOutSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="The number in the text: passage n of `passages`.")
+    meeting = serializers.IntegerField(source="hit.passage.meeting_id")
+    segment = serializers.IntegerField(source="hit.passage.segment_id")
+    url = serializers.CharField(source="hit.url", help_text="The meeting page, playing from this moment.")
+
+
+class WrittenOutSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="Plain text; [n] cites passage n.")
+    html = serializers.CharField(help_text="The text as HTML, escaped, each [n] a link that plays passage n.")
+    known = serializers.BooleanField(help_text="False: the passages do not answer the question.")
+    citations = CitationOutSerializer(many=True)
+
+
 class AnswerOutSerializer(serializers.Serializer):
     question = serializers.CharField()
+    written = WrittenOutSerializer(
+        allow_null=True, help_text="A written answer citing the passages; null offline (no chat model configured)."
+    )
     indexed = serializers.BooleanField(help_text="False: nothing in these workspaces is indexed yet.")
     message = serializers.CharField()
     passages = PassageOutSerializer(source="hits", many=True)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from core.languages import AUTO, ENGLISH
 
 from .base import DiarizationEngine, SpeechEngine, SummaryEngine
+
+if TYPE_CHECKING:
+    from .summary_openai import OpenAISummaryEngine
 
 
 @lru_cache(maxsize=16)
@@ -75,16 +79,25 @@ def get_diarization_engine() -> DiarizationEngine | None:
 
 def get_summary_engine(*, known_names: tuple[str, ...] = ()) -> SummaryEngine:
     """known_names (workspace members) help the local rules spot lowercase or misheard names."""
-    if settings.MINA_SUMMARY_ENGINE == "openai":
-        from .summary_openai import OpenAISummaryEngine
-
-        return OpenAISummaryEngine(
-            model=settings.OPENAI_SUMMARY_MODEL,
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL,
-            timeout=settings.OPENAI_TIMEOUT,
-            max_retries=settings.OPENAI_MAX_RETRIES,
-        )
+    writer = get_answer_engine()
+    if writer is not None:
+        return writer
     from .summary_local import LocalSummaryEngine
 
     return LocalSummaryEngine(known_names=known_names)
+
+
+def get_answer_engine() -> OpenAISummaryEngine | None:
+    """The chat model that writes answers (Ask Mina) and summaries; None offline, where
+    the local rules write summaries and Ask answers with the passages themselves."""
+    if settings.MINA_SUMMARY_ENGINE != "openai":
+        return None
+    from .summary_openai import OpenAISummaryEngine
+
+    return OpenAISummaryEngine(
+        model=settings.OPENAI_SUMMARY_MODEL,
+        api_key=settings.OPENAI_API_KEY,
+        base_url=settings.OPENAI_BASE_URL,
+        timeout=settings.OPENAI_TIMEOUT,
+        max_retries=settings.OPENAI_MAX_RETRIES,
+    )

@@ -142,6 +142,15 @@ class Insights:
     action_items: list[ActionItem] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """An answer written from numbered passages, citing them by number (1-based)."""
+
+    text: str
+    known: bool
+    citations: list[int] = field(default_factory=list)
+
+
 class SummaryEngine(Protocol):
     name: str
     model: str

@@ -6,9 +6,10 @@ malformed one is asked for again once, then the engine gives up for good.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import openai
@@ -17,9 +18,18 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from core.languages import WHISPER_LANGUAGES
 
-from .base import ActionItem, EngineError, EngineUnavailable, Insights, Utterance, engine_error
+from .base import (
+    ActionItem,
+    EngineError,
+    EngineUnavailable,
+    Insights,
+    Utterance,
+    WrittenAnswer,
+    engine_error,
+)
 
 DEFAULT_MODEL = "gpt-4o-mini"
+T = TypeVar("T")
 # One retry: a model that answered badly twice will keep doing so.
 ANSWER_ATTEMPTS = 2
 
@@ -70,6 +80,47 @@ _RESPONSE_FORMAT: Any = {
 
 
 _AGAIN = "Answer again with JSON that matches the schema."
+
+_ANSWER_INSTRUCTIONS = """\
+You answer a question about a team's meetings from numbered passages of their transcripts \
+(automatic speech recognition: expect words misheard). Use only what the passages say. \
+Answer with JSON that matches the schema:
+- answer: two to four sentences in the language of the question, each claim followed by the \
+number of the passage that supports it in brackets, like [2]. When the passages do not \
+answer the question, one sentence saying that the meetings do not say, and no numbers.
+- known: false when the passages do not answer the question, true otherwise.
+- citations: the numbers of the passages the answer cites."""
+
+
+class WrittenSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    known: bool
+    citations: list[StrictInt]
+
+
+_WRITTEN_FORMAT: Any = {
+    "type": "json_schema",
+    "json_schema": {"name": "meeting_answer", "strict": True, "schema": WrittenSchema.model_json_schema()},
+}
+_CITED = re.compile(r"\[(\d+)\]")
+
+
+def parse_written(content: str | None, count: int) -> WrittenAnswer:
+    """The model's JSON as a WrittenAnswer whose every citation is one of the `count`
+    passages; raises InvalidAnswer."""
+    try:
+        written = WrittenSchema.model_validate_json(content or "")
+    except ValidationError as exc:
+        raise InvalidAnswer(_first_problem(exc)) from exc
+    cited = {int(n) for n in _CITED.findall(written.answer)} | set(written.citations)
+    unknown = sorted(n for n in cited if not 1 <= n <= count)
+    if unknown:
+        raise InvalidAnswer(f"passage {unknown[0]} does not exist (there are {count})")
+    if not written.answer.strip():
+        raise InvalidAnswer("the answer is empty")
+    return WrittenAnswer(text=written.answer.strip(), known=written.known, citations=sorted(cited))
 
 
 class InvalidAnswer(ValueError):
@@ -167,25 +218,42 @@ class OpenAISummaryEngine:
             {"role": "system", "content": _INSTRUCTIONS},
             {"role": "user", "content": prompt},
         ]
+        return self._answered(messages, _RESPONSE_FORMAT, lambda content: parse_answer(content, utterances))
+
+    def answer(self, question: str, passages: Sequence[str]) -> WrittenAnswer:
+        """A short answer to `question` from the numbered `passages` only, in the
+        question's language, citing them as [1], [2]; `known` False when they do not say."""
+        numbered = "\n".join(f"[{n}] {text}" for n, text in enumerate(passages, start=1))
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": _ANSWER_INSTRUCTIONS},
+            {"role": "user", "content": f"Question: {question}\n\nPassages:\n{numbered}"},
+        ]
+        return self._answered(messages, _WRITTEN_FORMAT, lambda content: parse_written(content, len(passages)))
+
+    def _answered(
+        self, messages: list[ChatCompletionMessageParam], response_format: Any, parse: Callable[[str | None], T]
+    ) -> T:
+        """The model's answer, parsed; one that does not fit is shown its mistake and asked again."""
         problem = ""
         for _ in range(ANSWER_ATTEMPTS):
-            content = self._complete(messages)
+            content = self._complete(messages, response_format)
             try:
-                return parse_answer(content, utterances)
+                return parse(content)
             except InvalidAnswer as exc:
                 problem = str(exc)
                 # Showing the model its mistake makes the next answer likelier to fit.
-                messages += [
+                messages = [
+                    *messages,
                     {"role": "assistant", "content": content or ""},
                     {"role": "user", "content": f"That answer was invalid ({exc}). {_AGAIN}"},
                 ]
         raise EngineError(f"summary model answered badly: {problem}")
 
-    def _complete(self, messages: list[ChatCompletionMessageParam]) -> str | None:
+    def _complete(self, messages: list[ChatCompletionMessageParam], response_format: Any) -> str | None:
         """One chat completion (the client retries transient failures itself)."""
         try:
             completion = self._client.chat.completions.create(
-                model=self.model, messages=messages, response_format=_RESPONSE_FORMAT
+                model=self.model, messages=messages, response_format=response_format
             )
         except openai.APIConnectionError as exc:  # timeouts included
             raise EngineUnavailable(f"summary service unreachable: {exc}") from exc
