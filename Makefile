@@ -45,7 +45,7 @@ lint: $(VENV)/.dev-installed
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 worker: $(VENV)/.base-installed
-	$(VENV)/bin/celery -A mina worker -Q default,realtime -l INFO
+	$(VENV)/bin/celery -A mina worker -Q default,realtime,outbound -l INFO
 
 beat: $(VENV)/.base-installed
 	$(VENV)/bin/celery -A mina beat -l INFO

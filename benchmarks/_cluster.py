@@ -156,7 +156,7 @@ class Cluster:
             self._spawn(f"web{index + 1}", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                              "--websocket_timeout", "-1", "mina.asgi:application"], env)
         if self.worker:
-            self._spawn("worker", [str(BIN / "celery"), "-A", "mina", "worker", "-Q", "default,realtime",
+            self._spawn("worker", [str(BIN / "celery"), "-A", "mina", "worker", "-Q", "default,realtime,outbound",
                                    "-l", "WARNING", "--concurrency", "2"], env)
         for url in self.urls:
             self._wait(lambda url=url: _http_ok(f"{url}/health/"), url)

@@ -12,13 +12,21 @@ import logging
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-# Every queue Mina's jobs go to: `default`, and `realtime` for live transcription when
-# scaled (the embedded runner and the Procfile's `worker` take both).
+# Mina's queues: `default` (meeting jobs), `realtime` (live transcription when scaled) and
+# what leaves Mina (webhook deliveries, mail to members: `MINA_OUTBOUND_QUEUE`,
+# `outbound` unless set), which waits on other people's servers and so never queues in
+# front of a meeting's job. The embedded runner and the Procfile's `worker` take them all.
 QUEUES = ("default", "realtime")
+
+
+def queues() -> list[str]:
+    """Every queue a job may go to, as a worker is told to take them."""
+    return list(dict.fromkeys([*QUEUES, settings.MINA_OUTBOUND_QUEUE]))
 
 
 def enqueue(task_name: str, *args: Any, **options: Any) -> None:

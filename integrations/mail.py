@@ -99,7 +99,7 @@ def _queue(kind: str, key: str, user_ids: Iterable[int]) -> int:
             OutgoingMail.objects.filter(kind=kind, key=key, created_at__gte=started).values_list("pk", flat=True)
         )
         for mail_id in new:
-            enqueue(SEND, mail_id)
+            enqueue(SEND, mail_id, queue=settings.MINA_OUTBOUND_QUEUE)
         logger.info("mail queued kind=%s key=%s count=%s", kind, key, len(new))
     return len(new)
 
@@ -164,7 +164,7 @@ def mail_retry(*, mail_id: int) -> OutgoingMail | None:
             return None
         mail.status, mail.attempts, mail.next_attempt_at = Status.QUEUED, 0, timezone.now()
         mail.save(update_fields=["status", "attempts", "next_attempt_at"])
-        enqueue(SEND, mail.pk)
+        enqueue(SEND, mail.pk, queue=settings.MINA_OUTBOUND_QUEUE)
     return mail
 
 
@@ -179,7 +179,7 @@ def mails_requeue(*, due_before: datetime | None = None) -> int:
     now = timezone.now()
     count = 0
     for mail_id, next_at in queued.values_list("id", "next_attempt_at"):
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"queue": settings.MINA_OUTBOUND_QUEUE}
         if next_at and next_at > now:
             options["countdown"] = (next_at - now).total_seconds()
         enqueue(SEND, mail_id, **options)

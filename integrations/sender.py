@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import dataclass
+from functools import cache
 
 import httpx2
 
@@ -18,6 +20,14 @@ class Outcome:
     error: str
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every attempt: building one (loading the CA bundle) costs
+    ~60 ms here, most of an attempt's cost and a cap on the queue's throughput
+    (docs/performance.md, Webhooks)."""
+    return httpx2.create_ssl_context(trust_env=False)  # as the client: no SSL_CERT_FILE from the environment
+
+
 def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float, allow_private: bool) -> Outcome:
     started = time.monotonic()
     try:
@@ -30,7 +40,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout_s: float, al
     timeout = httpx2.Timeout(timeout_s, connect=timeout_s)
     try:
         with (
-            httpx2.Client(timeout=timeout, trust_env=False, follow_redirects=False) as client,
+            httpx2.Client(timeout=timeout, verify=_tls(), trust_env=False, follow_redirects=False) as client,
             client.stream(
                 "POST",
                 target.pinned_url,

@@ -84,7 +84,7 @@ def event_publish(*, workspace_id: int, event: str, message: payloads.Message) -
             delivery = Delivery.objects.create(
                 endpoint=endpoint, event=event, event_id=event_id, body=body, next_attempt_at=timezone.now()
             )
-            enqueue(DELIVER, delivery.id, queue=settings.MINA_WEBHOOK_QUEUE)
+            enqueue(DELIVER, delivery.id, queue=settings.MINA_OUTBOUND_QUEUE)
             deliveries.append(delivery)
     return deliveries
 
@@ -208,7 +208,7 @@ def delivery_retry(*, delivery_id: int) -> Delivery | None:
             return None
         delivery.status, delivery.attempts, delivery.next_attempt_at = Delivery.Status.PENDING, 0, timezone.now()
         delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
-        enqueue(DELIVER, delivery.id, queue=settings.MINA_WEBHOOK_QUEUE)
+        enqueue(DELIVER, delivery.id, queue=settings.MINA_OUTBOUND_QUEUE)
     return delivery
 
 
@@ -223,7 +223,7 @@ def deliveries_requeue(*, due_before: datetime | None = None) -> int:
     now = timezone.now()
     count = 0
     for delivery_id, next_at in pending.values_list("id", "next_attempt_at"):
-        options: dict[str, Any] = {"queue": settings.MINA_WEBHOOK_QUEUE}
+        options: dict[str, Any] = {"queue": settings.MINA_OUTBOUND_QUEUE}
         if next_at and next_at > now:
             options["countdown"] = (next_at - now).total_seconds()
         enqueue(DELIVER, delivery_id, **options)

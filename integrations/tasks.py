@@ -19,7 +19,7 @@ def deliver(self: Any, delivery_id: int) -> None:
     decides, so a job queued again after a restart follows the same schedule)."""
     wait = services.delivery_attempt(delivery_id=delivery_id)
     if wait is not None:
-        raise self.retry(countdown=wait, queue=settings.MINA_WEBHOOK_QUEUE)
+        raise self.retry(countdown=wait, queue=settings.MINA_OUTBOUND_QUEUE)
 
 
 @shared_task(name="integrations.tasks.requeue")
@@ -41,7 +41,7 @@ def send_mail(self: Any, mail_id: int) -> None:
     """One attempt at a mail to a member; the row says when to try again (integrations/mail.py)."""
     wait = mail.mail_attempt(mail_id=mail_id)
     if wait is not None:
-        raise self.retry(countdown=wait)
+        raise self.retry(countdown=wait, queue=settings.MINA_OUTBOUND_QUEUE)
 
 
 @shared_task(name="integrations.tasks.mail_periodic")

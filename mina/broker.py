@@ -22,7 +22,7 @@ from django.utils import timezone
 from kombu import Connection
 from kombu.exceptions import ChannelError
 
-from core.jobs import QUEUES
+from core import jobs
 from mina.celery import app
 
 
@@ -37,8 +37,8 @@ class Held:
 
 
 def queues() -> list[str]:
-    """Every queue a job may go to: webhook deliveries may have one of their own."""
-    return list(dict.fromkeys([*QUEUES, settings.MINA_WEBHOOK_QUEUE]))
+    """Every queue a job may go to."""
+    return jobs.queues()
 
 
 def in_process() -> bool:

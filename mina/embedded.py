@@ -14,7 +14,7 @@ from typing import Any
 from celery.worker import WorkController
 from django.conf import settings
 
-from core.jobs import QUEUES
+from core import jobs
 from integrations.tasks import mail_periodic
 from integrations.tasks import requeue as requeue_webhooks
 from mina.celery import app
@@ -33,7 +33,10 @@ def start_worker() -> Any:
         pool="threads",
         # A long careful pass must not block the health ping or an upload.
         concurrency=3,
-        queues=list(QUEUES),
+        queues=jobs.queues(),
+        # One worker alone on its memory broker: taking a few jobs ahead robs no other
+        # worker, and a burst (a summary's webhooks) drains without a poll between jobs.
+        prefetch_multiplier=4,
         without_heartbeat=True,
         without_mingle=True,
         without_gossip=True,

@@ -24,7 +24,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from core.jobs import QUEUES
 from core.ratelimit import client_address
 from mina import broker
 from transcription import usage
@@ -65,7 +64,7 @@ def queue_depths() -> dict[str, int]:
     """Jobs waiting in each queue, as the broker holds them: the embedded runner's memory
     broker in this process, or Redis (its lists' lengths, every priority summed)."""
     with broker.connected() as connection:
-        return broker.waiting(connection, QUEUES)
+        return broker.waiting(connection, broker.queues())
 
 
 class AcrossProcesses(Collector):

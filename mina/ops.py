@@ -209,7 +209,7 @@ def _failed_counts() -> dict[str, int]:
         + _failed_meetings().count()
         + MeetingIndex.objects.filter(status=MeetingIndex.Status.FAILED).count()
     )
-    counts[settings.MINA_WEBHOOK_QUEUE] += Delivery.objects.filter(status=Delivery.Status.FAILED).count()
+    counts[settings.MINA_OUTBOUND_QUEUE] += Delivery.objects.filter(status=Delivery.Status.FAILED).count()
     return counts
 
 

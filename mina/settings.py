@@ -475,9 +475,11 @@ MINA_WEBHOOK_RETRY_BASE_S = env.int("MINA_WEBHOOK_RETRY_BASE_S", 10)
 MINA_WEBHOOK_RETRY_MAX_S = env.int("MINA_WEBHOOK_RETRY_MAX_S", 3600)
 # Deliveries given up in a row before an endpoint is disabled (its admins are emailed).
 MINA_WEBHOOK_DISABLE_AFTER = env.int("MINA_WEBHOOK_DISABLE_AFTER", 10)
-# The queue of deliveries: a worker of its own (`celery -A mina worker -Q webhooks`) keeps
-# slow receivers from ever delaying meeting jobs; `default` needs no extra worker.
-MINA_WEBHOOK_QUEUE = env.str("MINA_WEBHOOK_QUEUE", "default")
+# The queue of what leaves Mina (webhook deliveries, mail to members): a queue of its own,
+# so a flood of them or a receiver that hangs until its timeout never holds up a meeting's
+# job; every worker takes it (core.jobs.queues), or give it workers of its own. Named
+# MINA_WEBHOOK_QUEUE before mail shared it.
+MINA_OUTBOUND_QUEUE = env.str("MINA_OUTBOUND_QUEUE", env.str("MINA_WEBHOOK_QUEUE", "outbound"))
 CELERY_BEAT_SCHEDULE["webhooks"] = {"task": "integrations.tasks.requeue", "schedule": MINA_UPKEEP_EVERY_S}
 
 # --- Mail to members (integrations/mail.py) -------------------------------------------

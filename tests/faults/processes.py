@@ -169,7 +169,7 @@ def serve(env: dict[str, str]) -> Web:
 def celery_worker(env: dict[str, str], *extra_args: str) -> Process:
     return Process(
         "worker",
-        [sys.executable, "-m", "celery", "-A", "mina", "worker", "-Q", "default,realtime", "--pool", "threads",
+        [sys.executable, "-m", "celery", "-A", "mina", "worker", "-Q", "default,realtime,outbound", "--pool", "threads",
          "-c", "1", "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "INFO", *extra_args],
         env,
     )

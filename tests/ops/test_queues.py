@@ -67,17 +67,18 @@ def runner(settings):
 @pytest.mark.django_db(transaction=True)
 def test_embedded_the_runner_says_what_runs_and_what_waits_for_a_retry(runner, operator_client):
     always_later.delay()
-    assert wait_for(operator_client, {"default": ["0", "0", "1", "0"], "realtime": ["0", "0", "0", "—"]}) == {
+    assert wait_for(operator_client, {"default": ["0", "0", "1", "0"], "realtime": ["0", "0", "0", "—"], "outbound": ["0", "0", "0", "0"]}) == {
         "default": ["0", "0", "1", "0"],
         "realtime": ["0", "0", "0", "—"],
+        "outbound": ["0", "0", "0", "0"],
     }
     # Three threads take three jobs; the fourth waits in the queue.
     for _ in range(4):
         hold.delay()
-    expected = {"default": ["1", "3", "1", "0"], "realtime": ["0", "0", "0", "—"]}
+    expected = {"default": ["1", "3", "1", "0"], "realtime": ["0", "0", "0", "—"], "outbound": ["0", "0", "0", "0"]}
     assert wait_for(operator_client, expected) == expected
     released.set()
-    expected = {"default": ["0", "0", "1", "0"], "realtime": ["0", "0", "0", "—"]}
+    expected = {"default": ["0", "0", "1", "0"], "realtime": ["0", "0", "0", "—"], "outbound": ["0", "0", "0", "0"]}
     assert wait_for(operator_client, expected) == expected
 
 
@@ -95,7 +96,8 @@ def test_scaled_the_numbers_come_from_redis(operator_client, settings):
         for meeting_id in (2, 3, 4):
             sender.send_task("transcription.tasks.process_meeting", args=[meeting_id], queue="default")
         sender.send_task("transcription.tasks.transcribe_realtime", args=[], queue="realtime", priority=9)
-        assert counts(operator_client) == {"default": ["4", "0", "0", "0"], "realtime": ["1", "0", "0", "—"]}
+        assert counts(operator_client) == {"default": ["4", "0", "0", "0"], "realtime": ["1", "0", "0", "—"],
+                                           "outbound": ["0", "0", "0", "0"]}
 
         # A worker takes the retry (to wait out its countdown) and two meeting jobs, and
         # acknowledges none of them yet: meeting jobs are acknowledged when they end.
@@ -103,5 +105,7 @@ def test_scaled_the_numbers_come_from_redis(operator_client, settings):
             taken = worker.SimpleQueue("default", no_ack=False)
             for _ in range(3):
                 taken.get(timeout=5)
-            assert counts(operator_client) == {"default": ["1", "2", "1", "0"], "realtime": ["1", "0", "0", "—"]}
+            assert counts(operator_client) == {
+                "default": ["1", "2", "1", "0"], "realtime": ["1", "0", "0", "—"], "outbound": ["0", "0", "0", "0"],
+            }
             taken.close()
