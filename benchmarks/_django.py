@@ -11,13 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 
 
-def setup(name: str) -> Path:
-    """Migrate a fresh database in a temporary folder; jobs run inline (eagerly)."""
+def setup(name: str, database_url: str | None = None) -> Path:
+    """Migrate a throwaway database (SQLite in a temporary folder, or `database_url`, one
+    the caller made) with media in that folder; jobs run inline (eagerly)."""
     folder = Path(tempfile.mkdtemp(prefix=f"mina-{name}-"))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="mina.settings",
         DEBUG="1",  # a throwaway database on this machine, never served
-        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{folder / 'db.sqlite3'}",
         MEDIA_ROOT=str(folder / "media"),
         MINA_JOBS_EAGER="1",
         LOG_LEVEL="WARNING",

@@ -22,13 +22,11 @@ import argparse
 import contextlib
 import os
 import random
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from benchmarks._django import ROOT, setup
+from benchmarks._django import setup
 
 ZONES = [
     "UTC",
@@ -136,21 +134,7 @@ def postgres_database(server: str) -> Iterator[str]:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="mina.settings",
-            DEBUG="1",
-            DATABASE_URL=f"{server}/{name}",
-            MEDIA_ROOT=tempfile.mkdtemp(prefix="mina-digest-"),
-            MINA_JOBS_EAGER="1",
-            LOG_LEVEL="WARNING",
-        )
-        os.environ.pop("REDIS_URL", None)
-        sys.path.insert(0, str(ROOT))
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
+        setup("digest", f"{server}/{name}")
         yield name
     finally:
         from django.db import connections

@@ -24,13 +24,11 @@ import argparse
 import io
 import os
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from typing import Any
 
-from benchmarks._django import ROOT, setup
+from benchmarks._django import setup
 
 SECTIONS = ["health", "live", "queues", "failures", "storage", "capacity"]
 
@@ -42,25 +40,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def django_on(database_url: str | None) -> None:
-    if database_url is None:
-        setup("ops-page")
-        return
-    media = tempfile.mkdtemp(prefix="mina-ops-page-media-")  # never the checkout's own media folder
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="mina.settings",
-        DEBUG="1",
-        DATABASE_URL=database_url,
-        MEDIA_ROOT=media,
-        MINA_JOBS_EAGER="1",
-        LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+    setup("ops-page", database_url)  # media in a new folder, never the checkout's own
 
 
 def seed_extras(files: int) -> None:

@@ -9,11 +9,13 @@ turn calls the services (each app's tasks are registered when Django starts: the
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,15 @@ QUEUES = ("default", "realtime")
 def queues() -> list[str]:
     """Every queue a job may go to, as a worker is told to take them."""
     return list(dict.fromkeys([*QUEUES, settings.MINA_OUTBOUND_QUEUE]))
+
+
+def enqueue_at(task_name: str, *args: Any, at: datetime | None, **options: Any) -> None:
+    """Queue a job to run at `at` (at once when it is past or None): a row's next attempt
+    queued again after its job was lost."""
+    now = timezone.now()
+    if at is not None and at > now:
+        options["countdown"] = (at - now).total_seconds()
+    enqueue(task_name, *args, **options)
 
 
 def enqueue(task_name: str, *args: Any, **options: Any) -> None:

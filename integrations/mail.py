@@ -23,7 +23,6 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from smtplib import SMTPException
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from celery.utils.time import get_exponential_backoff_interval
@@ -34,7 +33,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.models import User, time_zone_names
-from core.jobs import enqueue
+from core.jobs import enqueue, enqueue_at
 from meetings.models import Meeting, Participant, Summary
 
 from . import mail_messages
@@ -176,13 +175,9 @@ def mails_requeue(*, due_before: datetime | None = None) -> int:
     queued = OutgoingMail.objects.filter(status=Status.QUEUED)
     if due_before is not None:
         queued = queued.filter(next_attempt_at__lt=due_before)
-    now = timezone.now()
     count = 0
     for mail_id, next_at in queued.values_list("id", "next_attempt_at"):
-        options: dict[str, Any] = {"queue": settings.MINA_OUTBOUND_QUEUE}
-        if next_at and next_at > now:
-            options["countdown"] = (next_at - now).total_seconds()
-        enqueue(SEND, mail_id, **options)
+        enqueue_at(SEND, mail_id, at=next_at, queue=settings.MINA_OUTBOUND_QUEUE)
         count += 1
     if count:
         logger.info("mail queued again count=%s", count)

@@ -6,7 +6,6 @@ import logging
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from accounts import audit
 from core.errors import Invalid
-from core.jobs import enqueue
+from core.jobs import enqueue, enqueue_at
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
 
@@ -220,13 +219,9 @@ def deliveries_requeue(*, due_before: datetime | None = None) -> int:
     pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
     if due_before is not None:
         pending = pending.filter(next_attempt_at__lt=due_before)
-    now = timezone.now()
     count = 0
     for delivery_id, next_at in pending.values_list("id", "next_attempt_at"):
-        options: dict[str, Any] = {"queue": settings.MINA_OUTBOUND_QUEUE}
-        if next_at and next_at > now:
-            options["countdown"] = (next_at - now).total_seconds()
-        enqueue(DELIVER, delivery_id, **options)
+        enqueue_at(DELIVER, delivery_id, at=next_at, queue=settings.MINA_OUTBOUND_QUEUE)
         count += 1
     if count:
         logger.info("webhook deliveries queued again count=%s", count)
