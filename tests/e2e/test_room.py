@@ -256,7 +256,8 @@ def test_record_watch_drop_end_review_correct_and_export(
     assert re.search(r"^00:00:\d\d\.\d{3} --> 00:00:\d\d\.\d{3}\n<v Alice Martin>", downloads["WebVTT"], re.M)
     markdown = downloads["Download Markdown"]
     assert markdown.startswith("# Weekly standup\n") and "## Decisions" in markdown
-    assert re.search(r"^- \[ \] .*login error.* \(David, due \d{4}-\d\d-\d\d\)$", markdown, re.M)
+    # Alice asked David, and nobody answered on the record: a suggestion until accepted.
+    assert re.search(r"^- \[ \] .*login error.* \(David, due \d{4}-\d\d-\d\d\) _\(suggested\)_$", markdown, re.M)
     assert re.search(r"^- \[ \] .*survey report.* \(Alice( Martin)?, due \d{4}-\d\d-\d\d\)$", markdown, re.M)
 
     phone = new_page(storage_state=alice.context.storage_state(), **PHONE)
