@@ -152,20 +152,27 @@ def scope(
 
 
 def by_meaning(
-    question: str, workspace_ids: list[int], passages: QuerySet[Passage], *, meeting_id: int | None, narrowed: bool
+    question: str, workspace_ids: list[int], *, meeting_id: int | None, allowed: set[int] | None
 ) -> list[int]:
-    # Speaker and date filters are rows of the database, not of the matrix: their ids
-    # narrow the matrix (a meeting filter is a column of it).
-    allowed = set(passages.values_list("id", flat=True)) if narrowed else None
     found = vectors.nearest(
         workspace_ids, embedder.query(question), k=CANDIDATES, meeting_id=meeting_id, allowed_ids=allowed
     )
     return [passage_id for passage_id, _ in found]
 
 
-def by_keywords(terms: list[str], passages: QuerySet[Passage]) -> list[int]:
+def by_keywords(
+    terms: list[str], workspace_ids: list[int], passages: QuerySet[Passage], *, meeting_id: int | None,
+    allowed: set[int] | None,
+) -> list[int]:
     """The meetings search's substring match, per word: lines that hold more of the
-    question's words first."""
+    question's words first. Words are looked up in each workspace's index in memory; a
+    question of stop words only is matched whole, in the database."""
+    if all(WORD.fullmatch(term) for term in terms):
+        return vectors.with_words(workspace_ids, terms, k=CANDIDATES, meeting_id=meeting_id, allowed_ids=allowed)
+    return by_keywords_in_database(terms, passages)
+
+
+def by_keywords_in_database(terms: list[str], passages: QuerySet[Passage]) -> list[int]:
     matched = sum(
         (
             Case(When(line__icontains=term, then=Value(1)), default=Value(0), output_field=IntegerField())
@@ -219,15 +226,14 @@ def search(
         user=user, workspace_id=workspace_id, meeting_id=meeting_id, speaker=speaker, since=since, until=until
     )
     terms = terms_of(question)
+    # Speaker and date filters are rows of the database, not of the in-memory index: their
+    # ids narrow it (a meeting filter is a column of it).
+    allowed = set(passages.values_list("id", flat=True)) if speaker or since or until else None
     rankings = []
     if mode in ("hybrid", "meaning"):
-        rankings.append(
-            by_meaning(
-                question, workspace_ids, passages, meeting_id=meeting_id, narrowed=bool(speaker or since or until)
-            )
-        )
+        rankings.append(by_meaning(question, workspace_ids, meeting_id=meeting_id, allowed=allowed))
     if mode in ("hybrid", "keyword"):
-        rankings.append(by_keywords(terms, passages))
+        rankings.append(by_keywords(terms, workspace_ids, passages, meeting_id=meeting_id, allowed=allowed))
     scores = fuse(*rankings)
     ranks = [{pid: i for i, pid in enumerate(r)} for r in rankings]
     # Read back through the scoped query: a passage deleted, or of a workspace the asker

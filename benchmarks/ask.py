@@ -247,6 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument("--no-recall", action="store_true", help="only the 100,000-line latency run")
     parser.add_argument(
         "--set",
         choices=("generated", "written", "both"),
@@ -257,6 +258,9 @@ def main() -> None:
     sets = {"generated": generated, "written": written}
     chosen = {name: load() for name, load in sets.items() if args.set in (name, "both")}
     setup("ask")
+    if args.no_recall:
+        print("[scale] " + ", ".join(f"{k}: {v}" for k, v in scale(args.lines).items()))
+        return
     from accounts.models import User
     from workspaces.models import Membership, Role, Workspace
 
