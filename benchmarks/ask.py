@@ -248,6 +248,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--no-recall", action="store_true", help="only the 100,000-line latency run")
+    parser.add_argument("--database-url", help="an empty database of your own (default: a throwaway SQLite one)")
     parser.add_argument(
         "--set",
         choices=("generated", "written", "both"),
@@ -257,7 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     sets = {"generated": generated, "written": written}
     chosen = {name: load() for name, load in sets.items() if args.set in (name, "both")}
-    setup("ask")
+    setup("ask", args.database_url)
     if args.no_recall:
         print("[scale] " + ", ".join(f"{k}: {v}" for k, v in scale(args.lines).items()))
         return
