@@ -29,8 +29,6 @@ Targets: terms right ≥ 90 %, other WER no more than 0.5 points above the basel
 from __future__ import annotations
 
 import argparse
-import hashlib
-import inspect
 import json
 import os
 import time
@@ -47,9 +45,9 @@ from benchmarks import _django  # noqa: E402
 
 _django.in_place()
 
-from benchmarks.corpus.build import CACHE, read_wav, write_wav  # noqa: E402
+from benchmarks.corpus.build import CACHE, espeak_meeting, read_wav  # noqa: E402
 from benchmarks.corpus.scoring import normalise, wer  # noqa: E402
-from benchmarks.corpus.voices import SR, synth  # noqa: E402
+from benchmarks.corpus.voices import SR  # noqa: E402
 from benchmarks.fidelity import live_stream  # noqa: E402
 from core.languages import ENGLISH  # noqa: E402
 from transcription.careful import transcribe_block  # noqa: E402
@@ -59,7 +57,6 @@ from workspaces import selectors  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parent / "glossary"
 OUT = CACHE / "glossary"
-PAUSES_MS = (600, 450, 800, 550, 700)  # between turns, cycled: a meeting's rhythm without randomness
 MODES = ("baseline", "glossary")
 
 
@@ -105,19 +102,8 @@ def prompt_for(script: dict) -> str:
 
 
 def render(script: dict) -> Meeting:
-    """The meeting's WAV, rendered unless the cache holds this script rendered by this code."""
-    voices = script["speakers"]
-    key = json.dumps([script["turns"], voices, PAUSES_MS, inspect.getsource(render)], sort_keys=True)
-    path = OUT / f"{script['id']}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
-    if not path.exists():
-        chunks: list[np.ndarray] = [np.zeros(SR // 2, np.float32)]
-        for i, (speaker, said) in enumerate(script["turns"]):
-            pause = np.zeros(PAUSES_MS[i % len(PAUSES_MS)] * SR // 1000, np.float32)
-            chunks += [synth(said, f"espeak:{voices[speaker]}") * 0.8, pause]
-        OUT.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        write_wav(partial, chunks)
-        partial.rename(path)  # a crash mid-write leaves no half meeting in the cache
+    """The meeting's WAV, rendered unless the cache holds it."""
+    path = espeak_meeting(OUT, script["id"], script["turns"], script["speakers"])
     text = " ".join(t for _, t in script["turns"])
     words = tuple(dict.fromkeys([*script["glossary"], *script["members"]]))
     return Meeting(script["id"], script["held_out"], path, text, len(read_wav(path)) / SR,

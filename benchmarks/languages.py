@@ -28,8 +28,6 @@ was labelled Latin or French.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import inspect
 import json
 import os
 import time
@@ -46,9 +44,9 @@ _django.in_place()
 from faster_whisper import WhisperModel  # noqa: E402
 
 from benchmarks.corpus import load as load_corpus  # noqa: E402
-from benchmarks.corpus.build import CACHE, SHARED, load_scripts, read_wav, write_wav  # noqa: E402
+from benchmarks.corpus.build import CACHE, SHARED, espeak_meeting, load_scripts, read_wav  # noqa: E402
 from benchmarks.corpus.scoring import wer  # noqa: E402
-from benchmarks.corpus.voices import SR, synth  # noqa: E402
+from benchmarks.corpus.voices import SR  # noqa: E402
 from benchmarks.fidelity import live_stream  # noqa: E402
 from core.languages import AUTO, ENGLISH  # noqa: E402
 from transcription.engines import get_speech_engine, speech_model_for  # noqa: E402
@@ -58,7 +56,6 @@ SCRIPTS = Path(__file__).resolve().parent / "languages"
 OUT = CACHE / "languages"
 LANGUAGES = ("de", "fr", "es", "it", "pt")
 PASSES = ("offline", "careful", "live", "auto")
-PAUSES_MS = (600, 450, 800, 550, 700)  # between turns, cycled: a meeting's rhythm without randomness
 CLIP_SECONDS = {10: 3, 30: 2}  # clip length -> clips per meeting, spread from start to end
 ENGLISH_CORPUS_MEETINGS = 3
 
@@ -84,19 +81,9 @@ def scripts(languages: list[str]) -> list[tuple[str, dict, dict[str, str]]]:
 
 
 def render(language: str, meeting: dict, speakers: dict[str, str]) -> Meeting:
-    """The meeting's WAV, rendered unless the cache holds this script rendered by this code."""
+    """The meeting's WAV, rendered unless the cache holds it."""
     text = " ".join(t for _, t in meeting["turns"])
-    key = json.dumps([meeting, speakers, PAUSES_MS, inspect.getsource(render)], sort_keys=True)
-    path = OUT / f"{meeting['id']}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
-    if not path.exists():
-        chunks: list[np.ndarray] = [np.zeros(SR // 2, np.float32)]
-        for i, (speaker, said) in enumerate(meeting["turns"]):
-            pause = np.zeros(PAUSES_MS[i % len(PAUSES_MS)] * SR // 1000, np.float32)
-            chunks += [synth(said, f"espeak:{speakers[speaker]}") * 0.8, pause]
-        OUT.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        write_wav(partial, chunks)
-        partial.rename(path)  # a crash mid-write leaves no half meeting in the cache
+    path = espeak_meeting(OUT, meeting["id"], meeting["turns"], speakers)
     return Meeting(meeting["id"], language, path, text, len(read_wav(path)) / SR)
 
 

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from meetings.models import Meeting, Summary, Task
-from meetings.selectors import meeting_task_list, task_moment_url
+from meetings.selectors import meeting_task_list, said_at_url
 from workspaces.models import Membership
 
 
@@ -60,7 +60,7 @@ def meeting_summary(*, user: User, meeting_id: int) -> EmailMultiAlternatives | 
             title=task.title,
             owner=task.assignee.name if task.assignee else task.owner_name,
             due=date_format(task.due_date, "D j M") if task.due_date else "",
-            link=absolute(task_moment_url(task)) if task.source_segment_id else meeting_link,
+            link=absolute(said_at_url(task)) if task.source_segment_id else meeting_link,
             said=bool(task.source_segment_id),
         )
         (suggested if task.review == Task.Review.SUGGESTED else accepted).append(line)
@@ -102,7 +102,7 @@ def digest(*, user: User, day: date) -> EmailMultiAlternatives | None:
             TaskLine(
                 title=task.title,
                 due=_when_due(task.due_date, day),
-                link=absolute(task_moment_url(task) or reverse("meetings:tasks")),
+                link=absolute(said_at_url(task) or reverse("meetings:tasks")),
                 said=bool(task.source_segment_id),
                 workspace=task.workspace.name,
                 meeting=task.meeting.title if task.meeting else "",

@@ -38,10 +38,12 @@ class Line:
 
 def _said_in(text: str, lines: Sequence[Line]) -> int | None:
     """The line a decision (summarised, so in other words) most likely came from."""
-    best = max(lines, key=lambda line: fuzz.token_set_ratio(text, line.text), default=None)
-    if best is None or fuzz.token_set_ratio(text, best.text) < 60:
-        return None
-    return best.segment_id
+    score, segment_id = max(
+        ((fuzz.token_set_ratio(text, line.text), line.segment_id) for line in lines),
+        key=lambda scored: scored[0],
+        default=(0.0, None),
+    )
+    return segment_id if score >= 60 else None
 
 
 @transaction.atomic
@@ -170,10 +172,9 @@ def done_proposals_find(*, meeting: Meeting, lines: Sequence[Line]) -> list[Done
     """Propose closing each carried-over task that a line of this meeting says is done
     (once per task and meeting: a proposal turned down is not made again)."""
     proposals = []
+    said = [(line, sentence) for line in lines for sentence in _sentences(line.text)]
     for task in carried_tasks(meeting=meeting):
-        line, sentence = next(
-            ((line, s) for line in lines for s in _sentences(line.text) if said_done(task.title, s)), (None, "")
-        )
+        line, sentence = next(((line, s) for line, s in said if said_done(task.title, s)), (None, ""))
         if line is not None:
             proposal, created = DoneProposal.objects.get_or_create(
                 task=task, meeting=meeting, defaults={"said": sentence[:300], "source_segment_id": line.segment_id}

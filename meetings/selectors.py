@@ -91,10 +91,11 @@ def moment_url(meeting_id: int, start_ms: int, segment_id: int | None = None) ->
     return f"{url}#segment-{segment_id}" if segment_id else url
 
 
-def task_moment_url(task: Task) -> str:
-    """Where the task was said, to play it; empty when it was not said (typed in)."""
-    segment = task.source_segment
-    return moment_url(task.meeting_id, segment.start_ms, segment.pk) if segment and task.meeting_id else ""
+def said_at_url(row: Any) -> str:
+    """Where a task, a decision or a proposal was said (its `source_segment`), to play it;
+    empty when it was not said (a task typed in, a decision whose line was not found)."""
+    segment = row.source_segment
+    return moment_url(row.meeting_id, segment.start_ms, segment.pk) if segment and row.meeting_id else ""
 
 
 def series_names(*, workspace: Any) -> list[str]:
@@ -135,7 +136,7 @@ def task_get(*, user: Any, task_id: int | str) -> tuple[Task, Membership]:
 
 def task_row(task: Task, membership: Membership) -> dict[str, Any]:
     """A task as the pages list it: whether this member may edit it, where it was said."""
-    return {"task": task, "editable": can_edit_task(task, membership), "moment": task_moment_url(task)}
+    return {"task": task, "editable": can_edit_task(task, membership), "moment": said_at_url(task)}
 
 
 def can_edit_task(task: Task, membership: Membership) -> bool:

@@ -89,6 +89,28 @@ def write_wav(path: Path, chunks: list[np.ndarray]) -> None:
             w.writeframes((np.clip(x, -1, 1) * 32767).round().astype("<i2").tobytes())
 
 
+# Between turns of the small espeak-ng meetings, cycled: a meeting's rhythm without randomness.
+PAUSES_MS = (600, 450, 800, 550, 700)
+
+
+def espeak_meeting(folder: Path, name: str, turns: list, voice_of: dict[str, str]) -> Path:
+    """A meeting of espeak-ng voices (`turns`: speaker, words; `voice_of`: speaker to
+    espeak voice) with the pauses cycled, rendered unless `folder` holds it rendered by
+    this code (the glossary and languages benchmarks)."""
+    key = json.dumps([turns, voice_of, PAUSES_MS, inspect.getsource(espeak_meeting)], sort_keys=True)
+    path = folder / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.wav"
+    if not path.exists():
+        chunks: list[np.ndarray] = [np.zeros(SR // 2, np.float32)]
+        for i, (speaker, said) in enumerate(turns):
+            pause = np.zeros(PAUSES_MS[i % len(PAUSES_MS)] * SR // 1000, np.float32)
+            chunks += [synth(said, f"espeak:{voice_of[speaker]}") * 0.8, pause]
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        write_wav(partial, chunks)
+        partial.rename(path)  # a crash mid-write leaves no half meeting in the cache
+    return path
+
+
 def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path)) as w:
         assert w.getframerate() == SR and w.getnchannels() == 1 and w.getsampwidth() == 2, path

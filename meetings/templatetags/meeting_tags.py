@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import template
 from django.utils.html import escape, format_html
+
+from meetings.selectors import said_at_url
 
 register = template.Library()
 
@@ -32,6 +36,6 @@ def excerpt(text: str | None, term: str, width: int = 60) -> str:
 
 
 @register.filter
-def seconds(milliseconds: int | None) -> int:
-    """A position as whole seconds, for a link that plays from there (`?t=`)."""
-    return max(int(milliseconds or 0) // 1000, 0)
+def said_at(row: Any) -> str:
+    """The link that plays where a task, decision or proposal was said ("" if unknown)."""
+    return said_at_url(row)
