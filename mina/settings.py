@@ -428,6 +428,10 @@ if MINA_DIARIZATION not in ("local", "off"):
     raise ImproperlyConfigured("MINA_DIARIZATION is `local` or `off`.")
 # The careful pass works (and stores, so a restart resumes) in blocks of this many seconds.
 MINA_CAREFUL_BLOCK_S = env.float("MINA_CAREFUL_BLOCK_S", 300.0)
+# Blocks the careful pass decodes at once, MINA_WHISPER_THREADS shared out between them.
+MINA_CAREFUL_PARALLEL = env.int("MINA_CAREFUL_PARALLEL", 2)
+if MINA_CAREFUL_PARALLEL < 1:
+    raise ImproperlyConfigured("MINA_CAREFUL_PARALLEL is at least 1.")
 # `manage.py serve` behind a reverse proxy that overwrites X-Forwarded-For: the client's
 # address comes from it (rate limits per address, the audit log). Off: REMOTE_ADDR.
 MINA_PROXY_HEADERS = env.bool("MINA_PROXY_HEADERS", False)

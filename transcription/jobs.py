@@ -32,7 +32,7 @@ from meetings.services import meeting_end, meeting_language_detected, meeting_se
 from workspaces.models import Workspace
 
 from . import audio, careful, selectors, services
-from .engines import get_diarization_engine, get_speech_engine, speech_language_problem
+from .engines import get_careful_engine, get_diarization_engine, get_speech_engine, speech_language_problem
 from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
 from .signals import announce_transcript_changed
@@ -106,22 +106,19 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
     if recording.refined_ms == 0:
         services.refined_clear(recording=recording)
     live = selectors.live_finals(recording=recording)
-    duration_ms = max(recording.duration_ms, 1)
+    duration_ms, resumed_ms = max(recording.duration_ms, 1), recording.refined_ms
     with _local_path(recording) as path:
         _settle_language(recording.meeting, path)
         hearing = selectors.hearing(meeting=recording.meeting)
-        engine = get_speech_engine(hearing.language)
-        blocks = audio.read_blocks(path, block_s=settings.MINA_CAREFUL_BLOCK_S, start_ms=recording.refined_ms)
-        for offset, samples in blocks:
-            start_ms = offset * 1000 // SAMPLE_RATE
-            end_ms = start_ms + len(samples) * 1000 // SAMPLE_RATE
-
-            def block_progress(fraction: float, start_ms: int = start_ms, end_ms: int = end_ms) -> None:
-                on_progress(min(1.0, (start_ms + fraction * (end_ms - start_ms)) / duration_ms))
-
-            lines = careful.transcribe_block(
-                engine, samples, offset_ms=start_ms, live=live, on_progress=block_progress, prompt=hearing.prompt
-            )
+        blocks = careful.transcribe_blocks(
+            get_careful_engine(hearing.language),
+            audio.read_blocks(path, block_s=settings.MINA_CAREFUL_BLOCK_S, start_ms=resumed_ms),
+            at_once=settings.MINA_CAREFUL_PARALLEL,
+            live=live,
+            on_progress=lambda heard_ms: on_progress(min(1.0, (resumed_ms + heard_ms) / duration_ms)),
+            prompt=hearing.prompt,
+        )
+        for _, end_ms, lines in blocks:
             try:
                 services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
             except services.Superseded as exc:

@@ -87,3 +87,28 @@ def test_stretches_without_words_are_found_and_short_pauses_are_not() -> None:
     heard = [TranscribedSegment(0, 6_400, "one two three", words)]
     assert careful._unheard([(0, 6_500)], heard) == [(1_400, 5_500)]
     assert careful._unheard([(0, 1_500)], heard) == []
+
+
+def test_blocks_decoded_at_once_come_back_in_order_as_one_at_a_time_would() -> None:
+    blocks = list(audio.read_blocks(SPEECH / "standup.wav", block_s=10, search_s=8))
+    parallel = LocalSpeechEngine(cpu_threads=1, num_workers=2)
+    heard: list[int] = []
+    got = list(careful.transcribe_blocks(parallel, blocks, at_once=2, on_progress=heard.append))
+
+    expected = [(offset * 1000 // SAMPLE_RATE, (offset + len(b)) * 1000 // SAMPLE_RATE) for offset, b in blocks]
+    assert [(start, end) for start, end, _ in got] == expected
+    text = " ".join(line.segment.text for _, _, lines in got for line in lines).lower()
+    assert "login error" in text and "survey report" in text
+    one_by_one = [careful.transcribe_block(parallel, b, offset_ms=offset * 1000 // SAMPLE_RATE) for offset, b in blocks]
+    assert [lines for _, _, lines in got] == one_by_one
+    assert heard == sorted(heard) and heard[-1] == expected[-1][1], "progress only grows, up to the whole file"
+
+
+def test_a_block_that_fails_stops_the_pass_with_its_error() -> None:
+    class Deaf(LocalSpeechEngine):
+        def transcribe_file(self, audio, **kwargs):  # type: ignore[no-untyped-def]
+            raise RuntimeError("the decoder gave up")
+
+    blocks = audio.read_blocks(SPEECH / "standup.wav", block_s=10, search_s=8)
+    with pytest.raises(RuntimeError, match="gave up"):
+        list(careful.transcribe_blocks(Deaf(cpu_threads=1, num_workers=2), blocks, at_once=2))
