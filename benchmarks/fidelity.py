@@ -149,12 +149,14 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every result here")
     args = parser.parse_args()
-    engine = LocalSpeechEngine(cpu_threads=2, num_workers=1)
+    from django.conf import settings
+
+    engine = LocalSpeechEngine(cpu_threads=settings.MINA_WHISPER_THREADS, num_workers=1)
     engine.warm_up()
     chosen = meetings(None if args.split == "all" else args.split)
     if args.only:
         chosen = [m for m in chosen if m.id in args.only.split(",")]
-    print(f"tiny.en int8, 2 threads; {len(chosen)} meetings, {args.streams} streams; load {os.getloadavg()[0]:.1f}")
+    print(f"tiny.en int8, {settings.MINA_WHISPER_THREADS} thread(s); {len(chosen)} meetings, {args.streams} streams; load {os.getloadavg()[0]:.1f}")
     print(f"{'meeting':<16}{'split':<8}{'min':>5}" + "".join(f"{p:>9}" for p in PASSES)
           + "   lost turns o/l/s/r   live/inaudible lines")
     results = []

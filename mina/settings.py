@@ -377,7 +377,9 @@ LOGGING = {
 MINA_WHISPER_MODEL = env.str("MINA_WHISPER_MODEL", "")
 # Files Mina makes for itself (the joined multilingual model): writable, kept across restarts.
 MINA_DATA_DIR = Path(env.str("MINA_DATA_DIR", str(BASE_DIR / "data")))
-MINA_WHISPER_THREADS = env.int("MINA_WHISPER_THREADS", 2)
+# Threads per decode. One: on 2 cores two decodes of one thread each (two streams, or
+# two blocks of a careful pass) do more, and as fast, as one decode on two threads.
+MINA_WHISPER_THREADS = env.int("MINA_WHISPER_THREADS", 1)
 MINA_TRANSCRIBE_WORKERS = env.int("MINA_TRANSCRIBE_WORKERS", 2)
 MINA_SPEECH_ENGINE = env.str("MINA_SPEECH_ENGINE", "local")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", "")
@@ -428,7 +430,7 @@ if MINA_DIARIZATION not in ("local", "off"):
     raise ImproperlyConfigured("MINA_DIARIZATION is `local` or `off`.")
 # The careful pass works (and stores, so a restart resumes) in blocks of this many seconds.
 MINA_CAREFUL_BLOCK_S = env.float("MINA_CAREFUL_BLOCK_S", 300.0)
-# Blocks the careful pass decodes at once, MINA_WHISPER_THREADS shared out between them.
+# Blocks the careful pass decodes at once (each on MINA_WHISPER_THREADS threads).
 MINA_CAREFUL_PARALLEL = env.int("MINA_CAREFUL_PARALLEL", 2)
 if MINA_CAREFUL_PARALLEL < 1:
     raise ImproperlyConfigured("MINA_CAREFUL_PARALLEL is at least 1.")

@@ -19,19 +19,17 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=16)
 def get_speech_engine(language: str = ENGLISH) -> SpeechEngine:
     """The engine for a meeting in `language` (a Whisper code, or "auto": detected)."""
-    return _speech_engine(language, settings.MINA_WHISPER_THREADS, settings.MINA_TRANSCRIBE_WORKERS)
+    return _speech_engine(language, num_workers=settings.MINA_TRANSCRIBE_WORKERS, copy="live")
 
 
 @lru_cache(maxsize=16)
 def get_careful_engine(language: str = ENGLISH) -> SpeechEngine:
-    """The careful pass's engine: MINA_CAREFUL_PARALLEL blocks decoded at once, the
-    decoding threads shared out between them (its own copy of the model, so a careful
-    pass never holds the live finals' decoders)."""
-    at_once = settings.MINA_CAREFUL_PARALLEL
-    return _speech_engine(language, max(1, settings.MINA_WHISPER_THREADS // at_once), at_once)
+    """The careful pass's engine: MINA_CAREFUL_PARALLEL blocks decoded at once, on a
+    copy of the model of its own, so a careful pass never holds the live finals' decoders."""
+    return _speech_engine(language, num_workers=settings.MINA_CAREFUL_PARALLEL, copy="careful")
 
 
-def _speech_engine(language: str, cpu_threads: int, num_workers: int) -> SpeechEngine:
+def _speech_engine(language: str, *, num_workers: int, copy: str) -> SpeechEngine:
     spoken = None if language == AUTO else language
     if settings.MINA_SPEECH_ENGINE == "openai":
         from .speech_openai import OpenAISpeechEngine
@@ -49,8 +47,9 @@ def _speech_engine(language: str, cpu_threads: int, num_workers: int) -> SpeechE
     return LocalSpeechEngine(
         speech_model_for(language),
         language=spoken,
-        cpu_threads=cpu_threads,
+        cpu_threads=settings.MINA_WHISPER_THREADS,
         num_workers=num_workers,
+        copy=copy,
         final_window=settings.MINA_FINAL_WINDOW,
     )
 

@@ -83,13 +83,14 @@ FINAL_WINDOWS = ("short", "full")
 UNHEARD_TAIL_S = 1.5
 MAX_UTTERANCE_PIECES = 4
 
-_models: dict[tuple[str, int, int], WhisperModel] = {}
+_models: dict[tuple[str, int, int, str], WhisperModel] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(path: str, *, cpu_threads: int, num_workers: int) -> WhisperModel:
-    """The process-wide model for this configuration, loaded on first use."""
-    key = (path, cpu_threads, num_workers)
+def load_model(path: str, *, cpu_threads: int, num_workers: int, copy: str = "live") -> WhisperModel:
+    """The process-wide model for this configuration, loaded on first use. Each `copy`
+    has decoders of its own: a careful pass busy on its copy never holds the live ones."""
+    key = (path, cpu_threads, num_workers, copy)
     with _models_lock:
         if key not in _models:
             _models[key] = WhisperModel(
@@ -167,6 +168,7 @@ class LocalSpeechEngine:
         num_workers: int = 2,
         no_speech_threshold: float = 0.6,
         final_window: str = "short",
+        copy: str = "live",
     ) -> None:
         if final_window not in FINAL_WINDOWS:
             raise ValueError(f"final_window must be one of {FINAL_WINDOWS}, not {final_window!r}")
@@ -174,12 +176,13 @@ class LocalSpeechEngine:
         self.language = language
         self._cpu_threads = cpu_threads
         self._num_workers = num_workers
+        self._copy = copy
         self.no_speech_threshold = no_speech_threshold
         self.final_window = final_window
 
     @property
     def _whisper(self) -> WhisperModel:
-        return load_model(self._path, cpu_threads=self._cpu_threads, num_workers=self._num_workers)
+        return load_model(self._path, cpu_threads=self._cpu_threads, num_workers=self._num_workers, copy=self._copy)
 
     @cached_property
     def _language(self) -> str | None:
