@@ -29,10 +29,13 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 import time
 import wave
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file, or with -m
 
 from benchmarks import _django  # noqa: E402
 
