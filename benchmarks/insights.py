@@ -25,7 +25,7 @@ overview are compared with the script's annotations:
 - due: among matched items where either side has a date, the two dates are equal;
 - decisions: precision and recall with the same matching between the expected decisions and summary.decisions;
 - traps: tasks close to a `not_action_items` entry (cancelled later), decisions close to a `not_decisions` one;
-- questions: recall when the summary reports open questions, else "n/a";
+- questions: precision and recall of the summary's open questions, with the same matching;
 - overview: whether it holds a question (a sentence ending in "?") copied from the transcript, whether a
   sentence appears twice, and its length in words.
 
@@ -215,6 +215,7 @@ def score(script: dict, found: dict) -> dict:
         "trap_decisions": sum(j is not None for j in match(
             [without_note(d["text"]) for d in script.get("not_decisions", [])], found["decisions"])),
         "questions_expected": len(script["questions"]),
+        "questions_found": len(questions or []),
         "questions_matched": None if questions is None else sum(
             j is not None for j in match([q["text"] for q in script["questions"]], questions)),
         "overview_question": any(s.endswith("?") and normalise(s) in said for s in overview),
@@ -236,6 +237,7 @@ def rates(counts: dict) -> dict:
         "due_accuracy": ratio(counts["due_right"], counts["due_counted"]),
         "decisions_precision": ratio(counts["decisions_matched"], counts["decisions_found"]),
         "decisions_recall": ratio(counts["decisions_matched"], counts["decisions_expected"]),
+        "questions_precision": ratio(counts["questions_matched"], counts["questions_found"]),
         "questions_recall": ratio(counts["questions_matched"], counts["questions_expected"]),
     }
 
@@ -255,7 +257,7 @@ def percent(value: float | None) -> str:
 
 HEADER = (
     f"{'meeting':<14} {'split':<8} {'items m/e/f':>11} {'P':>6} {'R':>6} {'near':>5} {'owner':>6} {'due':>6}  "
-    f"{'dec m/e/f':>9} {'P':>6} {'R':>6} {'traps':>5} {'quest':>6} {'ov ?':>6} {'rep':>6} {'words':>5}"
+    f"{'dec m/e/f':>9} {'P':>6} {'R':>6} {'traps':>5} {'q m/e/f':>7} {'P':>6} {'R':>6} {'ov ?':>6} {'rep':>6} {'words':>5}"
 )
 
 
@@ -267,11 +269,13 @@ def line(name: str, split: str, c: dict) -> str:
     words = c["overview_words"] / many if many else c["overview_words"]
     items = f"{c['items_matched']}/{c['items_expected']}/{c['items_found']}"
     decisions = f"{c['decisions_matched']}/{c['decisions_expected']}/{c['decisions_found']}"
+    questions = f"{c['questions_matched']}/{c['questions_expected']}/{c['questions_found']}"
     return (
         f"{name:<14} {split:<8} {items:>11} {percent(r['items_precision'])} {percent(r['items_recall'])} "
         f"{c['items_same_turn']:>5} {percent(r['owner_accuracy'])} {percent(r['due_accuracy'])}  {decisions:>9} "
         f"{percent(r['decisions_precision'])} {percent(r['decisions_recall'])} "
-        f"{c['trap_items'] + c['trap_decisions']:>5} {percent(r['questions_recall'])} {question:>6} {repeat:>6} "
+        f"{c['trap_items'] + c['trap_decisions']:>5} {questions:>7} {percent(r['questions_precision'])} "
+        f"{percent(r['questions_recall'])} {question:>6} {repeat:>6} "
         f"{words:5.0f}"
     )
 

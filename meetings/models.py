@@ -109,6 +109,8 @@ class Summary(models.Model):
     overview = models.TextField(blank=True)
     key_points = models.JSONField(default=list, blank=True)
     decisions = models.JSONField(default=list, blank=True)
+    # Open questions: asked in the meeting and left unanswered or undecided.
+    questions = models.JSONField(default=list, blank=True)
     engine = models.CharField(max_length=30)
     model = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -118,10 +118,15 @@ class ParticipantRenameInSerializer(serializers.Serializer):
 class SummarySerializer(serializers.ModelSerializer):
     key_points = serializers.ListField(child=serializers.CharField(), read_only=True)
     decisions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    questions = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Open questions: asked and left unanswered."
+    )
 
     class Meta:
         model = Summary
-        fields = ["meeting", "overview", "key_points", "decisions", "engine", "model", "created_at", "updated_at"]
+        fields = [
+            "meeting", "overview", "key_points", "decisions", "questions", "engine", "model", "created_at", "updated_at"
+        ]
         read_only_fields = fields
 
 

@@ -93,7 +93,7 @@ def _task_line(task: Any) -> str:
 
 
 def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:
-    """The meeting's summary, decisions and action items as Markdown."""
+    """The meeting's summary, decisions, open questions and action items as Markdown."""
     when = meeting.started_at or meeting.created_at
     lines = [f"# {_one_line(meeting.title)}", ""]
     if when is not None:
@@ -103,6 +103,7 @@ def summary_markdown(meeting: Any, summary: Any, tasks: Iterable[Any]) -> str:
     sections = [
         ("Key points", _bullets(summary.key_points if summary else [])),
         ("Decisions", _bullets(summary.decisions if summary else [])),
+        ("Open questions", _bullets(summary.questions if summary else [])),
         ("Action items", [_task_line(t) for t in tasks]),
     ]
     for title, bullets in sections:

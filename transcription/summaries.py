@@ -74,6 +74,7 @@ def summary_generate(*, meeting: Meeting) -> Summary:
                 "overview": insights.overview,
                 "key_points": insights.key_points,
                 "decisions": insights.decisions,
+                "questions": insights.questions,
                 "engine": engine.name,
                 "model": engine.model,
             },

@@ -60,7 +60,10 @@ def test_summary_markdown_has_sections_and_checkboxes():
         title="Weekly sync", started_at=datetime(2030, 1, 7, 9, 30, tzinfo=UTC), created_at=None,
         language_label="English",
     )
-    summary = SimpleNamespace(overview="We planned the release.", key_points=["Login error"], decisions=["Ship Monday"])
+    summary = SimpleNamespace(
+        overview="We planned the release.", key_points=["Login error"], decisions=["Ship Monday"],
+        questions=["Do we keep the old app running?"],
+    )
     tasks = [
         SimpleNamespace(title="Fix the login error", status="open", assignee=SimpleNamespace(name="David"),
                         owner_name="", due_date=date(2030, 1, 10), review="accepted"),
@@ -74,6 +77,7 @@ def test_summary_markdown_has_sections_and_checkboxes():
         "## Summary\n\nWe planned the release.\n\n"
         "## Key points\n\n- Login error\n\n"
         "## Decisions\n\n- Ship Monday\n\n"
+        "## Open questions\n\n- Do we keep the old app running?\n\n"
         "## Action items\n\n- [ ] Fix the login error (David, due 2030-01-10)\n"
         "- [x] Write the survey report (Carol)\n"
         "- [ ] Check the invoices _(suggested)_\n"

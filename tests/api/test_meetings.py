@@ -253,9 +253,12 @@ def test_summary_is_not_found_until_written(meeting, owner, as_user):
     client = as_user(owner)
     response = client.get(f"/api/v1/meetings/{meeting.id}/summary/")
     assert response.status_code == 404
-    Summary.objects.create(meeting=meeting, overview="We met.", key_points=["a"], decisions=["b"], engine="local")
+    Summary.objects.create(
+        meeting=meeting, overview="We met.", key_points=["a"], decisions=["b"], questions=["c?"], engine="local"
+    )
     body = client.get(f"/api/v1/meetings/{meeting.id}/summary/").json()
     assert body["overview"] == "We met." and body["key_points"] == ["a"] and body["decisions"] == ["b"]
+    assert body["questions"] == ["c?"]
 
 
 @pytest.mark.parametrize("role,status", list(zip(ROLES, [403, 202, 202, 202], strict=True)))

@@ -179,11 +179,13 @@ def test_meeting_page_shows_the_summary(signed_in, owner, meeting):
         overview="We planned the release.",
         key_points=["Login error"],
         decisions=["Ship Monday"],
+        questions=["Do we keep the old app running during the redesign?"],
         engine="local",
     )
     body = signed_in(owner).get(f"/meetings/{meeting.id}/").content.decode()
     assert "We planned the release." in body
     assert "Login error" in body and "Ship Monday" in body
+    assert "Open questions" in body and "Do we keep the old app running during the redesign?" in body
 
 
 def test_meeting_tasks_are_editable_only_for_those_allowed(signed_in, workspace, owner, meeting, member_of):

@@ -10,6 +10,7 @@ from transcription.engines.base import ActionItem, Insights, Utterance
 from transcription.engines.insights_rules import (
     extract_action_items,
     extract_decisions,
+    extract_open_questions,
     parse_due_date,
     split_sentences,
 )
@@ -510,3 +511,58 @@ def test_the_overview_states_facts_once_and_asks_nothing() -> None:
     sentences = [*split_sentences(insights.overview), *insights.key_points]
     assert sentences and not any(s.endswith("?") for s in sentences)
     assert len(sentences) == len(set(sentences))
+
+
+def open_questions(*turns: tuple[str, str]) -> list[str]:
+    return extract_open_questions([Utterance(text, 1000 * i, speaker) for i, (speaker, text) in enumerate(turns)])
+
+
+def test_a_question_nobody_could_answer_is_open() -> None:
+    found = open_questions(
+        ("Jin", "And Victor, can your IT team push that setting centrally?"),
+        ("Victor", "I don't know if they can. I'll ask them."),
+    )
+
+    assert found == ["And Victor, can your IT team push that setting centrally?"]
+    found = open_questions(
+        ("Ana", "Do we still support the old CSV format, or can I remove it?"),
+        ("Priya", "Good question. I don't know who still uses it."),
+        ("Ana", "Then let's leave it for now."),
+    )
+    assert found == ["Do we still support the old CSV format, or can I remove it?"]
+
+
+def test_a_question_called_open_is_open_and_a_short_one_keeps_what_it_is_about() -> None:
+    found = open_questions(
+        ("George", "One more question. Our headcount might grow to about 110 next year. How does the pricing work then?"),
+        ("Lena", "It goes by seats, so the price grows with it."),
+    )
+
+    assert found == ["Our headcount might grow to about 110 next year. How does the pricing work then?"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["Yes, we ship on Monday.", "No, the vendor said it is fine.", "Sure, Tuesday works for everyone."],
+)
+def test_an_answered_question_is_not_open(reply: str) -> None:
+    assert open_questions(("Ana", "Do we ship the mobile release on Monday?"), ("Ben", reply)) == []
+
+
+def test_a_request_is_a_task_not_an_open_question() -> None:
+    assert open_questions(("Ana", "Can you send the contract to legal today?"), ("Ben", "Not sure I can today.")) == []
+
+
+def test_check_ins_are_not_open_questions() -> None:
+    assert open_questions(("Ana", "Does that make sense to everyone?"), ("Ben", "I'm not sure, honestly.")) == []
+    assert open_questions(("Ana", "Any questions before we wrap up?"), ("Ben", "Not sure yet.")) == []
+
+
+def test_the_summary_carries_the_open_questions() -> None:
+    turns = [
+        Utterance("Do we need to tell the enterprise customers anything beyond the status page?", 0, "Ana"),
+        Utterance("Hard to say. Let's not decide that today.", 4000, "Ben"),
+    ]
+    insights = LocalSummaryEngine().summarize(turns, meeting_date=date(2025, 3, 3))
+
+    assert insights.questions == ["Do we need to tell the enterprise customers anything beyond the status page?"]

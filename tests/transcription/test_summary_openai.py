@@ -22,6 +22,7 @@ ANSWER = {
     "overview": "The team prepared the mobile release.",
     "key_points": ["The login error is the last blocker.", "  "],
     "decisions": ["ship the mobile release on Monday"],
+    "questions": ["Do we keep the old app running during the redesign?", " "],
     "action_items": [
         {
             "title": "fix the login error",
@@ -122,6 +123,7 @@ def test_a_well_formed_answer_becomes_insights() -> None:
     assert insights.overview == "The team prepared the mobile release."
     assert insights.key_points == ["The login error is the last blocker."]
     assert insights.decisions == ["ship the mobile release on Monday"]
+    assert insights.questions == ["Do we keep the old app running during the redesign?"]
     first, second = insights.action_items
     assert (first.title, first.owner_name) == ("fix the login error", "David")
     assert first.due_date == date(2024, 6, 6)

@@ -140,6 +140,8 @@ class Insights:
     key_points: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     action_items: list[ActionItem] = field(default_factory=list)
+    # Asked and left open (nobody knew, or it was put off), as a question.
+    questions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -713,3 +713,63 @@ def extract_decisions(
         for sentence in split_sentences(utterance.text):
             decisions += _sentence_decisions(sentence, names)
     return list(dict.fromkeys(decisions))
+
+
+# A question the asker calls open ("another open question: …", "one more question. …").
+_OPEN_ASKED_RE = re.compile(
+    r"\b(?:open (?:question|point|issue)|one (?:more )?question|another question|still open)\b", re.IGNORECASE
+)
+# A reply that leaves it open: nobody knows, or it is put off.
+_LEFT_OPEN_RE = re.compile(
+    r"\b(?:(?:i|we) (?:don't|do not) know|not sure|no idea|good question|hard to say|depends on|"
+    r"still (?:being )?(?:discussed|open|unclear)|(?:let's|let us) not decide|(?:not|don't) decide (?:that|this) "
+    r"today|to be decided|(?:i'll|i will|i'd|let me|we'll|we need to) (?:ask|check|find out)|can't answer)\b",
+    re.IGNORECASE,
+)
+# Questions that are not about the work: check-ins and turn-taking.
+_CHECK_IN_RE = re.compile(
+    r"^(?:(?:so|and|ok|okay|right),?\s+)?(?:any (?:questions|thoughts|objections|comments)|anything else|"
+    r"(?:does )?(?:that|this) (?:make sense|work|sound)|(?:are )?we (?:all )?(?:good|ready|done)|right|"
+    r"ready|how are you|what do you think|who'?s next|can (?:you|everyone) (?:hear|see))\b",
+    re.IGNORECASE,
+)
+
+
+SELF_CONTAINED_WORDS = 8  # a question this long usually says what it is about
+
+
+def extract_open_questions(utterances: Sequence[Utterance]) -> list[str]:
+    """Questions the meeting asked and left open, as they were asked: called open by the
+    asker ("one open point: do we …?"), or answered by someone else with "I don't know",
+    "it depends", "let's not decide that today", "I'll ask them". A question answered
+    ("Yes, we do") is not open; a request ("can you send it?") is a task, not a question."""
+    found: list[str] = []
+    for index, utterance in enumerate(utterances):
+        reply = next((u for u in utterances[index + 1 : index + 3] if u.speaker != utterance.speaker), None)
+        left_open = reply is not None and _LEFT_OPEN_RE.search(" ".join(split_sentences(reply.text)[:2]))
+        called_open = _OPEN_ASKED_RE.search(utterance.text)
+        if not (left_open or called_open):
+            continue
+        sentences = split_sentences(utterance.text)
+        asked = [i for i, s in enumerate(sentences) if _is_open_question(s)]
+        if asked:
+            found.append(_with_context(sentences, asked[-1] if left_open else asked[0]))
+    return list(dict.fromkeys(found))
+
+
+def _with_context(sentences: list[str], index: int) -> str:
+    """A short question with the statement before it, so it reads on its own ("Our
+    headcount might grow to 110. How does the pricing work then?")."""
+    question = sentences[index]
+    before = sentences[index - 1] if index else ""
+    if len(question.split()) >= SELF_CONTAINED_WORDS or not before or before.endswith("?"):
+        return question
+    if _OPEN_ASKED_RE.search(before) and len(before.split()) <= 4:  # "One more question."
+        return question
+    return f"{before} {question}"
+
+
+def _is_open_question(sentence: str) -> bool:
+    if not sentence.endswith("?") or len(sentence.split()) < 4 or _CHECK_IN_RE.search(sentence):
+        return False
+    return not _ASK_RE.match(sentence.strip())

@@ -18,6 +18,7 @@ from transcription.engines.base import Insights, Utterance
 from transcription.engines.insights_rules import (
     extract_action_items,
     extract_decisions,
+    extract_open_questions,
     split_sentences,
 )
 
@@ -182,4 +183,5 @@ class LocalSummaryEngine:
             key_points=_key_points(sentences, scores, candidates - set(overview), listed),
             decisions=decisions,
             action_items=items,
+            questions=extract_open_questions(utterances),
         )

@@ -41,6 +41,8 @@ letter. Answer in the transcript's language with JSON that matches the schema:
 - key_points: the main points discussed, one short sentence each.
 - decisions: what the meeting decided or agreed, each as a short phrase without \
 "we decided to" (for example "ship the mobile release on Monday").
+- questions: questions the meeting raised and left open (nobody knew, or it was put off), \
+each as one question that reads on its own; not the ones answered in the meeting.
 - action_items: only tasks someone committed to ("I will ...", "Evan will ...") or was \
 asked to do ("David, please ...", "can you ... by Friday?"). Not questions ("will we \
 ship?"), not refusals ("I won't ..."). title: the task in imperative form without the \
@@ -70,6 +72,7 @@ class Answer(BaseModel):
     key_points: list[str]
     decisions: list[str]
     action_items: list[AnswerItem]
+    questions: list[str]
 
 
 SCHEMA = Answer.model_json_schema()
@@ -138,6 +141,7 @@ def parse_answer(content: str | None, utterances: Sequence[Utterance]) -> Insigh
         key_points=[p.strip() for p in answer.key_points if p.strip()],
         decisions=[d.strip() for d in answer.decisions if d.strip()],
         action_items=[_action_item(item, utterances) for item in answer.action_items],
+        questions=[q.strip() for q in answer.questions if q.strip()],
     )
 
 
