@@ -2,6 +2,7 @@
 
     DEBUG=1 .venv/bin/python -m benchmarks.glossary                 # 6 meetings, careful + live
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --no-live --show --json out.json
+    DEBUG=1 .venv/bin/python -m benchmarks.glossary --false-positives   # only the corpus check, no decoding
 
 The meetings are written in benchmarks/glossary/<id>.json: 12 turns, 3 espeak-ng English
 voices, each meeting with its workspace's glossary (the ten terms it uses and two it does
@@ -11,10 +12,12 @@ were not looked at while the prompt was tuned and are reported apart. Rendered o
 
 Per meeting, with the bundled English engine (`get_speech_engine("en")`, tiny.en):
 careful pass (`transcribe_file`) and live finals as first sent (benchmarks.fidelity.live_stream),
-each without a prompt (baseline) and with the prompt Mina would give: the real
+each without a prompt (baseline), with the prompt Mina would give (glossary): the real
 `workspaces.selectors.glossary_prompt`, fed this meeting's glossary and members in place of
-database rows ("Glossary: <terms A-Z>. Names: <members A-Z>."). Live, every final and settle
-gets the prompt, as transcription/transcribers.py passes it.
+database rows ("Glossary: <terms A-Z>. Names: <members A-Z>."), and with that prompt and then
+`transcription.respell.respell` (respelled) on every careful line and every live final, given
+the meeting's glossary terms and member names (no second decode: the glossary pass respelt).
+Live, every final and settle gets the prompt, as transcription/transcribers.py passes it.
 
 Measures (text normalised as the corpus does: lower case, punctuation stripped):
 - terms right: occurrences of prompt words (glossary terms and member names) in the reference
@@ -24,11 +27,17 @@ Measures (text normalised as the corpus does: lower case, punctuation stripped):
 - hallucinated: prompt words the hypothesis has more often than the reference (the
   prompt read out as speech).
 Targets: terms right ≥ 90 %, other WER no more than 0.5 points above the baseline.
+
+False corrections: respell, given each meeting's terms and names in turn, on the reference turns
+of every corpus meeting (benchmarks/corpus/scripts/*.json, ordinary speech without this jargon);
+words changed (normalised) should be ~0, reported per corpus split. Respell's thresholds were
+chosen on the tune meetings here and on the tune split of that check.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import time
@@ -46,18 +55,21 @@ from benchmarks import _django  # noqa: E402
 _django.in_place()
 
 from benchmarks.corpus.build import CACHE, espeak_meeting, read_wav  # noqa: E402
+from benchmarks.corpus.build import SCRIPTS as CORPUS_SCRIPTS  # noqa: E402
 from benchmarks.corpus.scoring import normalise, wer  # noqa: E402
 from benchmarks.corpus.voices import SR  # noqa: E402
 from benchmarks.fidelity import live_stream  # noqa: E402
 from core.languages import ENGLISH  # noqa: E402
+from transcription import respell as respelling  # noqa: E402
 from transcription.careful import transcribe_block  # noqa: E402
 from transcription.engines import get_speech_engine  # noqa: E402
+from transcription.engines.base import TranscribedSegment  # noqa: E402
 from transcription.engines.speech_local import LocalSpeechEngine  # noqa: E402
 from workspaces import selectors  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parent / "glossary"
 OUT = CACHE / "glossary"
-MODES = ("baseline", "glossary")
+MODES = ("baseline", "glossary", "respelled")
 
 
 @dataclass(frozen=True)
@@ -138,19 +150,31 @@ def run_meeting(meeting: Meeting, with_live: bool) -> dict[str, Any]:
     samples = read_wav(meeting.audio)
     pcm = (np.clip(samples, -1, 1) * 32767).round().astype("<i2").tobytes()
     out: dict[str, Any] = {}
-    for mode in MODES:
+    for mode in MODES[:2]:
         prompted = Prompted(engine, meeting.prompt if mode == "glossary" else "")
         started = time.perf_counter()
         # The careful pass as the product runs it: with the coverage guarantee (speech
         # left without words is heard again alone), which the prompt needs (see docs).
         lines = transcribe_block(engine, samples, offset_ms=0, prompt=prompted.prompt)
-        careful = " ".join(line.segment.text for line in lines if line.fallback != "inaudible")
-        result = {"careful": careful, "careful_s": time.perf_counter() - started, "live": "", "live_final_s": 0.0}
+        heard = [line.segment for line in lines if line.fallback != "inaudible"]
+        result = {"careful": " ".join(s.text for s in heard), "careful_s": time.perf_counter() - started,
+                  "live": "", "live_final_s": 0.0}
+        finals: list[TranscribedSegment] = []
         if with_live:
             finals, _, stats = live_stream(prompted, pcm)  # type: ignore[arg-type]
             result["live"] = " ".join(s.text for s in finals)
             result["live_final_s"] = stats["final_s"]
         out[mode] = result
+    # respelled: the glossary pass's own lines and finals, respelt (the decode is the same).
+    started = time.perf_counter()
+    careful = " ".join(respelling.respell(s, meeting.prompt_words).text for s in heard)
+    careful_s = time.perf_counter() - started
+    started = time.perf_counter()
+    live_text = " ".join(respelling.respell(s, meeting.prompt_words).text for s in finals)
+    live_s = time.perf_counter() - started
+    gloss = out["glossary"]
+    out["respelled"] = {"careful": careful, "careful_s": gloss["careful_s"] + careful_s, "live": live_text,
+                        "live_final_s": gloss["live_final_s"] + live_s}
     return out
 
 
@@ -212,10 +236,53 @@ def score(group: list[tuple[Meeting, dict[str, Any]]], mode: str, kind: str) -> 
 
 
 def _row(label: str, group: list[tuple[Meeting, dict[str, Any]]], kind: str) -> str:
-    base, gloss = score(group, "baseline", kind), score(group, "glossary", kind)
-    return (f"  {label:<23}{kind:<8}{base.right:>4}/{base.occurrences:<4}{base.accuracy:>6.0%} →{gloss.right:>4}/"
-            f"{gloss.occurrences:<4}{gloss.accuracy:>6.0%}{base.other_wer:>9.1%} →{gloss.other_wer:>6.1%}"
-            f"{(gloss.other_wer - base.other_wer) * 100:>+7.1f}p{base.hallucinated:>6} →{gloss.hallucinated:>3}")
+    base, gloss, resp = (score(group, mode, kind) for mode in MODES)
+    return (f"  {label:<23}{kind:<8}{base.right:>4}/{base.occurrences:<4}{base.accuracy:>5.0%} →{gloss.accuracy:>5.0%}"
+            f" →{resp.right:>4}/{resp.occurrences:<4}{resp.accuracy:>5.0%}"
+            f"{base.other_wer:>8.1%} →{gloss.other_wer:>6.1%} →{resp.other_wer:>6.1%}"
+            f"{(resp.other_wer - base.other_wer) * 100:>+7.1f}p"
+            f"{base.hallucinated:>5} →{gloss.hallucinated:>3} →{resp.hallucinated:>3}")
+
+
+def corpus_turns() -> list[tuple[str, str, list[str]]]:
+    """(id, split, reference turns) of every corpus meeting written as turns (not the composites)."""
+    scripts = [json.loads(p.read_text()) for p in sorted(CORPUS_SCRIPTS.glob("*.json"))]
+    return [(s["id"], s["split"], [t["text"] for t in s["turns"]]) for s in scripts if "turns" in s]
+
+
+def false_positives(glossaries: list[dict]) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Respell, given each glossary's terms and names in turn, on every corpus reference turn:
+    (words changed per split, words only recased per split, each change "heard → respelt")."""
+    changed: Counter[str] = Counter()
+    recased: Counter[str] = Counter()
+    examples: Counter[str] = Counter()
+    for script in glossaries:
+        words = tuple(dict.fromkeys([*script["glossary"], *script["members"]]))
+        for _, split, turns in corpus_turns():
+            for turn in turns:
+                out = respelling.respell(TranscribedSegment(0, 0, turn), words).text
+                if out == turn:
+                    continue
+                before, after = normalise(turn).split(), normalise(out).split()
+                ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
+                edits = [(before[i1:i2], after[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal"]
+                changed[split] += sum(len(a) for a, _ in edits)
+                examples.update(f"{' '.join(a)} → {' '.join(b)}" for a, b in edits)
+                if not edits:  # the same words, some written as the glossary spells them
+                    pairs = [(x, y) for x, y in zip(turn.split(), out.split(), strict=False) if x != y]
+                    recased[split] += len(pairs)
+                    examples.update(f"{x} → {y}" for x, y in pairs)
+    return changed, recased, examples
+
+
+def print_false_positives() -> None:
+    changed, recased, examples = false_positives(load(None))
+    words = sum(len(normalise(t).split()) for _, _, turns in corpus_turns() for t in turns)
+    print(f"\nfalse corrections on ordinary speech ({len(corpus_turns())} corpus meetings, {words} words, each with"
+          f" the 6 glossaries): {sum(changed.values())} words changed (tune {changed['tune']}, held out"
+          f" {changed['heldout']}), {sum(recased.values())} recased only")
+    if examples:
+        print("  " + ", ".join(f"{e} ({n})" for e, n in examples.most_common()))
 
 
 def main() -> None:
@@ -224,7 +291,12 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="skip the live path (the slowest pass)")
     parser.add_argument("--show", action="store_true", help="print each prompt and transcript")
     parser.add_argument("--json", type=Path, help="also write every transcript here")
+    parser.add_argument("--false-positives", action="store_true",
+                        help="only the false-correction check on the corpus (no decoding)")
     args = parser.parse_args()
+    if args.false_positives:
+        print_false_positives()
+        return
     kinds = ("careful",) if args.no_live else ("careful", "live")
     meetings = [render(s) for s in load(args.only.split(",") if args.only else None)]
     spoken = {w for m in meetings for w in split_terms(m.text, m.prompt_words)[0]}
@@ -233,8 +305,8 @@ def main() -> None:
           f"{sum(m.seconds for m in meetings) / 60:.1f} min; spoken: {len(terms)} distinct glossary terms,"
           f" {len(spoken - terms)} member names;"
           f" load {os.getloadavg()[0]:.1f}")
-    header = (f"  {'':<23}{'pass':<8}{'terms right: baseline → glossary':<34}{'other WER: base → gloss':<27}"
-              f"{'halluc.':>9}")
+    header = (f"  {'':<23}{'pass':<8}{'terms right: base → gloss → respelled':<37}"
+              f"{'other WER: base → gloss → resp, Δ base':>39}{'halluc. b → g → r':>18}")
     print(header)
     results: list[tuple[Meeting, dict[str, Any]]] = []
     for meeting in meetings:
@@ -256,15 +328,17 @@ def main() -> None:
                 print(_row(label, group, kind))
     print("targets: terms right >= 90 %, other WER within +0.5 points of the baseline")
 
-    print("\nprompt words still missed with the glossary (times):")
-    for kind in kinds:
-        missed = score(results, "glossary", kind).missed or Counter()
-        print(f"  {kind}: " + ", ".join(f"{w} {n}" for w, n in missed.most_common()))
+    for mode in MODES[1:]:
+        print(f"\nprompt words still missed, {mode} (times):")
+        for kind in kinds:
+            missed = score(results, mode, kind).missed or Counter()
+            print(f"  {kind}: " + ", ".join(f"{w} {n}" for w, n in missed.most_common()))
     audio_s = sum(m.seconds for m in meetings)
     for mode in MODES:
         careful_rtf = sum(r[mode]["careful_s"] for _, r in results) / audio_s
         live_rtf = sum(r[mode]["live_final_s"] for _, r in results) / audio_s
         print(f"cost {mode:<9} careful RTF {careful_rtf:.3f}, live finals RTF {live_rtf:.3f}")
+    print_false_positives()
     if args.json:
         args.json.write_text(json.dumps([{"id": m.id, "held_out": m.held_out, "prompt": m.prompt,
                                           "reference": m.text, **r} for m, r in results], indent=1))

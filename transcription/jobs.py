@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from . import audio, careful, selectors, services
 from .engines import get_careful_engine, get_diarization_engine, get_speech_engine, speech_language_problem
 from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
+from .respell import respell
 from .signals import announce_transcript_changed
 from .summaries import summary_generate
 
@@ -118,7 +120,8 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
             on_progress=lambda heard_ms: on_progress(min(1.0, (resumed_ms + heard_ms) / duration_ms)),
             prompt=hearing.prompt,
         )
-        for _, end_ms, lines in blocks:
+        for _, end_ms, heard in blocks:
+            lines = [replace(line, segment=respell(line.segment, hearing.terms)) for line in heard]
             try:
                 services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
             except services.Superseded as exc:

@@ -12,7 +12,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from core.errors import NotFound
 from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
-from workspaces.selectors import glossary_list, glossary_prompt
+from workspaces.selectors import expected_words, glossary_list, glossary_prompt
 
 from . import corrections
 from .engines.base import Hearing, TranscribedSegment, Word
@@ -135,7 +135,12 @@ def talk_time(*, meeting: Meeting) -> list[dict[str, Any]]:
 
 def hearing(*, meeting: Meeting) -> Hearing:
     """The meeting's language and the words its workspace expects, for every pass."""
-    return Hearing(language=meeting.spoken_language, prompt=glossary_prompt(workspace=meeting.workspace))
+    terms, names = expected_words(workspace=meeting.workspace)
+    return Hearing(
+        language=meeting.spoken_language,
+        prompt=glossary_prompt(workspace=meeting.workspace),
+        terms=(*terms, *names),
+    )
 
 
 @dataclass(frozen=True)

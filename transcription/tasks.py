@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Task, shared_task
@@ -58,14 +59,20 @@ def summarize_meeting(meeting_id: int) -> None:
 
 @shared_task(name="transcription.tasks.transcribe_realtime", acks_late=False, ignore_result=True)
 def transcribe_realtime(
-    job_id: str, reply_channel: str, kind: str, audio: str, language: str = "en", prompt: str = ""
+    job_id: str,
+    reply_channel: str,
+    kind: str,
+    audio: str,
+    language: str = "en",
+    prompt: str = "",
+    terms: Sequence[str] = (),
 ) -> None:
     """A live partial or final (base64 PCM16); the answer goes to `reply_channel`.
 
     Not acked late: a worker that dies mid-job leaves the asker to send it again, instead
     of the broker replaying stale audio an hour later.
     """
-    hearing = transcribers.Hearing(language=language, prompt=prompt)
+    hearing = transcribers.Hearing(language=language, prompt=prompt, terms=tuple(terms))
     transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio, hearing=hearing)
 
 

