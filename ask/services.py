@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import numpy as np
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from core.jobs import enqueue
 from meetings.models import Meeting
@@ -74,7 +76,8 @@ def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None 
         window = range(start, min(start + BATCH, len(segments)))
         vectors.append(_embed(said, window))
         percent = 100 * window.stop // len(segments)
-        MeetingIndex.objects.filter(pk=state.pk).update(progress=percent)
+        # updated_at too (update() skips auto_now): an index that moves is not stalled.
+        MeetingIndex.objects.filter(pk=state.pk).update(progress=percent, updated_at=timezone.now())
         if on_progress:
             on_progress(percent)
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
@@ -107,6 +110,20 @@ def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None 
         workspace_index_bump(workspace_id=meeting.workspace_id)
     logger.info("indexed meeting=%s passages=%s", meeting.id, len(alive))
     return len(alive)
+
+
+def indexes_requeue(*, stalled_before: datetime) -> int:
+    """Queue again the meetings whose index job was lost (the broker away when it was
+    queued, a worker killed mid-way): pending or indexing, and not moved since
+    `stalled_before`. Without this their questions would say "partial" for ever."""
+    stalled = list(
+        MeetingIndex.objects.filter(
+            status__in=[MeetingIndex.Status.PENDING, MeetingIndex.Status.INDEXING], updated_at__lt=stalled_before
+        ).values_list("meeting_id", flat=True)
+    )
+    for meeting_id in stalled:
+        index_request(meeting_id=meeting_id)
+    return len(stalled)
 
 
 def meeting_index_failed(*, meeting_id: int, error: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from celery.worker import WorkController
 from django.conf import settings
 
+from ask.tasks import index_periodic
 from core import jobs
 from integrations.tasks import mail_periodic
 from integrations.tasks import requeue as requeue_webhooks
@@ -55,6 +56,7 @@ def start_timer() -> threading.Thread:
             run_periodic.delay()
             requeue_webhooks.delay()  # deliveries whose job was lost (the scaled run's beat does it too)
             mail_periodic.delay()  # digests whose hour has come, mail whose job was lost
+            index_periodic.delay()  # Ask indexes whose job was lost
 
     thread = threading.Thread(target=loop, name="mina-timer", daemon=True)
     thread.start()

@@ -498,4 +498,6 @@ MINA_MAIL_RETRY_BASE_S = env.int("MINA_MAIL_RETRY_BASE_S", 30)
 MINA_MAIL_RETRY_MAX_S = env.int("MINA_MAIL_RETRY_MAX_S", 3600)
 # Every upkeep period: digests whose hour has come, and mail whose job was lost.
 CELERY_BEAT_SCHEDULE["mail"] = {"task": "integrations.tasks.mail_periodic", "schedule": MINA_UPKEEP_EVERY_S}
+# Ask indexes whose job was lost (pending or indexing, unmoved for MINA_JOB_STALLED_S).
+CELERY_BEAT_SCHEDULE["ask"] = {"task": "ask.tasks.index_periodic", "schedule": MINA_UPKEEP_EVERY_S}
 MINA_AUDIT_RETENTION_DAYS = env.int("MINA_AUDIT_RETENTION_DAYS", 365)

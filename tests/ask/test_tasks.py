@@ -3,9 +3,13 @@ renamed speaker, through transcription's signal and a Celery job (eager in tests
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+
 from ask.models import MeetingIndex, Passage
+from ask.tasks import index_periodic
 from meetings.models import Meeting
 from meetings.services import participant_rename
 from transcription import jobs
@@ -53,3 +57,22 @@ def test_a_new_speaker_joining_does_not_index(standup: Any, django_capture_on_co
         standup.participants.create(name="Guest")
 
     assert not MeetingIndex.objects.exists()
+
+
+def test_an_index_whose_job_was_lost_is_queued_again_by_the_upkeep(
+    standup: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The job was queued while the broker was away: the index says pending, and nothing runs it.
+    MeetingIndex.objects.create(meeting=standup, workspace=standup.workspace, status=MeetingIndex.Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=True):
+        index_periodic()
+    assert MeetingIndex.objects.get(meeting=standup).status == "pending", "a job that may still run is left alone"
+
+    MeetingIndex.objects.filter(meeting=standup).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.MINA_JOB_STALLED_S + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        index_periodic()
+
+    assert MeetingIndex.objects.get(meeting=standup).status == "done"
+    assert Passage.objects.filter(meeting=standup).count() == 7
