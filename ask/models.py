@@ -49,6 +49,8 @@ class MeetingIndex(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of lines embedded.")
     passages = models.PositiveIntegerField(default=0)
+    # Runs started since the transcript last changed: one that keeps dying is given up.
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

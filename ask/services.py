@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,7 +35,8 @@ def index_request(*, meeting_id: int) -> None:
     if meeting is None:
         return
     MeetingIndex.objects.update_or_create(
-        meeting=meeting, defaults={"workspace_id": meeting.workspace_id, "status": MeetingIndex.Status.PENDING}
+        meeting=meeting,
+        defaults={"workspace_id": meeting.workspace_id, "status": MeetingIndex.Status.PENDING, "attempts": 0},
     )
     enqueue(INDEX_MEETING, meeting_id)
 
@@ -69,6 +71,7 @@ def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None 
         meeting=meeting,
         defaults={"workspace_id": meeting.workspace_id, "status": MeetingIndex.Status.INDEXING, "progress": 0},
     )
+    MeetingIndex.objects.filter(pk=state.pk).update(attempts=F("attempts") + 1)
     segments = list(transcript_selectors.segment_list(meeting=meeting).exclude(fallback=Segment.Fallback.INAUDIBLE))
     said = [_said(s) for s in segments]
     vectors = []
@@ -115,15 +118,24 @@ def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None 
 def indexes_requeue(*, stalled_before: datetime) -> int:
     """Queue again the meetings whose index job was lost (the broker away when it was
     queued, a worker killed mid-way): pending or indexing, and not moved since
-    `stalled_before`. Without this their questions would say "partial" for ever."""
-    stalled = list(
-        MeetingIndex.objects.filter(
-            status__in=[MeetingIndex.Status.PENDING, MeetingIndex.Status.INDEXING], updated_at__lt=stalled_before
-        ).values_list("meeting_id", flat=True)
+    `stalled_before`. Without this their questions would say "partial" for ever. One
+    that started MINA_JOB_MAX_ATTEMPTS times without finishing (it kills its worker) is
+    marked failed instead, for an operator to look at."""
+    stalled = MeetingIndex.objects.filter(
+        status__in=[MeetingIndex.Status.PENDING, MeetingIndex.Status.INDEXING], updated_at__lt=stalled_before
     )
-    for meeting_id in stalled:
-        index_request(meeting_id=meeting_id)
-    return len(stalled)
+    stalled.filter(attempts__gte=settings.MINA_JOB_MAX_ATTEMPTS).update(
+        status=MeetingIndex.Status.FAILED,
+        error=f"Indexing started {settings.MINA_JOB_MAX_ATTEMPTS} times without finishing.",
+        updated_at=timezone.now(),
+    )
+    again = list(stalled.values_list("meeting_id", flat=True))
+    MeetingIndex.objects.filter(meeting_id__in=again).update(
+        status=MeetingIndex.Status.PENDING, updated_at=timezone.now()
+    )
+    for meeting_id in again:
+        enqueue(INDEX_MEETING, meeting_id)
+    return len(again)
 
 
 def meeting_index_failed(*, meeting_id: int, error: str) -> None:

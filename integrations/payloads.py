@@ -27,6 +27,7 @@ def meeting_ready(meeting: Meeting) -> Message:
             "overview": summary.overview,
             "key_points": summary.key_points,
             "decisions": summary.decisions,
+            "questions": summary.questions,
         }
         if summary.overview:
             text += f"\n{summary.overview}"

@@ -127,4 +127,5 @@ def summary_ready(summary: Any) -> dict[str, Any]:
         "overview": summary.overview,
         "key_points": summary.key_points,
         "decisions": summary.decisions,
+        "questions": summary.questions,
     }

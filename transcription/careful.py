@@ -14,7 +14,7 @@ Plain Python over an engine: no Django, no I/O beyond the engine's own.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -78,7 +78,7 @@ def transcribe_blocks(
     live: Sequence[TranscribedSegment] = (),
     on_progress: Callable[[int], None] | None = None,
     prompt: str = "",
-) -> Iterator[tuple[int, int, list[Line]]]:
+) -> Generator[tuple[int, int, list[Line]], None, None]:
     """`transcribe_block` over (offset in samples, samples) blocks, `at_once` of them
     decoded at the same time: (start_ms, end_ms, lines) of each block, in order.
 
@@ -117,8 +117,12 @@ def transcribe_blocks(
             if not pending:
                 return
             start_ms, end_ms, head = pending[0]
-            running = [f for _, _, f in pending if not f.done()]
-            wait(running, timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
+            if not head.done():
+                wait([f for _, _, f in pending if not f.done()], timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
+            # A later block that failed stops the pass now, not after the blocks before it.
+            failed = next((f for _, _, f in pending if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                failed.result()
             if on_progress:
                 on_progress(sum(heard.values()))
             if head.done():

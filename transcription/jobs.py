@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
@@ -33,7 +33,7 @@ from meetings.services import meeting_end, meeting_language_detected, meeting_se
 from workspaces.models import Workspace
 
 from . import audio, careful, selectors, services
-from .engines import get_careful_engine, get_diarization_engine, get_speech_engine, speech_language_problem
+from .engines import get_careful_engine, get_diarization_engine, speech_language_problem
 from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
 from .respell import respell
@@ -120,13 +120,18 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
             on_progress=lambda heard_ms: on_progress(min(1.0, (resumed_ms + heard_ms) / duration_ms)),
             prompt=hearing.prompt,
         )
-        for _, end_ms, heard in blocks:
-            lines = [replace(line, segment=respell(line.segment, hearing.terms)) for line in heard]
-            try:
-                services.refined_store(recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms)
-            except services.Superseded as exc:
-                logger.info("careful pass superseded: %s", exc)
-                return False
+        # Closed here, whatever ends the loop: the blocks still decoding finish before the
+        # file they read is removed, and never outlive the job in a traceback.
+        with closing(blocks):
+            for _, end_ms, heard in blocks:
+                lines = [replace(line, segment=respell(line.segment, hearing.terms)) for line in heard]
+                try:
+                    services.refined_store(
+                        recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms
+                    )
+                except services.Superseded as exc:
+                    logger.info("careful pass superseded: %s", exc)
+                    return False
         if recording.source == Recording.Source.UPLOAD or recording.room_microphone:
             _tell_speakers_apart(recording, path)
     services.refined_finish(recording=recording)
@@ -143,7 +148,7 @@ def _settle_language(meeting: Meeting, path: str) -> None:
     if meeting.language != AUTO or meeting.detected_language:
         return
     for _, samples in audio.read_blocks(path, block_s=60):
-        detected = get_speech_engine(AUTO).detect_language(samples)
+        detected = get_careful_engine(AUTO).detect_language(samples)
         if detected is not None:
             meeting_language_detected(meeting=meeting, language=detected)
             logger.info("language detected meeting=%s language=%s", meeting.pk, detected)

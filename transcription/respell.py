@@ -138,7 +138,11 @@ def _replacements(tokens: Sequence[_Token], table: dict[str, _Term]) -> list[tup
     found: list[tuple[float, int, int, str]] = []  # (-similarity, tokens, first, term)
     for i, first in enumerate(tokens):
         if first.key in table:  # already a term: recased at most, never part of another
-            if first.core != table[first.key].text:
+            # Not an everyday word or a letter or two that happens to be a term or a name:
+            # "we go live" keeps its "go" beside a glossary's Go, "net revenue" is not .NET,
+            # and a member called Will does not capitalise every "will".
+            everyday = len(first.key) < 3 or first.key in common_words()
+            if first.core != table[first.key].text and not everyday:
                 found.append((-1.0, 1, i, table[first.key].text))
             continue
         previous = 0.0

@@ -76,3 +76,21 @@ def test_an_index_whose_job_was_lost_is_queued_again_by_the_upkeep(
 
     assert MeetingIndex.objects.get(meeting=standup).status == "done"
     assert Passage.objects.filter(meeting=standup).count() == 7
+
+
+def test_an_index_that_keeps_dying_is_given_up_for_an_operator(
+    standup: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    MeetingIndex.objects.create(
+        meeting=standup, workspace=standup.workspace, status=MeetingIndex.Status.INDEXING,
+        attempts=settings.MINA_JOB_MAX_ATTEMPTS,
+    )
+    MeetingIndex.objects.filter(meeting=standup).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.MINA_JOB_STALLED_S + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        index_periodic()
+
+    state = MeetingIndex.objects.get(meeting=standup)
+    assert state.status == "failed" and "without finishing" in state.error
+    assert not Passage.objects.filter(meeting=standup).exists()

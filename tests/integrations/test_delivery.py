@@ -8,7 +8,7 @@ from django.core import mail
 
 from integrations import services
 from integrations.models import Delivery, Endpoint
-from meetings.models import Meeting
+from meetings.models import Meeting, Summary
 from meetings.services import meeting_set_status, task_create, task_update
 from tests.factories import MeetingFactory, SegmentFactory
 from transcription.summaries import summary_generate
@@ -177,3 +177,17 @@ def test_an_address_that_turned_private_is_refused_at_delivery(endpoint, receive
 def test_the_body_sent_is_the_body_stored(endpoint, receiver, admin_membership):
     task_create(membership=admin_membership, title="Fix the login error")
     assert json.loads(Delivery.objects.get().body) == receiver.requests[0]["body"]
+
+
+def test_a_ready_meeting_sends_its_summary_with_the_open_questions(endpoint, receiver, meeting):
+    Summary.objects.create(
+        meeting=meeting, overview="We met.", decisions=["ship on Monday"],
+        questions=["Do we keep the old app running?"], engine="local",
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.PROCESSING)
+    meeting.refresh_from_db()
+    meeting_set_status(meeting=meeting, status=Meeting.Status.READY)
+
+    summary = receiver.requests[0]["body"]["data"]["summary"]
+    assert summary["decisions"] == ["ship on Monday"]
+    assert summary["questions"] == ["Do we keep the old app running?"]

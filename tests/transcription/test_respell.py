@@ -90,3 +90,11 @@ def test_text_without_words_is_respelt_too() -> None:
 def test_no_glossary_changes_nothing() -> None:
     segment = heard("Nefyrix men desk")
     assert respell(segment, []) is segment
+
+
+def test_everyday_words_that_spell_a_term_or_a_name_stay_as_said() -> None:
+    terms = [".NET", "C++", "Go", "Slack", "Linear", "Will", "Grace"]
+    for text in ["our net revenue grew", "plan c is fine", "we go live", "we will cut some slack on the linear plan",
+                 "a grace period"]:
+        segment = heard(text)
+        assert respell(segment, terms) == segment
