@@ -364,16 +364,21 @@ def test_a_viewer_cannot_record_and_microphone_problems_are_explained(
     expect(viewer.locator("#connection")).to_have_text("Connected")
     expect(viewer.get_by_role("button", name="Start recording")).to_have_count(0)
     expect(viewer.get_by_text("Upload a recording")).to_have_count(0)
-    refusal = viewer.evaluate(
-        """(id) => new Promise((resolve) => {
-            const ws = new WebSocket(`ws://${location.host}/ws/meetings/${id}/audio/`);
-            let error = null;
-            ws.onmessage = (m) => { error = JSON.parse(m.data); };
-            ws.onclose = (e) => resolve({code: e.code, error});
-        })""",
-        meeting.id,
-    )
-    assert refusal["code"] == 4403 and refusal["error"]["code"] == "forbidden", refusal
+    refusals = []
+    # Up to three tries: once in a CI run on a loaded machine the browser saw the refusal's
+    # message but reported the close as abnormal (1006), not the 4403 the server sent.
+    while len(refusals) < 3 and (not refusals or refusals[-1]["code"] != 4403):
+        refusals.append(viewer.evaluate(
+            """(id) => new Promise((resolve) => {
+                const ws = new WebSocket(`ws://${location.host}/ws/meetings/${id}/audio/`);
+                let error = null;
+                ws.onmessage = (m) => { error = JSON.parse(m.data); };
+                ws.onclose = (e) => resolve({code: e.code, error});
+            })""",
+            meeting.id,
+        ))
+    assert all(r["error"]["code"] == "forbidden" for r in refusals), refusals
+    assert refusals[-1]["code"] == 4403, refusals
     screenshot(viewer, "room-13-viewer")
 
     # Microphone denied, and a page served over plain HTTP: said plainly, with the way out.
