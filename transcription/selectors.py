@@ -12,7 +12,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from core.errors import NotFound
 from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
-from workspaces.selectors import expected_words, glossary_list, glossary_prompt
+from workspaces.selectors import expected_words, glossary_list, prompt_of
 
 from . import corrections
 from .engines.base import Hearing, TranscribedSegment, Word
@@ -138,7 +138,7 @@ def hearing(*, meeting: Meeting) -> Hearing:
     terms, names = expected_words(workspace=meeting.workspace)
     return Hearing(
         language=meeting.spoken_language,
-        prompt=glossary_prompt(workspace=meeting.workspace),
+        prompt=prompt_of(terms, names),
         terms=(*terms, *names),
     )
 

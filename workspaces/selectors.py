@@ -123,6 +123,11 @@ def glossary_prompt(*, workspace: Workspace) -> str:
     pass carry on listing ("… to Kubelet, Oksana, Kubelet, Zephyrix") on jargon.wav.
     """
     terms, people = expected_words(workspace=workspace)
+    return prompt_of(terms, people)
+
+
+def prompt_of(terms: list[str], people: list[str]) -> str:
+    """`glossary_prompt` from words already read (`expected_words`)."""
     if not terms:
         # Only a team that keeps a glossary gets a prompt: any prompt shifts Whisper's
         # borderline calls, and names alone ("Names: Ada, Tom.") lost two turns of a
