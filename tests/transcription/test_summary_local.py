@@ -235,7 +235,7 @@ def test_engine_identity() -> None:
         (
             "Alice",
             "Can you send me the deck by next Tuesday?",
-            ("send me the deck", None, "2024-06-11"),
+            ("send Alice the deck", None, "2024-06-11"),
         ),
         (
             "Carol",
@@ -332,6 +332,10 @@ def test_several_tasks_in_one_run_on_sentence() -> None:
         "Yes please, that would help.",
         "Kenji, please walk us through the timeline.",
         "Ryan, can you tell us why the import failed?",
+        "Nice to meet you both.",
+        "API will return an error after the timeout.",
+        "Bob, good point.",
+        "Bob, which warehouse would you pick?",
     ],
 )
 def test_not_tasks(text: str) -> None:
@@ -341,7 +345,7 @@ def test_not_tasks(text: str) -> None:
 def test_an_unnamed_request_goes_to_whoever_takes_it() -> None:
     found = items(("Alice", "Can you send me the deck?"), ("Bob", "Sure, will do."))
 
-    assert brief(found) == [("send me the deck", "Bob", None)]
+    assert brief(found) == [("send Alice the deck", "Bob", None)]
 
 
 @pytest.mark.parametrize("answer", ["No, sorry.", "I can't, I'm out all week."])
@@ -407,6 +411,82 @@ def test_today_in_other_words(when: str) -> None:
     assert parse_due_date(f"I will send the keys {when}", MONDAY) == MONDAY
 
 
+def test_a_request_names_who_asked_and_a_promise_who_was_answered() -> None:
+    found = items(
+        ("Alice", "Bob, can you send me the export of the product list?"),
+        ("Bob", "Sure. Where is the style guide, by the way?"),
+        ("Alice", "There's a page in the wiki. I'll send you the link."),
+    )
+
+    assert brief(found) == [
+        ("send Alice the export of the product list", "Bob", None),
+        ("send Bob the link", "Alice", None),
+    ]
+
+
+def test_the_deadline_is_the_date_after_by() -> None:
+    found = items(
+        ("Paula", "Derek, please book the safety training for Thursday in the learning portal by tomorrow."),
+        ("Derek", "Will do."),
+        ("Paula", "Derek, please run the interviews this week and share the notes by the 14th."),
+    )
+
+    assert brief(found) == [
+        ("book the safety training for Thursday in the learning portal", "Derek", date(2024, 6, 4)),
+        ("run the interviews this week and share the notes", "Derek", date(2024, 6, 14)),
+    ]
+
+
+def test_what_follows_the_date_may_still_be_the_task() -> None:
+    found = items(("Nora", "Mei will run a demo with Carlos next week, using their own data."), ("Mei", "Sure."))
+
+    assert brief(found) == [("run a demo with Carlos, using their own data", "Mei", date(2024, 6, 14))]
+
+
+def test_a_name_then_an_order_is_a_request() -> None:
+    found = items(
+        ("Claire", "Okay. Ines, send me the reference notes when you have them."),
+        ("Jasmine", "And Bianca, talk to the store managers about the repair week."),
+        ("Ines", "Fine."),
+        ("Bianca", "Sure."),
+    )
+
+    assert brief(found) == [
+        ("send Claire the reference notes when you have them", "Ines", None),
+        ("talk to the store managers about the repair week", "Bianca", None),
+    ]
+
+
+def test_names_known_in_two_spellings_are_one_person() -> None:
+    utterances = [Utterance("ines please send the reference notes", 0, "Claire", 1)]
+    found = extract_action_items(utterances, meeting_date=MONDAY, known_names=["Ines", "ines", "Claire", "claire"])
+
+    assert brief(found) == [("send the reference notes", "Ines", None)]
+
+
+def test_it_and_that_stand_for_what_was_said_before() -> None:
+    found = items(
+        ("Carl", "The last one is a feature request. They want dark mode. I'll move it to the product board."),
+        ("Jonas", "We should test the migration time on a production copy."),
+        ("Wei", "I'll do that together with the index test."),
+        ("Peter", "Somebody should tell the events team about the new date."),
+        ("Diane", "I'll take that."),
+        ("Carl", "We refunded it on Friday. I'll close it today."),
+    )
+
+    assert brief(found) == [
+        ("move dark mode to the product board", "Carl", None),
+        ("test the migration time on a production copy together with the index test", "Wei", None),
+        ("tell the events team about the new date", "Diane", None),
+    ]
+
+
+def test_a_new_subject_after_a_comma_ends_the_task() -> None:
+    found = items(("Claire", "Let me call the recruiter, I'm talking to Jordan on Friday anyway."))
+
+    assert brief(found) == [("call the recruiter", "Claire", None)]
+
+
 # --------------------------------------------------------------------- decisions
 
 
@@ -428,6 +508,10 @@ def test_today_in_other_words(when: str) -> None:
         ("We agreed on three measures: first projects, active members and calendars.",
          "three measures: first projects, active members and calendars"),
         ("Then we decided: release five goes out on June 10th.", "release five goes out on June 10th"),
+        ("If the written offer matches, we'll go ahead with the two-year plan.",
+         "go with the two-year plan if the written offer matches"),
+        ("The call is go. Release 4.6 goes out tonight at nine.", "Release 4.6 goes out tonight at nine"),
+        ("Then we drop the second video series. We agreed on that as the fallback.", "drop the second video series"),
     ],
 )
 def test_decision_forms(text: str, decision: str) -> None:

@@ -29,7 +29,7 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from transcription.engines.base import ActionItem, Utterance
-from transcription.engines.names import match_member
+from transcription.engines.names import match_member, normalize_name
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = (
@@ -219,15 +219,31 @@ def _ordinal_day(match: re.Match[str], meeting: date) -> date | None:
     return None
 
 
-def find_due_date(text: str, meeting_date: date) -> DuePhrase | None:
-    """The first date phrase in `text` (the longest when several start together)."""
+def _due_phrases(text: str, meeting_date: date) -> list[DuePhrase]:
+    """Every date phrase in `text`, in order (the longest first when several start together)."""
     found = [
         DuePhrase(due, match.start(), match.end())
         for pattern, resolve in _DATE_RULES
         for match in pattern.finditer(text)
         if (due := resolve(match, meeting_date)) is not None
     ]
-    return min(found, key=lambda phrase: (phrase.start, -phrase.end), default=None)
+    return sorted(found, key=lambda phrase: (phrase.start, -phrase.end))
+
+
+def find_due_date(text: str, meeting_date: date) -> DuePhrase | None:
+    """The first date phrase in `text` (the longest when several start together)."""
+    return next(iter(_due_phrases(text, meeting_date)), None)
+
+
+_DEADLINE_RE = re.compile(r"(?:by|before|until|till|no\s+later\s+than|due)\b", re.IGNORECASE)
+
+
+def find_deadline(text: str, meeting_date: date) -> DuePhrase | None:
+    """The date a task is due: "book the training for Thursday by tomorrow" is due
+    tomorrow, as "by", "before" or "until" say; without one, the first date."""
+    phrases = _due_phrases(text, meeting_date)
+    marked = (p for p in phrases if _DEADLINE_RE.match(text, p.start))
+    return next(marked, next(iter(phrases), None))
 
 
 def parse_due_date(text: str, meeting_date: date) -> date | None:
@@ -251,6 +267,8 @@ _NOT_NAMES = frozenset(
         "thanks", "thank", "hi", "hello", "hey", "sure", "just", "actually", "really", "oh",
         "um", "uh", "hmm", "again", "too", "first", "next", "finally", "today", "tomorrow",
         "tonight", "the", "a", "an", "if", "time", "date", "release",
+        # Adjectives that start a sentence before "to": "Nice to meet you", "Enough to replay".
+        "nice", "good", "great", "glad", "happy", "enough", "hard", "easy", "fine", "better", "best",
     }
     | set(WEEKDAYS)
     | set(MONTHS)
@@ -265,7 +283,14 @@ class NameResolver:
     """Says whether a word names a person, and which known person when it can."""
 
     def __init__(self, known: Iterable[str]) -> None:
-        labels = {label.strip() for label in known if label and label.strip()}
+        # One label per person: the e-mail local part "ines" and the display name "Ines"
+        # would be two equally close people, and then nobody would be recognised.
+        spellings: dict[str, str] = {}
+        for label in (label.strip() for label in known if label and label.strip()):
+            key = normalize_name(label)
+            if key not in spellings or (label[0].isupper() and not spellings[key][0].isupper()):
+                spellings[key] = label
+        labels = set(spellings.values())
         self._aliases = {label: [label, label.split()[0]] for label in labels}
         self._exact = {
             alias.lower(): label for label, aliases in self._aliases.items() for alias in aliases
@@ -282,8 +307,8 @@ class NameResolver:
         """The person's name, or None. `unknown_ok` admits a name nobody spoke."""
         if known := self.known(word):
             return known
-        if not unknown_ok or word.lower() in _NOT_NAMES:
-            return None
+        if not unknown_ok or word.lower() in _NOT_NAMES or (len(word) > 1 and word.isupper()):
+            return None  # "API will return ..." names a system, not a person
         return word[0].upper() + word[1:]
 
 
@@ -321,6 +346,23 @@ _VOCATIVE_RE = re.compile(
     rf"\b(?:(?P<first>{_NAME})\s+and\s+)?(?P<name>{_NAME})\s*,?\s+{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE
 )
 _ASK_RE = re.compile(rf"\b{_ASK}\b{_NOT_FORBIDDEN}", re.IGNORECASE)
+# "Ines, send me the notes": someone addressed at a clause start, then an order.
+_ADDRESSED_RE = re.compile(
+    rf"(?:^|[,;:]\s*|\b(?i:and|so|then|okay|ok)\s+)(?P<name>{_NAME})\s*,\s+(?P<verb>[a-z]+)\b"
+)
+# Verbs that open an order (a name then "which one would you pick?" is no order); the
+# common ones of meetings, so "Ravi, good point" or "Noah, thanks" stay what they are.
+_ORDER_VERBS = frozenset(
+    {
+        "send", "write", "talk", "make", "check", "ask", "call", "fix", "update", "book",
+        "prepare", "review", "share", "set", "schedule", "draft", "create", "add", "test",
+        "file", "look", "find", "follow", "reach", "email", "ping", "contact", "organize",
+        "organise", "plan", "put", "move", "run", "start", "finish", "clean", "get", "bring",
+        "tell", "invite", "order", "confirm", "submit", "publish", "post", "upload", "remove",
+        "close", "merge", "deploy", "build", "sketch", "present", "list", "reply", "brief",
+        "help", "sort", "arrange", "collect", "investigate", "document",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -363,11 +405,19 @@ def _vocative_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]
             yield _Trigger(match.start() if both else match.start("name"), match.end(), "request", owner)
 
 
+def _addressed_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
+    for match in _ADDRESSED_RE.finditer(sentence):
+        # Only someone known: a capital after "and" is too often a place or a product.
+        if match["verb"] in _ORDER_VERBS and (owner := names.known(match["name"])):
+            yield _Trigger(match.start("name"), match.start("verb"), "request", owner)
+
+
 def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
     found = [_Trigger(m.start(), m.end(), "self") for m in _SELF_RE.finditer(sentence)]
     found += _named_triggers(sentence, names)
     found += _assigned_triggers(sentence, names)
     found += _vocative_triggers(sentence, names)
+    found += _addressed_triggers(sentence, names)
     found += [_Trigger(m.start(), m.end(), "request") for m in _ASK_RE.finditer(sentence)]
     kept: list[_Trigger] = []
     # "David, can you" and "can you" overlap: the earlier, longer one names the owner.
@@ -388,12 +438,15 @@ def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
 _BREAK_RE = re.compile(
     r";|:\s|,\s*if\b|\s+if\s+(?=(?:i|we|you|possible|needed|necessary)\b)"
     r"|,?\s+\b(?:because|since|so\s+that|so\s+we|so\s+i|but|although|though|unless|otherwise"
-    r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b",
+    r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b"
+    # "let me ask, I'm talking to Jordan anyway": a comma, then a new subject and its verb.
+    r"|,\s+(?:i'm|we're|they're|it's|that's|there's)\b",
     re.IGNORECASE,
 )
 # After a due date, these words still belong to the task ("by Friday to the client").
 _CONTINUES_RE = re.compile(
-    r"\s*(?:to|for|with|from|about|into|via|whether|what|how|which|who)\b", re.IGNORECASE
+    r"[\s,]*(?:to|for|with|without|using|including|from|about|into|via|whether|what|how|which|who)\b",
+    re.IGNORECASE,
 )
 _TRAILING_NAME_RE = re.compile(rf"(?P<comma>,)?\s*\b(?P<name>{_NAME})[\s.!?]*$")
 # A name after these is the task's object ("email Carol"), not the person asked.
@@ -492,12 +545,12 @@ def _task(span: str, context: _Context) -> tuple[str, str | None, date | None]:
     clause, addressee = _strip_trailing_vocative(
         span[: cut.start()] if cut else span, context.names
     )
-    phrase = find_due_date(clause, context.meeting_date)
+    phrase = find_deadline(clause, context.meeting_date)
     if phrase is None:
         return clean_title(clause), addressee, None
     rest = clause[phrase.end :]
     # In a run-on sentence a new thought follows the date; "to the client" does not.
-    kept = clause[: phrase.start] + (rest if _CONTINUES_RE.match(rest) else "")
+    kept = clause[: phrase.start].rstrip() + (rest if _CONTINUES_RE.match(rest) else "")
     return clean_title(kept), addressee, phrase.due
 
 
@@ -595,8 +648,52 @@ def _owner(
     return trigger.owner or addressee
 
 
+def _name_people(title: str, trigger: _Trigger, speaker: str | None, listener: str | None) -> str:
+    """A title that reads on its own: "send me the deck", asked by Alice, is "send Alice the
+    deck"; "I'll send you the link", answering Bob, is "send Bob the link"."""
+    if trigger.kind != "self" and speaker:
+        return re.sub(r"\bme\b", speaker, title)
+    if trigger.kind == "self" and listener:
+        return re.sub(r"\byou\b(?!\s+(?:all|both|guys|two|three)\b)", listener, title)
+    return title
+
+
+# What "it" or "them" stands for, stated in the sentence before in the same turn: "They want
+# dark mode. I'll move it to the product board." (a comma inside "50,000" does not end it).
+_PHRASE = r"(?P<thing>(?:[^,;:.!?]|[,.](?=\d))+)"
+_STATED_THING_RE = re.compile(
+    r"\b(?:there's|there\s+is|that's|that\s+is|it's|it\s+is|(?:i|we|they)\s+(?:have|want|need))\s+"
+    rf"(?:just\s+|only\s+|still\s+|also\s+)?{_PHRASE}",
+    re.IGNORECASE,
+)
+# What "I'll do that" or "I'll take that" stands for: a suggestion just before, "We should
+# test the migration time", "Somebody should tell the events team."
+_SUGGESTED_RE = re.compile(
+    rf"\b(?:we|you|someone|somebody)\s+(?:should|could|need\s+to|have\s+to|must)\s+{_PHRASE}",
+    re.IGNORECASE,
+)
+_DO_THAT_RE = re.compile(r"(?:do|take)\s+(?:that|it|this)(?:\s+on)?\b", re.IGNORECASE)
+_VERB_IT_RE = re.compile(r"(?P<verb>[a-z]+)\s+(?:it|them)\b", re.IGNORECASE)
+
+
+def _resolve_pronoun(title: str, before: str, same_turn: bool) -> str:
+    """ "I'll do that" after "we should test the migration" is "test the migration"; "I'll
+    share it" after "I have a set of queries" is "share a set of queries"."""
+    if not before or before.endswith("?"):
+        return title
+    suggested = list(_SUGGESTED_RE.finditer(before))
+    if (do := _DO_THAT_RE.match(title)) and suggested:
+        return clean_title(suggested[-1]["thing"]) + title[do.end() :]
+    if same_turn and (it := _VERB_IT_RE.match(title)) and (said := _STATED_THING_RE.search(before)):
+        thing = clean_title(said["thing"])
+        if thing and thing.split()[0].lower() not in (_FILLER_WORDS | _NOT_NAMES) - {"a", "an", "the", "some"}:
+            return f"{it['verb']} {thing}{title[it.end() :]}"
+    return title
+
+
 def _sentence_items(
-    sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context
+    sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context,
+    listener: str | None = None, before: tuple[str, bool] = ("", False),
 ) -> Iterable[ActionItem]:
     triggers = _triggers(sentence, context.names)
     for trigger in triggers:
@@ -604,12 +701,14 @@ def _sentence_items(
             continue  # "David will fix it?" asks; it does not promise
         following = min((t.start for t in triggers if t.start >= trigger.end), default=len(sentence))
         title, addressee, due = _task(sentence[trigger.end : following], context)
+        title = _resolve_pronoun(title, *before)
         if not _is_task(title):
             continue
         if due is None:  # "By Friday, I will ..." puts the date first
             previous = max((t.end for t in triggers if t.end <= trigger.start), default=0)
             due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
         owner = _owner(trigger, addressee, utterance.speaker, context)
+        title = _name_people(title, trigger, utterance.speaker, listener)
         confidence = _confidence(trigger, title, owner, utterance.speaker, context)
         item = ActionItem(title, owner, due, utterance.segment_id, confidence)
         settled = _settle_request(item, reply, context.meeting_date) if trigger.kind == "request" else item
@@ -657,8 +756,15 @@ def extract_action_items(
     items: list[ActionItem] = []
     for index, utterance in enumerate(utterances):
         reply = _reply(utterances, index)
+        # Who "you" is in a promise: the one who spoke just before, when someone else did.
+        answering = _reply(utterances, index - 1) if index else None
+        listener = utterances[index - 1].speaker if answering is not None else None
+        # What was said just before: the previous turn, then this turn's previous sentence.
+        before = normalize_text(utterances[index - 1].text) if index else ""
+        same_turn = False
         for sentence in split_sentences(utterance.text):
-            items += _sentence_items(sentence, utterance, reply, context)
+            items += _sentence_items(sentence, utterance, reply, context, listener, (before, same_turn))
+            before, same_turn = sentence, True
     return _merge_duplicates(items)
 
 
@@ -678,11 +784,21 @@ _WE_RE = re.compile(
 
 
 def _decision_text(clause: str) -> str:
-    text = re.sub(r"^\s*not\s+to\s+", "not ", _WE_RE.sub("", clause), flags=re.IGNORECASE)
+    text = re.sub(r"^\s*not\s+to\s+", "not ", _WE_RE.sub("", _LEADING_RE.sub("", clause)), flags=re.IGNORECASE)
     return clean_title(text)
 
 
-def _sentence_decisions(sentence: str, names: NameResolver) -> Iterable[str]:
+# "If the offer matches, we'll go with the plan": the condition is part of the decision.
+_CONDITION_RE = re.compile(r"\bif\s+(?P<condition>[^,;:]+),\s*$", re.IGNORECASE)
+# "The call is go." / "The decision is yes.": what was decided is said next.
+_BARE_YES_RE = re.compile(r"(?:go|yes|a\s+go|approved)$", re.IGNORECASE)
+# "We agreed on that as the fallback": "that" is what was said before.
+_POINTS_BACK_RE = re.compile(r"(?:that|this|it)(?:\s+as\b|\s*$)", re.IGNORECASE)
+
+
+def _sentence_decisions(
+    sentence: str, names: NameResolver, before: str = "", after: str = ""
+) -> Iterable[str]:
     if sentence.endswith("?"):
         return  # "Have we decided to ship?"
     starts = [trigger.start for trigger in _triggers(sentence, names)]
@@ -693,12 +809,18 @@ def _sentence_decisions(sentence: str, names: NameResolver) -> Iterable[str]:
         if cut and rest[cut.start()] == ":" and len(rest[: cut.start()].split()) <= 4:
             cut = _BREAK_RE.search(rest, cut.end())
         clause = rest[: cut.start()] if cut else rest
-        if match["choice"]:
+        if _BARE_YES_RE.match(clause.strip(" .!")) and after and not after.endswith("?"):
+            clause = after
+        elif _POINTS_BACK_RE.match(clause.strip(" .!")) and before and not before.endswith("?"):
+            clause = before
+        elif match["choice"]:
             clause = "go with " + clause
         # "... on Monday and David will fix X": the task is not part of the decision,
         # but "we agreed that David will fix X" is all decision.
         task = min((s - match.end() for s in starts if s > match.end()), default=len(clause))
         text = _decision_text(clause[:task]) or _decision_text(clause)
+        if condition := _CONDITION_RE.search(sentence[: match.start()]):
+            text += f" if {clean_title(condition['condition'])}"
         if len(text.split()) >= 2:
             yield text
 
@@ -710,8 +832,11 @@ def extract_decisions(
     names = _resolver(utterances, None, known_names)
     decisions: list[str] = []
     for utterance in utterances:
-        for sentence in split_sentences(utterance.text):
-            decisions += _sentence_decisions(sentence, names)
+        sentences = split_sentences(utterance.text)
+        for index, sentence in enumerate(sentences):
+            before = sentences[index - 1] if index else ""
+            after = sentences[index + 1] if index + 1 < len(sentences) else ""
+            decisions += _sentence_decisions(sentence, names, before, after)
     return list(dict.fromkeys(decisions))
 
 
