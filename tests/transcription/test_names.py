@@ -2,7 +2,7 @@
 
 import pytest
 
-from transcription.engines.names import match_member, normalize_name
+from transcription.engines.names import match_member, normalize_name, suggested_names
 
 MEMBERS = {
     1: ["David Smith", "David", "dsmith"],
@@ -70,3 +70,25 @@ def test_keys_may_be_any_hashable() -> None:
 def test_normalize_name() -> None:
     assert normalize_name("  José_Álvarez-Ruiz ") == "jose alvarez ruiz"
     assert normalize_name("carol.jones42") == "carol jones"
+
+
+def test_a_request_split_over_two_lines_still_names_the_one_who_answers():
+    """Whisper ends lines where it likes: the request and its name are in the turn's first
+    line, the answer follows the second."""
+    lines = [
+        (1, "Yes, of course, actually, Eva, you know Leon from the recruiting side, maybe it's better"),
+        (1, "if you write to him."),
+        (3, "Sure, I can do that."),
+    ]
+    name, reason = suggested_names(lines, {1, 3})[3]
+    assert name == "Eva"
+    assert reason.startswith("answered “Sure, I can do that.” to “Eva, you know Leon")
+
+
+def test_the_last_one_addressed_in_a_turn_is_the_one_answering():
+    lines = [(1, "Tom, please send the deck. Priya, could you book the room?"), (2, "Sure.")]
+    assert suggested_names(lines, {2})[2][0] == "Priya"
+
+
+def test_an_answer_to_ones_own_request_names_nobody():
+    assert suggested_names([(1, "Tom, could you check it?"), (1, "Sure, I will.")], {1}) == {}

@@ -97,15 +97,31 @@ def suggested_names(lines: Sequence[tuple[K, str]], unnamed: set[K]) -> dict[K, 
     for speaker, text in lines:
         if speaker in unnamed and speaker not in found and (name := _introduced(text)):
             found[speaker] = (name, f"said “{_clip(text)}”")
-    for (asker, question), (answerer, answer) in zip(lines, lines[1:], strict=False):
-        match = _ADDRESS.search(question)
-        name = match.group(1) if match else None
-        if name and answerer != asker and answerer in unnamed and answerer not in found and _YES.match(answer):
-            found[answerer] = (name, f"answered “{_clip(answer)}” to “{_clip(question)}”")
+    turns = _turns(lines)
+    for (asker, question), (answerer, answer) in zip(turns, turns[1:], strict=False):
+        # The last one addressed is the one expected to answer ("Tom, please …; Eva, could you …").
+        addressed = list(_ADDRESS.finditer(question))
+        if not addressed or answerer == asker or answerer not in unnamed or answerer in found:
+            continue
+        if _YES.match(answer):
+            said = question[addressed[-1].start(1) :]
+            found[answerer] = (addressed[-1].group(1), f"answered “{_clip(answer)}” to “{_clip(said)}”")
     claimed: dict[str, int] = {}
     for name, _ in found.values():
         claimed[name] = claimed.get(name, 0) + 1
     return {speaker: hint for speaker, hint in found.items() if claimed[hint[0]] == 1}
+
+
+def _turns(lines: Sequence[tuple[K, str]]) -> list[tuple[K, str]]:
+    """Consecutive lines of one speaker joined: Whisper ends a line where it likes, often
+    mid-sentence ("…, Eva, you know Leon, maybe it's better" | "if you write to him.")."""
+    turns: list[tuple[K, str]] = []
+    for speaker, text in lines:
+        if turns and turns[-1][0] == speaker:
+            turns[-1] = (speaker, f"{turns[-1][1]} {text}")
+        else:
+            turns.append((speaker, text))
+    return turns
 
 
 def _introduced(text: str) -> str | None:
