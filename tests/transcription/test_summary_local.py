@@ -512,11 +512,41 @@ def test_a_new_subject_after_a_comma_ends_the_task() -> None:
          "go with the two-year plan if the written offer matches"),
         ("The call is go. Release 4.6 goes out tonight at nine.", "Release 4.6 goes out tonight at nine"),
         ("Then we drop the second video series. We agreed on that as the fallback.", "drop the second video series"),
+        ("Okay. Any change to the release scope has to go through me.",
+         "Any change to the release scope has to go through Alice"),
+        ("From now on, anything we ship must pass the smoke tests.", "anything we ship must pass the smoke tests"),
     ],
 )
 def test_decision_forms(text: str, decision: str) -> None:
     utterances = [Utterance(text, 0, "Alice", 1), Utterance("Fine.", 1, "David", 2)]
     assert extract_decisions(utterances) == [decision]
+
+
+@pytest.mark.parametrize(
+    ("proposal", "decision"),
+    [
+        ("I'd say the people with the oldest laptops first, then by team.",
+         "the people with the oldest laptops first, then by team"),
+        ("Then I will keep fourteen days of logs for staging.", "keep fourteen days of logs for staging"),
+        ("We looked at both. I suggest the annual plan with monthly invoices.", "the annual plan with monthly invoices"),
+    ],
+)
+def test_a_proposal_someone_else_agrees_to_is_a_decision(proposal: str, decision: str) -> None:
+    utterances = [Utterance(proposal, 0, "Alice", 1), Utterance("Agreed. Alice, can you tell the team?", 1, "David", 2)]
+    assert extract_decisions(utterances) == [decision]
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"),
+    [
+        ("I'll send the deck to the client by Friday.", "Agreed."),  # a task, not a proposal
+        ("Should we move the launch to June?", "Agreed."),
+        ("I'd say the people with the oldest laptops first.", "Agreed, but let's ask IT first."),
+        ("I wouldn't touch the paid search budget.", "Agreed."),
+    ],
+)
+def test_agreeing_to_what_is_not_a_proposal_is_no_decision(said: str, answer: str) -> None:
+    assert extract_decisions([Utterance(said, 0, "Alice", 1), Utterance(answer, 1, "David", 2)]) == []
 
 
 @pytest.mark.parametrize(
@@ -526,6 +556,10 @@ def test_decision_forms(text: str, decision: str) -> None:
         "We haven't decided yet.",
         "We need to decide about the launch.",
         "David decided to leave early.",
+        "We decided to roll it back.",  # what "it" is, was said elsewhere
+        "They wanted live prices. We agreed on a cache of five minutes, and the conversion didn't change.",
+        "Every query that checks permissions has to change.",  # a fact about the work, not a rule
+        "Any idea who has to sign this?",
     ],
 )
 def test_not_decisions(text: str) -> None:
@@ -631,6 +665,41 @@ def test_a_question_called_open_is_open_and_a_short_one_keeps_what_it_is_about()
 )
 def test_an_answered_question_is_not_open(reply: str) -> None:
     assert open_questions(("Ana", "Do we ship the mobile release on Monday?"), ("Ben", reply)) == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Let's wait for the budget numbers first.",
+        "Maybe, let's look at that next month with more data.",
+        "Good point. Let's leave it for the next review.",
+        "I'm still waiting for the numbers from finance.",
+    ],
+)
+def test_a_question_put_off_is_open(reply: str) -> None:
+    found = open_questions(("Ana", "Should we move the office party to December?"), ("Ben", reply))
+
+    assert found == ["Should we move the office party to December?"]
+
+
+def test_a_question_answered_two_ways_is_open() -> None:
+    found = open_questions(
+        ("Ana", "Will do. Which day though? Tuesday or Thursday?"),
+        ("Ben", "Tuesday is quieter in the office."),
+        ("Carl", "But Thursday is when the client is in town."),
+    )
+
+    assert found == ["Which day though? Tuesday or Thursday?"]
+    agreed = open_questions(
+        ("Ana", "Which day though? Tuesday or Thursday?"),
+        ("Ben", "Tuesday is quieter in the office."),
+        ("Carl", "Tuesday works for me too."),
+    )
+    assert agreed == []
+
+
+def test_a_follow_up_fragment_is_not_an_open_question() -> None:
+    assert open_questions(("Ana", "And the start date?"), ("Ben", "I'll ask about that too.")) == []
 
 
 def test_a_request_is_a_task_not_an_open_question() -> None:

@@ -794,6 +794,13 @@ _CONDITION_RE = re.compile(r"\bif\s+(?P<condition>[^,;:]+),\s*$", re.IGNORECASE)
 _BARE_YES_RE = re.compile(r"(?:go|yes|a\s+go|approved)$", re.IGNORECASE)
 # "We agreed on that as the fallback": "that" is what was said before.
 _POINTS_BACK_RE = re.compile(r"(?:that|this|it)(?:\s+as\b|\s*$)", re.IGNORECASE)
+# "We decided to roll it back": what "it" is was said elsewhere, so alone it tells nothing.
+_ONLY_PRONOUN_RE = re.compile(
+    r"^\w+\s+(?:it|them|that|this)(?:\s+(?:back|out|up|down|off|on|over|away))?$", re.IGNORECASE
+)
+# "We agreed on a cache of five minutes, and the conversion didn't change": a decision told
+# with what came of it is a story from before, not one this meeting took.
+_PAST_RE = re.compile(r"\b(?:was|wasn't|were|weren't|had|hadn't|did|didn't)\b", re.IGNORECASE)
 
 
 def _sentence_decisions(
@@ -809,6 +816,9 @@ def _sentence_decisions(
         if cut and rest[cut.start()] == ":" and len(rest[: cut.start()].split()) <= 4:
             cut = _BREAK_RE.search(rest, cut.end())
         clause = rest[: cut.start()] if cut else rest
+        outcome = re.search(r",\s+(?:and|but|so)\s+.*", rest)
+        if outcome and _PAST_RE.search(outcome[0]):
+            continue
         if _BARE_YES_RE.match(clause.strip(" .!")) and after and not after.endswith("?"):
             clause = after
         elif _POINTS_BACK_RE.match(clause.strip(" .!")) and before and not before.endswith("?"):
@@ -821,22 +831,57 @@ def _sentence_decisions(
         text = _decision_text(clause[:task]) or _decision_text(clause)
         if condition := _CONDITION_RE.search(sentence[: match.start()]):
             text += f" if {clean_title(condition['condition'])}"
-        if len(text.split()) >= 2:
+        if len(text.split()) >= 2 and not _ONLY_PRONOUN_RE.match(text):
             yield text
+
+
+# "Agreed." from someone else settles a proposal: "I'd say medical reasons first." / "Then I
+# will keep seven days for staging." A plain "I'll send it" is a task, so it is not one.
+_AGREED_RE = re.compile(r"^agreed[.!]?$", re.IGNORECASE)
+_PROPOSAL_RE = re.compile(
+    r"^(?:(?:so|then|okay|ok),?\s+)?(?:i'd\s+say|i\s+(?:would\s+)?(?:suggest|propose)|i'd\s+(?:suggest|propose)"
+    r"|we\s+should|let's|then\s+(?:i(?:'ll|\s+will)|we(?:'ll|\s+will)?))\s+",
+    re.IGNORECASE,
+)
+
+# A rule set for everyone: "Any change in the middle of a sprint has to go through me."
+_RULE_RE = re.compile(
+    r"^(?:(?:so|and|okay|ok|then|from\s+now\s+on),?\s+)?(?P<rule>any(?:thing|one|body)?\b[^?]*?"
+    r"\b(?:has\s+to|must|needs\s+to)\b[^?]*?)[.!]?$",
+    re.IGNORECASE,
+)
+
+
+def _agreed_proposal(utterance: Utterance, previous: Utterance | None) -> str | None:
+    """The proposal just before an "Agreed." by someone else, as a decision."""
+    if previous is None or previous.speaker == utterance.speaker:
+        return None
+    first = next(iter(split_sentences(utterance.text)), "")
+    proposal = next(reversed(split_sentences(previous.text)), "")
+    if not _AGREED_RE.match(first) or proposal.endswith("?") or not (said := _PROPOSAL_RE.match(proposal)):
+        return None
+    text = _decision_text(proposal[said.end() :])
+    return text if len(text.split()) >= 2 and not _ONLY_PRONOUN_RE.match(text) else None
 
 
 def extract_decisions(
     utterances: Sequence[Utterance], *, known_names: Iterable[str] = ()
 ) -> list[str]:
-    """What the meeting settled: "we decided / agreed to ...", "the decision is ..."."""
+    """What the meeting settled: "we decided / agreed to ...", "the decision is ...", a
+    proposal someone else answers "Agreed."."""
     names = _resolver(utterances, None, known_names)
     decisions: list[str] = []
-    for utterance in utterances:
+    for turn, utterance in enumerate(utterances):
+        if agreed := _agreed_proposal(utterance, utterances[turn - 1] if turn else None):
+            decisions.append(agreed)
         sentences = split_sentences(utterance.text)
         for index, sentence in enumerate(sentences):
             before = sentences[index - 1] if index else ""
             after = sentences[index + 1] if index + 1 < len(sentences) else ""
             decisions += _sentence_decisions(sentence, names, before, after)
+            if rule := _RULE_RE.match(sentence):
+                said = re.sub(r"\bme\b", utterance.speaker, rule["rule"]) if utterance.speaker else rule["rule"]
+                decisions.append(clean_title(said))
     return list(dict.fromkeys(decisions))
 
 
@@ -848,7 +893,10 @@ _OPEN_ASKED_RE = re.compile(
 _LEFT_OPEN_RE = re.compile(
     r"\b(?:(?:i|we) (?:don't|do not) know|not sure|no idea|good question|hard to say|depends on|"
     r"still (?:being )?(?:discussed|open|unclear)|(?:let's|let us) not decide|(?:not|don't) decide (?:that|this) "
-    r"today|to be decided|(?:i'll|i will|i'd|let me|we'll|we need to) (?:ask|check|find out)|can't answer)\b",
+    r"today|to be decided|(?:i'll|i will|i'd|let me|we'll|we need to) (?:ask|check|find out)|can't answer|"
+    # or put off: "let's wait for the landlord first", "let's look at that next month".
+    r"(?:let's|let us|we'll|we can) (?:wait|leave (?:it|that|this) for|look at (?:it|that|this) (?:later|next|again)"
+    r")|(?:still|i'm|we're) waiting (?:for|on))\b",
     re.IGNORECASE,
 )
 # Questions that are not about the work: check-ins and turn-taking.
@@ -870,16 +918,30 @@ def extract_open_questions(utterances: Sequence[Utterance]) -> list[str]:
     ("Yes, we do") is not open; a request ("can you send it?") is a task, not a question."""
     found: list[str] = []
     for index, utterance in enumerate(utterances):
-        reply = next((u for u in utterances[index + 1 : index + 3] if u.speaker != utterance.speaker), None)
+        replies = [u for u in utterances[index + 1 : index + 3] if u.speaker != utterance.speaker]
+        reply = replies[0] if replies else None
         left_open = reply is not None and _LEFT_OPEN_RE.search(" ".join(split_sentences(reply.text)[:2]))
+        # Two people answer differently ("August is quieter." / "But July is when ..."): not settled.
+        disputed = len({u.speaker for u in replies}) == 2 and replies[1].text.lower().startswith("but ")
         called_open = _OPEN_ASKED_RE.search(utterance.text)
-        if not (left_open or called_open):
+        if not (left_open or disputed or called_open):
             continue
-        sentences = split_sentences(utterance.text)
+        sentences = _join_follow_ups(split_sentences(utterance.text))
         asked = [i for i, s in enumerate(sentences) if _is_open_question(s)]
         if asked:
             found.append(_with_context(sentences, asked[-1] if left_open else asked[0]))
     return list(dict.fromkeys(found))
+
+
+def _join_follow_ups(sentences: list[str]) -> list[str]:
+    """ "Which week though? July or August?" is one question: a short one narrows the one before."""
+    joined: list[str] = []
+    for sentence in sentences:
+        if joined and joined[-1].endswith("?") and sentence.endswith("?") and len(sentence.split()) < 4:
+            joined[-1] += " " + sentence
+        else:
+            joined.append(sentence)
+    return joined
 
 
 def _with_context(sentences: list[str], index: int) -> str:
@@ -891,10 +953,15 @@ def _with_context(sentences: list[str], index: int) -> str:
         return question
     if _OPEN_ASKED_RE.search(before) and len(before.split()) <= 4:  # "One more question."
         return question
+    if len(before.split()) < 3:  # "Will do.", "Okay, sure.": an answer, not what it is about
+        return question
     return f"{before} {question}"
 
 
 def _is_open_question(sentence: str) -> bool:
-    if not sentence.endswith("?") or len(sentence.split()) < 4 or _CHECK_IN_RE.search(sentence):
+    words = sentence.split()
+    if not sentence.endswith("?") or len(words) < 4 or _CHECK_IN_RE.search(sentence):
         return False
+    if len(words) < 5 and words[0].lower() in ("and", "so", "or", "but"):
+        return False  # "And the start date?" follows up on what was said; alone it says too little
     return not _ASK_RE.match(sentence.strip())
