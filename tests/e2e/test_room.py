@@ -193,7 +193,8 @@ def test_record_watch_drop_end_review_correct_and_export(
 
     # 1. The organizer ends it: progress, then the summary and the tasks.
     alice.get_by_role("button", name="End meeting").click()
-    expect(alice.locator("#job-progress")).to_be_visible()
+    # Ending waits for the stream's last finals ("Finishing…"): seconds more on a loaded machine.
+    expect(alice.locator("#job-progress")).to_be_visible(timeout=30_000)
     expect(alice.locator("#meeting-status")).to_have_text("Processing")
     screenshot(alice, "room-05-processing")
     expect(alice.locator("#meeting-status")).to_have_text("Ready", timeout=60_000)

@@ -2,8 +2,9 @@
 turn, uploaded or recorded live, and a live meeting's words never shrink when it ends.
 
 `doubtful.flac` (tests/data/speech/README.md): Whisper gives its 27-58 s window a
-no-speech probability of 0.60-0.61 with confident text; a filter on that probability
-alone dropped six turns, an action item among them.
+no-speech probability of 0.57-0.61 with confident text (the figure moves with the CPU's
+arithmetic; the clear windows get 0.12-0.35); a filter on that probability alone, at
+Whisper's 0.6, dropped six turns, an action item among them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def _hypothesis(segments) -> list[dict]:
 def test_the_engine_keeps_confident_text_in_a_window_whisper_doubts():
     engine = LocalSpeechEngine(cpu_threads=2, num_workers=1)
     segments = list(engine.transcribe_file(decode(SPEECH / "doubtful.flac")))
-    doubted = [s for s in segments if s.no_speech_prob > 0.6]
+    clear = min(s.no_speech_prob for s in segments)
+    doubted = [s for s in segments if s.no_speech_prob > max(0.5, clear + 0.2)]
     assert doubted, "the fixture still makes Whisper doubt a window"
     assert any("rotation" in s.text.lower() for s in doubted)
 
