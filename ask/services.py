@@ -24,8 +24,11 @@ from .models import MeetingIndex, Passage, WorkspaceIndex
 logger = logging.getLogger(__name__)
 
 INDEX_MEETING = "ask.tasks.index_meeting"
-# Passages embedded per call: progress is saved between batches.
-BATCH = 32
+# Lines embedded together as the context of each of them (see _embed).
+CHUNK = 3
+# Lines embedded per call, progress saved between batches; a whole number of chunks, so
+# each chunk is embedded once.
+BATCH = 10 * CHUNK
 
 
 def index_request(*, meeting_id: int) -> None:
@@ -51,18 +54,22 @@ def _said(segment: Segment) -> str:
 
 
 def _embed(said: list[str], lines: range) -> np.ndarray:
-    """A line's vector: its own embedding plus that of the line with its neighbours,
-    renormalised. The context alone let a short neighbour outrank the line that says it
-    (on the standup, "who is writing the survey report?" found "Thanks everyone", the
-    line after); the line alone misses answers split over two turns."""
+    """A line's vector: its own embedding plus that of its chunk (it and the lines next to
+    it, CHUNK lines from a multiple of CHUNK), renormalised. The context alone let a short
+    neighbour outrank the line that says it (on the standup, "who is writing the survey
+    report?" found "Thanks everyone", the line after); the line alone misses answers split
+    over two turns. Chunks that do not overlap cost one embedding of every line, where a
+    window around each line cost three: the cost is in the words embedded
+    (docs/architecture.md)."""
     own = embedder.passages([said[i] for i in lines])
-    around = embedder.passages(["\n".join(said[max(0, i - 1) : i + 2]) for i in lines])
-    both = own + around
+    first = lines.start - lines.start % CHUNK
+    chunks = embedder.passages(["\n".join(said[c : c + CHUNK]) for c in range(first, lines.stop, CHUNK)])
+    both = own + chunks[[(i - first) // CHUNK for i in lines]]
     return both / np.linalg.norm(both, axis=1, keepdims=True)
 
 
 def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None = None) -> int:
-    """Embed the meeting's transcript, one passage per line with its neighbours, and
+    """Embed the meeting's transcript, one passage per line with the lines of its chunk, and
     replace its passages at once; returns how many. A deleted meeting has none."""
     meeting = Meeting.objects.filter(pk=meeting_id).only("id", "workspace_id").first()
     if meeting is None:
