@@ -3,6 +3,8 @@
     DEBUG=1 .venv/bin/python -m benchmarks.glossary                 # 6 meetings, careful + live
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --no-live --show --json out.json
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --false-positives   # only the corpus check, no decoding
+    DEBUG=1 .venv/bin/python -m benchmarks.glossary --save-raw raw.json   # also keep the lines before respelling
+    DEBUG=1 .venv/bin/python -m benchmarks.glossary --from-raw raw.json   # respell those again, no decoding
 
 The meetings are written in benchmarks/glossary/<id>.json: 12 turns, 3 espeak-ng English
 voices, each meeting with its workspace's glossary (the ten terms it uses and two it does
@@ -42,7 +44,7 @@ import json
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -116,9 +118,13 @@ def prompt_for(script: dict) -> str:
 def render(script: dict) -> Meeting:
     """The meeting's WAV, rendered unless the cache holds it."""
     path = espeak_meeting(OUT, script["id"], script["turns"], script["speakers"])
+    return meeting_of(script, path, len(read_wav(path)) / SR)
+
+
+def meeting_of(script: dict, audio: Path, seconds: float) -> Meeting:
     text = " ".join(t for _, t in script["turns"])
     words = tuple(dict.fromkeys([*script["glossary"], *script["members"]]))
-    return Meeting(script["id"], script["held_out"], path, text, len(read_wav(path)) / SR,
+    return Meeting(script["id"], script["held_out"], audio, text, seconds,
                    tuple(script["glossary"]), words, prompt_for(script))
 
 
@@ -175,7 +181,24 @@ def run_meeting(meeting: Meeting, with_live: bool) -> dict[str, Any]:
     gloss = out["glossary"]
     out["respelled"] = {"careful": careful, "careful_s": gloss["careful_s"] + careful_s, "live": live_text,
                         "live_final_s": gloss["live_final_s"] + live_s}
+    # What the glossary pass heard, line by line, before respelling: for --from-raw.
+    out["raw"] = {"careful": [s.text for s in heard], "live": [s.text for s in finals]}
     return out
+
+
+def respelt_again(meeting: Meeting, result: dict[str, Any]) -> dict[str, Any]:
+    """`result` (saved by --save-raw) with its respelled mode redone by today's respell, from
+    the glossary pass's raw lines: respell's rules are tuned on this without decoding again."""
+    texts = {}
+    for kind in ("careful", "live"):
+        started = time.perf_counter()
+        segments = [TranscribedSegment(0, 0, line) for line in result["raw"][kind]]
+        texts[kind] = " ".join(respelling.respell(s, meeting.prompt_words).text for s in segments)
+        texts[kind + "_s"] = time.perf_counter() - started
+    gloss = result["glossary"]
+    respelled = {"careful": texts["careful"], "careful_s": gloss["careful_s"] + texts["careful_s"],
+                 "live": texts["live"], "live_final_s": gloss["live_final_s"] + texts["live_s"]}
+    return {**result, "respelled": respelled}
 
 
 def split_terms(text: str, words: tuple[str, ...]) -> tuple[Counter[str], list[str]]:
@@ -291,6 +314,9 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="skip the live path (the slowest pass)")
     parser.add_argument("--show", action="store_true", help="print each prompt and transcript")
     parser.add_argument("--json", type=Path, help="also write every transcript here")
+    parser.add_argument("--save-raw", type=Path, help="also write each pass's lines before respelling here")
+    parser.add_argument("--from-raw", type=Path,
+                        help="no decoding: respell the lines --save-raw wrote and score them again")
     parser.add_argument("--false-positives", action="store_true",
                         help="only the false-correction check on the corpus (no decoding)")
     args = parser.parse_args()
@@ -298,7 +324,15 @@ def main() -> None:
         print_false_positives()
         return
     kinds = ("careful",) if args.no_live else ("careful", "live")
-    meetings = [render(s) for s in load(args.only.split(",") if args.only else None)]
+    scripts = load(args.only.split(",") if args.only else None)
+    saved: dict[str, dict[str, Any]] = {}
+    if args.from_raw:
+        saved = {r["id"]: r for r in json.loads(args.from_raw.read_text())}
+        scripts = [s for s in scripts if s["id"] in saved]
+        meetings = [replace(meeting_of(s, Path(), 0.0), seconds=saved[s["id"]]["seconds"]) for s in scripts]
+        kinds = tuple(k for k in kinds if any(saved[m.id]["raw"][k] for m in meetings))
+    else:
+        meetings = [render(s) for s in scripts]
     spoken = {w for m in meetings for w in split_terms(m.text, m.prompt_words)[0]}
     terms = spoken & {t for m in meetings for t in m.glossary}
     print(f"tiny.en int8; {len(meetings)} meetings ({sum(m.held_out for m in meetings)} held out), "
@@ -310,7 +344,10 @@ def main() -> None:
     print(header)
     results: list[tuple[Meeting, dict[str, Any]]] = []
     for meeting in meetings:
-        result = run_meeting(meeting, with_live=not args.no_live)
+        if args.from_raw:
+            result = respelt_again(meeting, saved[meeting.id])
+        else:
+            result = run_meeting(meeting, with_live=not args.no_live)
         results.append((meeting, result))
         if args.show:
             print(f"\n{meeting.id} prompt: {meeting.prompt}\n  reference: {meeting.text}")
@@ -341,7 +378,10 @@ def main() -> None:
     print_false_positives()
     if args.json:
         args.json.write_text(json.dumps([{"id": m.id, "held_out": m.held_out, "prompt": m.prompt,
-                                          "reference": m.text, **r} for m, r in results], indent=1))
+                                          "reference": m.text, **{k: v for k, v in r.items() if k != "raw"}}
+                                         for m, r in results], indent=1))
+    if args.save_raw:
+        args.save_raw.write_text(json.dumps([{"id": m.id, "seconds": m.seconds, **r} for m, r in results], indent=1))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,16 @@ for false corrections over the corpus's ordinary speech):
 - words are compared as their letters and digits, lower case, a run's words joined
   ("men desk" → "mendesk"), with the term joined the same way ("Pulse Board" → "pulseboard");
 - closeness is the better of the spelling's and a rough sound key's normalised Levenshtein
-  similarity (rapidfuzz); each word of a run must bring it closer;
+  similarity (rapidfuzz), raised to COMMON_SIMILARITY when both have the same consonants in
+  the same order (`consonants`: "graph on" and "Grafana", "are flow" and "Airflow") and are
+  already fairly close (SKELETON_FLOOR); each word of a run must bring it closer;
 - a run that spells a term exactly ("test flight", "pulse board", "dbt") is always written
-  as the term; otherwise only terms of MIN_FUZZY_LENGTH letters or more are guessed (shorter
-  ones turned ordinary words into terms: "blocker" → "Looker", "Farid" → "Farida");
-- a run holding a common word (`common_words`) must be very close (COMMON_SIMILARITY, about one
-  letter in ten), any other close (RARE_SIMILARITY);
+  as the term; otherwise only terms of MIN_FUZZY_LENGTH letters or more are guessed, and
+  shorter ones (MIN_SHORT_LENGTH or more) only from one word that is not a common word, is as
+  long and about a letter off (SHORT_SIMILARITY: "Mkechi" → "Nkechi"; guessing them more
+  freely turned ordinary words and names into terms: "blocker" → "Looker", "Farid" → "Farida");
+- a run of common words only (`common_words`) must be very close (COMMON_SIMILARITY, about one
+  letter in ten), any other close (RARE_SIMILARITY: "orbis off" → "Orbisoft");
 - a term as it is (or its plural or possessive) is left alone and never part of a run, a run
   never crosses punctuation inside it, and a run as close to two terms is left alone.
 
@@ -38,8 +42,12 @@ from transcription.engines.base import TranscribedSegment, Word
 
 MAX_RUN = 3
 MIN_FUZZY_LENGTH = 7
+MIN_SHORT_LENGTH = 5
+SHORT_SIMILARITY = 0.8
 RARE_SIMILARITY = 0.75
 COMMON_SIMILARITY = 0.9
+SKELETON_FLOOR = 0.7
+MIN_SKELETON = 4
 
 @cache
 def common_words() -> frozenset[str]:
@@ -65,6 +73,7 @@ class _Term:
     text: str  # as the glossary spells it
     key: str
     sound: str
+    skeleton: str
 
 
 @dataclass(frozen=True)
@@ -89,14 +98,28 @@ def sound_key(key: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+def consonants(sound: str) -> str:
+    """The consonants of a sound key (see `sound_key`) in order, voiced and voiceless alike, and
+    its first letter: "grafon" (graph on), "grafana" → "grfn"; "areflow", "airflow" → "arfl".
+    Whisper often keeps a word's consonants and loses its vowels and word breaks."""
+    sound = sound.translate(str.maketrans("dbg", "tpk"))
+    return re.sub(r"(.)\1+", r"\1", sound[:1] + re.sub(r"[aeiouhwy]", "", sound[1:]))
+
+
 def similarity(heard: str, term: str) -> float:
     """How close two keys (see `letters`) are, 0-1: the better of their spelling and their sound."""
-    return _similarity(heard, sound_key(heard), term, sound_key(term))
+    term_sound = sound_key(term)
+    return _similarity(heard, sound_key(heard), _Term(term, term, term_sound, consonants(term_sound)))
 
 
-def _similarity(heard: str, heard_sound: str, term: str, term_sound: str) -> float:
-    spelt = Levenshtein.normalized_similarity(heard, term)
-    return max(spelt, Levenshtein.normalized_similarity(heard_sound, term_sound))
+def _similarity(heard: str, heard_sound: str, term: _Term) -> float:
+    spelt = Levenshtein.normalized_similarity(heard, term.key)
+    best = max(spelt, Levenshtein.normalized_similarity(heard_sound, term.sound))
+    # The same consonants make a fairly close run as good as very close; a short skeleton
+    # or a far spelling is left alone ("be great" has PagerDuty's consonants).
+    if best >= SKELETON_FLOOR and len(term.skeleton) >= MIN_SKELETON and consonants(heard_sound) == term.skeleton:
+        return max(best, COMMON_SIMILARITY)
+    return best
 
 
 def _token(text: str) -> _Token:
@@ -112,15 +135,18 @@ def _table(terms: Sequence[str]) -> dict[str, _Term]:
         text = " ".join(text.split())
         key = letters(text)
         if key and key not in table:
-            table[key] = _Term(text, key, sound_key(key))
+            sound = sound_key(key)
+            table[key] = _Term(text, key, sound, consonants(sound))
     return table
 
 
-def _best(heard: str, table: dict[str, _Term]) -> tuple[float, _Term | None]:
-    """The closest term and its similarity; None as the term when two are as close."""
+def _best(heard: str, table: dict[str, _Term], short: bool = False) -> tuple[float, _Term | None]:
+    """The closest term and its similarity; None as the term when two are as close. Terms under
+    MIN_FUZZY_LENGTH letters only when `short`, and only those as long as `heard`."""
     sound = sound_key(heard)
-    scored = sorted(((_similarity(heard, sound, t.key, t.sound), t.key) for t in table.values()
-                     if len(t.key) >= MIN_FUZZY_LENGTH), reverse=True)
+    scored = sorted(((_similarity(heard, sound, t), t.key) for t in table.values()
+                     if len(t.key) >= MIN_FUZZY_LENGTH or (short and len(t.key) == len(heard) >= MIN_SHORT_LENGTH)),
+                    reverse=True)
     if not scored:
         return 0.0, None
     if len(scored) > 1 and scored[1][0] == scored[0][0]:
@@ -156,13 +182,18 @@ def _replacements(tokens: Sequence[_Token], table: dict[str, _Term]) -> list[tup
             if n > 1 and heard in table:  # "test flight" → "TestFlight", "pulse board" → "Pulse Board"
                 found.append((-1.0, n, i, table[heard].text))
                 break
-            score, term = _best(heard, table)
+            # One rare word may also be a short term as long as it, if it is a letter off at most.
+            score, term = _best(heard, table, short=n == 1 and run[0].key not in common_words())
             # Each word must bring the run closer ("Nefyrix as" is not closer than "Nefyrix").
             closer = score > previous and (n == 1 or score > _best("".join(t.key for t in run[1:]), table)[0])
             previous = max(previous, score)
             if term is None or not closer:
                 continue
-            if score >= (COMMON_SIMILARITY if any(t.key in common_words() for t in run) else RARE_SIMILARITY):
+            if len(term.key) < MIN_FUZZY_LENGTH:
+                needed = SHORT_SIMILARITY
+            else:
+                needed = COMMON_SIMILARITY if all(t.key in common_words() for t in run) else RARE_SIMILARITY
+            if score >= needed:
                 found.append((-score, n, i, term.text))
     taken: set[int] = set()
     kept: list[tuple[int, int, str]] = []

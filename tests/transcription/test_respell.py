@@ -98,3 +98,29 @@ def test_everyday_words_that_spell_a_term_or_a_name_stay_as_said() -> None:
                  "a grace period"]:
         segment = heard(text)
         assert respell(segment, terms) == segment
+
+
+def test_a_term_heard_as_words_with_its_consonants_is_respelt() -> None:
+    # "graph on" keeps Grafana's consonants (g r f n) and drops a vowel and the break.
+    assert respell(heard("Open the graph on panel."), GLOSSARY).text == "Open the Grafana panel."
+    assert respell(heard("Look at the are flow logs."), ["Airflow"]).text == "Look at the Airflow logs."
+
+
+def test_the_same_consonants_alone_are_not_enough() -> None:
+    # "be great" has PagerDuty's consonants but is far from its spelling; "graph" and "gear" are too short a skeleton.
+    for text in ["That would be great for us.", "The graph is clear.", "Check the gear."]:
+        segment = heard(text)
+        assert respell(segment, ["PagerDuty", "Grafana", "Jira"]) == segment
+
+
+def test_a_run_with_one_rare_word_may_be_a_little_off() -> None:
+    assert respell(heard("The Orbis off renewal is late."), ["Orbisoft"]).text == "The Orbisoft renewal is late."
+
+
+def test_a_short_name_one_letter_off_is_respelt_only_from_a_rare_word_of_its_length() -> None:
+    names = ["Nkechi", "Farida", "Notion"]
+    assert respell(heard("Ask Mkechi first."), names).text == "Ask Nkechi first."
+    # Another name one letter shorter, or an everyday word one letter off, stays.
+    for text in ["Ask Farid first.", "Put a motion to the board."]:
+        segment = heard(text)
+        assert respell(segment, names) == segment
