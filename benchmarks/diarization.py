@@ -26,6 +26,7 @@ from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from benchmarks.corpus import CorpusMeeting, meetings  # noqa: E402
 from transcription import audio  # noqa: E402
+from transcription.engines.base import SpeakerTurn  # noqa: E402
 from transcription.engines.diarize_local import LocalDiarizationEngine, Windows  # noqa: E402
 
 
@@ -66,6 +67,23 @@ def annotate(turns: list) -> Annotation:
     return annotation
 
 
+def diarize(
+    meeting: CorpusMeeting, engine: LocalDiarizationEngine, num_speakers: int | None = None
+) -> tuple[list[SpeakerTurn], float]:
+    """The engine's speaker turns for the meeting's audio, and the seconds it took (the voice
+    detector's spans, which the careful pass has already, not counted)."""
+    windows, spent = Windows(), 0.0
+    for offset, samples in audio.read_blocks(meeting.audio, block_s=engine.block_s):
+        offset_ms = offset * 1000 // 16000
+        speech = audio.speech_spans(samples)
+        started = time.perf_counter()
+        windows.extend(engine.windows(samples, speech, offset_ms=offset_ms))
+        spent += time.perf_counter() - started
+    started = time.perf_counter()
+    turns = engine.speakers(windows, num_speakers=num_speakers)
+    return turns, spent + time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["tune", "heldout", "all"], default="all")
@@ -84,16 +102,7 @@ def main() -> None:
     counts: dict[str, list[bool]] = {}
     for meeting in chosen:
         true = len({t["speaker"] for t in meeting.turns})
-        windows, spent = Windows(), 0.0
-        for offset, samples in audio.read_blocks(meeting.audio, block_s=engine.block_s):
-            offset_ms = offset * 1000 // 16000
-            speech = audio.speech_spans(samples)
-            started = time.perf_counter()
-            windows.extend(engine.windows(samples, speech, offset_ms=offset_ms))
-            spent += time.perf_counter() - started
-        started = time.perf_counter()
-        turns = engine.speakers(windows, num_speakers=true if args.oracle else None)
-        spent += time.perf_counter() - started
+        turns, spent = diarize(meeting, engine, num_speakers=true if args.oracle else None)
         reference, hypothesis = annotate(meeting.turns), annotate(turns)
         meter = DiarizationErrorRate(collar=0.25)
         parts = meter(reference, hypothesis, detailed=True)

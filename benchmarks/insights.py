@@ -4,6 +4,7 @@
     DEBUG=1 .venv/bin/python benchmarks/insights.py --show standup-01   # expected and found for one meeting
     DEBUG=1 .venv/bin/python benchmarks/insights.py --json insights.json
     DEBUG=1 .venv/bin/python benchmarks/insights.py --standup           # the audio run on standup.wav (about 30 s)
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --speakers [--split tune|heldout|all]  # owners after naming
 
 Default: from the reference text, no audio. For each meeting of benchmarks/corpus/scripts (not the composites
 long-20min and heldout-10min: they only repeat their parts), a throwaway database gets a workspace whose members
@@ -31,6 +32,15 @@ overview are compared with the script's annotations:
 
 Per meeting, then pooled over the tune split, the held-out split and all: pooled rows sum the counts before
 dividing (not a mean of ratios). Held-out meetings are for reporting only (benchmarks/corpus/README.md).
+
+`--speakers` measures owners after naming (issue "Who said it"): each corpus meeting's audio goes through the
+diarization engine (`benchmarks/diarization.py`'s `diarize`), its reference turns become the lines of one recording,
+as an upload's are, at their real times, with their words timed evenly over them; `speakers_assign` gives them
+to "Speaker 1", "Speaker 2", … as the careful pass does (splitting a line where the speaker changes), the summary
+runs, then each speaker is named as a user would name it: the script's speaker whose turns it overlaps most, via
+`participant_rename`, which hands that speaker's open tasks to the member. Scored: the owner of each matched
+self-assigned item (its owner speaks the item's turn or its owner turn: "I will …", "I'll take that"), against
+the same meeting with one participant per true speaker. Transcription errors are not counted (reference text).
 
 `--standup` runs the careful pass and the summary on standup.wav recorded one microphone per speaker (as a live
 meeting with Alice, David and Carol would be: each stream holds its speaker's turns, silence elsewhere), and on
@@ -130,21 +140,29 @@ def turn_times(turns: list[dict]) -> list[tuple[int, int]]:
     return out
 
 
-def found_insights(script: dict) -> dict:
-    """A real meeting made from the script, summarised; its tasks, decisions, overview (and questions if any)."""
+def found_insights(script: dict, voices: list | None = None) -> dict:
+    """A real meeting made from the script, summarised; its tasks, decisions, overview (and questions if any).
+
+    `voices`: the speaker turns a diarization engine found in the meeting's audio (the script is then a built
+    corpus reference, with its turns' real times). The lines are then one recording's, as an upload's are, and
+    go to "Speaker 1", "Speaker 2", … the way the careful pass gives them (`speakers_assign`); after the
+    summary each speaker is named as a user would name it, as the script's speaker whose turns it overlaps
+    most, through `participant_rename` (the open tasks of "Speaker 2" follow)."""
     from django.utils import timezone
 
     from accounts.models import User
     from meetings.models import Meeting, Participant
-    from meetings.services import meeting_create
+    from meetings.services import meeting_create, participant_rename
     from transcription.models import Recording, Segment
+    from transcription.services import speakers_assign
     from transcription.summaries import summary_generate
     from workspaces.models import Membership
     from workspaces.services import workspace_create
 
     people = {
         name: User.objects.create_user(
-            f"{normalise(name).replace(' ', '.')}@{script['id']}.example.com", None, display_name=name
+            f"{normalise(name).replace(' ', '.')}@{script['id']}{'.diarized' if voices else ''}.example.com", None,
+            display_name=name,
         )
         for name in script["speakers"]
     }
@@ -153,26 +171,51 @@ def found_insights(script: dict) -> dict:
     for user in others:
         Membership.objects.create(workspace=workspace, user=user, role="member")
     meeting = meeting_create(membership=first.memberships.get(), title=script["title"])
-    times = turn_times(script["turns"])
+    times = [(t["start_ms"], t["end_ms"]) for t in script["turns"]] if voices else turn_times(script["turns"])
     started = timezone.make_aware(datetime.combine(date.fromisoformat(script["date"]), time(10)))
     ended = started + timedelta(milliseconds=times[-1][1])
     Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.READY, started_at=started, ended_at=ended)
-    recordings = {}
-    for name, user in people.items():
-        participant = Participant.objects.create(meeting=meeting, user=user, name=name)
-        recordings[name] = Recording.objects.create(
-            meeting=meeting, participant=participant, source=Recording.Source.LIVE, status=Recording.Status.DONE,
-            duration_ms=times[-1][1], refined_ms=times[-1][1],
-        )
     turn_of: dict[int | None, int] = {}
-    for index, (turn, (start, end)) in enumerate(zip(script["turns"], times, strict=True)):
-        recording = recordings[turn["speaker"]]
-        segment = Segment.objects.create(
-            meeting=meeting, recording=recording, participant=recording.participant, start_ms=start, end_ms=end,
-            text=turn["text"], kind=Segment.Kind.REFINED,
+    if voices:
+        room = Recording.objects.create(
+            meeting=meeting, source=Recording.Source.UPLOAD, status=Recording.Status.DONE, uploaded_by=first,
+            duration_ms=times[-1][1], refined_ms=times[-1][1], room_microphone=True,
         )
-        turn_of[segment.id] = index
+        for turn, (start, end) in zip(script["turns"], times, strict=True):
+            Segment.objects.create(
+                meeting=meeting, recording=room, start_ms=start, end_ms=end, text=turn["text"],
+                words=spread_words(turn["text"], start, end), kind=Segment.Kind.REFINED,
+            )
+        speakers_assign(recording=room, turns=voices)
+        for segment in Segment.objects.filter(recording=room):  # a line split by speaker: the turn it starts in
+            middle = (segment.start_ms + segment.end_ms) // 2
+            turn_of[segment.id] = min(range(len(times)), key=lambda i: max(times[i][0] - middle, middle - times[i][1]))
+    else:
+        recordings = {}
+        for name, user in people.items():
+            participant = Participant.objects.create(meeting=meeting, user=user, name=name)
+            recordings[name] = Recording.objects.create(
+                meeting=meeting, participant=participant, source=Recording.Source.LIVE, status=Recording.Status.DONE,
+                duration_ms=times[-1][1], refined_ms=times[-1][1],
+            )
+        for index, (turn, (start, end)) in enumerate(zip(script["turns"], times, strict=True)):
+            recording = recordings[turn["speaker"]]
+            segment = Segment.objects.create(
+                meeting=meeting, recording=recording, participant=recording.participant, start_ms=start, end_ms=end,
+                text=turn["text"], kind=Segment.Kind.REFINED,
+            )
+            turn_of[segment.id] = index
     summary = summary_generate(meeting=Meeting.objects.get(pk=meeting.pk))
+    if voices:
+        membership = first.memberships.get()
+        for index, participant_id in enumerate(Recording.objects.get(pk=room.pk).speakers):
+            heard = [(v.start_ms, v.end_ms) for v in voices if v.speaker == index]
+            name = max(people, key=lambda n: sum(
+                overlap(span, (t["start_ms"], t["end_ms"])) for t in script["turns"] if t["speaker"] == n
+                for span in heard))
+            participant_rename(
+                participant=Participant.objects.get(pk=participant_id), membership=membership, user=people[name]
+            )
     tasks = [
         {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
          "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of.get(t.source_segment_id),
@@ -182,6 +225,24 @@ def found_insights(script: dict) -> dict:
     questions = getattr(summary, "questions", None)
     return {"engine": summary.engine, "tasks": tasks, "decisions": list(summary.decisions),
             "questions": None if questions is None else list(questions), "overview": summary.overview}
+
+
+def spread_words(text: str, start: int, end: int) -> list[dict]:
+    """The words of a reference turn, timed evenly over it (as the careful pass times its words)."""
+    words = text.split()
+    step = (end - start) / len(words)
+    return [{"word": w, "start_ms": round(start + i * step), "end_ms": round(start + (i + 1) * step)}
+            for i, w in enumerate(words)]
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def self_assigned(script: dict, item: dict) -> bool:
+    """The owner says it ("I will …", "I'll take that"): the speaker of the item's turn or of its owner turn."""
+    turns = [item["turn"], *([item["owner_turn"]] if item.get("owner_turn") is not None else [])]
+    return any(script["turns"][t]["speaker"] == item["owner"] for t in turns)
 
 
 def score(script: dict, found: dict) -> dict:
@@ -205,6 +266,8 @@ def score(script: dict, found: dict) -> dict:
         "items_matched": len(pairs),
         "items_same_turn": sum(item["turn"] in spare or item.get("owner_turn") in spare for item in missed),
         "owner_right": sum(item["owner"] == task["owner"] for item, task in pairs),
+        "self_matched": sum(self_assigned(script, item) for item, _ in pairs),
+        "self_owner_right": sum(self_assigned(script, item) and item["owner"] == task["owner"] for item, task in pairs),
         "due_counted": len(dated),
         "due_right": sum(item["due"] == task["due"] for item, task in dated),
         "decisions_expected": len(script["decisions"]),
@@ -234,6 +297,7 @@ def rates(counts: dict) -> dict:
         "items_precision": ratio(counts["items_matched"], counts["items_found"]),
         "items_recall": ratio(counts["items_matched"], counts["items_expected"]),
         "owner_accuracy": ratio(counts["owner_right"], counts["items_matched"]),
+        "self_owner_accuracy": ratio(counts["self_owner_right"], counts["self_matched"]),
         "due_accuracy": ratio(counts["due_right"], counts["due_counted"]),
         "decisions_precision": ratio(counts["decisions_matched"], counts["decisions_found"]),
         "decisions_recall": ratio(counts["decisions_matched"], counts["decisions_expected"]),
@@ -358,6 +422,50 @@ def corpus_main(args: argparse.Namespace) -> None:
         print(f"\nwrote {args.json}")
 
 
+def speakers_main(args: argparse.Namespace) -> None:
+    """Owners after naming: each corpus meeting's audio diarized, its speakers named, tasks scored."""
+    os.environ.setdefault("MINA_SUMMARY_ENGINE", "local")
+    setup("insights")
+    from benchmarks.corpus import meetings
+    from benchmarks.diarization import diarize
+    from transcription.engines.diarize_local import LocalDiarizationEngine
+
+    engine = LocalDiarizationEngine()
+    chosen = [m for m in meetings(None if args.split == "all" else args.split)
+              if m.action_items and m.reference.get("date")  # written meetings: not the composites, not jfk
+              and not m.reference.get("conditions", {}).get("composed_of")]
+    print("self-assigned items (the owner says it) matched by title: owner right with one participant per speaker,")
+    print("and with the speakers the diarization engine found, named after the summary\n")
+    print(f"{'meeting':<16}{'split':<8}{'speakers':>9}{'self items':>11}{'known':>7}{'diarized':>9}  owners wrong")
+    rows = []
+    for meeting in chosen:
+        voices, _ = diarize(meeting, engine)
+        known = score(meeting.reference, found_insights(meeting.reference))
+        found = found_insights(meeting.reference, voices)
+        diarized = score(meeting.reference, found)
+        matched = match([i["text"] for i in meeting.action_items], [t["text"] for t in found["tasks"]],
+                        owners_of(meeting.action_items, found["tasks"]))
+        wrong = [f"{item['owner']}→{found['tasks'][j]['owner'] or '-'}" for item, j in zip(
+            meeting.action_items, matched, strict=True)
+            if j is not None and self_assigned(meeting.reference, item) and found["tasks"][j]["owner"] != item["owner"]]
+        true = len({t["speaker"] for t in meeting.turns})
+        print(f"{meeting.id:<16}{meeting.split:<8}{len({v.speaker for v in voices}):>5}/{true:<3}"
+              f"{diarized['self_matched']:>11}{known['self_owner_right']:>4}/{known['self_matched']:<2}"
+              f"{diarized['self_owner_right']:>6}/{diarized['self_matched']:<2}  {', '.join(wrong)}", flush=True)
+        rows.append((meeting.split, known, diarized))
+    print()
+    for split in SPLITS:
+        chosen_rows = [r for r in rows if split in ("all", r[0])]
+        if not chosen_rows:
+            continue
+        known, diarized = (pool([r[i] for r in chosen_rows]) for i in (1, 2))
+        print(f"pooled {split:<8} owner right, self-assigned: known speakers "
+              f"{percent(rates(known)['self_owner_accuracy'])} % ({known['self_owner_right']}/{known['self_matched']})"
+              f"   diarized and named {percent(rates(diarized)['self_owner_accuracy'])} % "
+              f"({diarized['self_owner_right']}/{diarized['self_matched']}); all matched items "
+              f"{percent(rates(diarized)['owner_accuracy'])} % ({diarized['owner_right']}/{diarized['items_matched']})")
+
+
 def per_speaker_wavs() -> dict[str, bytes]:
     with wave.open(str(SPEECH / "standup.wav"), "rb") as wav:
         pcm = wav.readframes(wav.getnframes())
@@ -467,9 +575,14 @@ def main() -> None:
     parser.add_argument("--standup", action="store_true", help="the audio run on tests/data/speech/standup (slow)")
     parser.add_argument("--show", metavar="NAME", help="expected and found for one corpus meeting")
     parser.add_argument("--json", metavar="PATH", help="write the numbers here")
+    parser.add_argument("--speakers", action="store_true",
+                        help="owners after naming: the corpus audio diarized, its speakers named (a few minutes)")
+    parser.add_argument("--split", choices=SPLITS, default="all", help="with --speakers: the meetings to run")
     args = parser.parse_args()
     if args.standup:
         standup_main()
+    elif args.speakers:
+        speakers_main(args)
     else:
         corpus_main(args)
 
