@@ -16,7 +16,7 @@ Per meeting, with the bundled English engine (`get_speech_engine("en")`, tiny.en
 careful pass (`transcribe_file`) and live finals as first sent (benchmarks.fidelity.live_stream),
 each without a prompt (baseline), with the prompt Mina would give (glossary): the real
 `workspaces.selectors.glossary_prompt`, fed this meeting's glossary and members in place of
-database rows ("Glossary: <terms A-Z>. Names: <members A-Z>."), and with that prompt and then
+database rows ("<members A-Z> talked about <terms A-Z>."), and with that prompt and then
 `transcription.respell.respell` (respelled) on every careful line and every live final, given
 the meeting's glossary terms and member names (no second decode: the glossary pass respelt).
 Live, every final and settle gets the prompt, as transcription/transcribers.py passes it.

@@ -21,7 +21,7 @@ from transcription import selectors as transcript_selectors
 from transcription.engines.speech_local import LocalSpeechEngine
 from transcription.services import upload_create
 from workspaces.models import GlossaryTerm, Role
-from workspaces.selectors import GLOSSARY_MAX_CHARS, PROMPT_MAX_CHARS, glossary_prompt
+from workspaces.selectors import GLOSSARY_MAX_CHARS, PROMPT_MAX_CHARS, glossary_prompt, prompt_of
 
 JARGON = ["Zephyrix", "Kubelet", "Grafana"]
 # What the glossary makes Whisper spell: all three in the careful pass; live (greedy, on
@@ -100,7 +100,7 @@ def test_the_glossary_page_adds_and_removes_terms(workspace, owner, member_of, c
     response = client.post(f"/w/{workspace.id}/glossary/", {"term": "Grafana"})
     assert response.status_code == 302
     page = client.get(f"/w/{workspace.id}/glossary/").content.decode()
-    assert "Grafana" in page and f"Glossary: Grafana. Names: Priya, {owner.name}." in page
+    assert "Grafana" in page and f"Priya and {owner.name} talked about Grafana." in page
     assert "Remove" not in page  # a member adds; removing is for admins
     term = GlossaryTerm.objects.get()
     assert client.post(f"/w/{workspace.id}/glossary/{term.id}/remove/").status_code == 403
@@ -110,11 +110,11 @@ def test_the_glossary_page_adds_and_removes_terms(workspace, owner, member_of, c
 
 
 @pytest.mark.django_db
-def test_the_prompt_holds_the_terms_then_the_members_names(workspace, owner):
+def test_the_prompt_is_one_sentence_of_the_members_and_the_terms(workspace, owner):
     _glossary(workspace, *JARGON)
     _speakers(workspace)
     prompt = glossary_prompt(workspace=workspace)
-    assert prompt == f"Glossary: Grafana, Kubelet, Zephyrix. Names: Oksana, Priya, {owner.name}."
+    assert prompt == f"Oksana, Priya and {owner.name} talked about Grafana, Kubelet and Zephyrix."
 
 
 # --- Hearing with it ------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_the_prompt_holds_the_terms_then_the_members_names(workspace, owner):
 def test_the_engine_spells_glossary_words_live_and_careful():
     engine = LocalSpeechEngine(cpu_threads=2, num_workers=1)
     jargon = decode(SPEECH / "jargon.wav")
-    prompt = "Glossary: Grafana, Kubelet, Zephyrix. Names: Oksana, Priya."
+    prompt = prompt_of(["Grafana", "Kubelet", "Zephyrix"], ["Oksana", "Priya"])  # as Mina words it
     without = " ".join(s.text for s in engine.transcribe_file(jargon)) + engine.transcribe_utterance(jargon).text
     careful = " ".join(s.text for s in engine.transcribe_file(jargon, prompt=prompt))
     live = engine.transcribe_utterance(jargon, prompt=prompt)
