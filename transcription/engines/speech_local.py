@@ -194,6 +194,15 @@ class LocalSpeechEngine:
             raise UnsupportedLanguage(f"The speech model {self.model} hears English only, not {self.language!r}.")
         return "en"
 
+    @cached_property
+    def _final_beam(self) -> int:
+        """Beam width of live finals (drafts stay greedy). The multilingual model's greedy
+        finals were half as wrong again as its careful pass; beam 5 on the same short window
+        cut live WER 56 → 49 % on the German and French meetings it was chosen on and 56 →
+        47 % on the Spanish, Italian and Portuguese ones, for about the same compute (its
+        encoder is most of a final's cost)."""
+        return 5 if self._whisper.model.is_multilingual else 1
+
     def detect_language(self, audio: np.ndarray) -> str | None:
         """The language most likely spoken in `audio` (its first 30 s with speech), or
         None when the model is English-only or hears no speech."""
@@ -253,14 +262,14 @@ class LocalSpeechEngine:
             segment = self._short_window(audio, FINAL_WINDOW, words=True, prompt=prompt)
             if segment is not None:
                 return segment if segment.text else None
-        return self._full_window(audio, prompt)
+        return self._full_window(audio, prompt, beam_size=self._final_beam)
 
-    def _full_window(self, audio: np.ndarray, prompt: str = "") -> TranscribedSegment | None:
+    def _full_window(self, audio: np.ndarray, prompt: str = "", *, beam_size: int = 1) -> TranscribedSegment | None:
         # Temperature 0 only: deterministic, and no fallback decodes delaying a final.
         segments, _ = self._whisper.transcribe(
             audio,
             language=self._language,
-            beam_size=1,
+            beam_size=beam_size,
             temperature=0.0,
             condition_on_previous_text=False,
             word_timestamps=True,
@@ -317,7 +326,7 @@ class LocalSpeechEngine:
         result = whisper.model.generate(
             encoded,
             [prompt_ids],
-            beam_size=1,
+            beam_size=self._final_beam if words else 1,
             max_length=len(prompt_ids) + max_new,
             return_no_speech_prob=True,
             return_scores=True,
