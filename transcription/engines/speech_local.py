@@ -197,7 +197,7 @@ class LocalSpeechEngine:
     @cached_property
     def _final_beam(self) -> int:
         """Beam width of live finals (drafts stay greedy). The multilingual model's greedy
-        finals were half as wrong again as its careful pass; beam 5 on the same short window
+        finals were nearly twice as wrong as its careful pass; beam 5 on the same short window
         cut live WER 56 → 49 % on the German and French meetings it was chosen on and 56 →
         47 % on the Spanish, Italian and Portuguese ones, for about the same compute (its
         encoder is most of a final's cost)."""
