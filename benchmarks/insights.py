@@ -245,11 +245,17 @@ def self_assigned(script: dict, item: dict) -> bool:
     return any(script["turns"][t]["speaker"] == item["owner"] for t in turns)
 
 
+def matched_items(script: dict, found: dict) -> tuple[list[int | None], list[tuple[dict, dict]]]:
+    """For each expected item the index of the task it matched (or None), and the (item, task) pairs."""
+    items, tasks = script["action_items"], found["tasks"]
+    matched = match([i["text"] for i in items], [t["text"] for t in tasks], owners_of(items, tasks))
+    return matched, [(item, tasks[j]) for item, j in zip(items, matched, strict=True) if j is not None]
+
+
 def score(script: dict, found: dict) -> dict:
     """Counts for one meeting (pooled later by summing)."""
     items, tasks = script["action_items"], found["tasks"]
-    matched = match([i["text"] for i in items], [t["text"] for t in tasks], owners_of(items, tasks))
-    pairs = [(item, tasks[j]) for item, j in zip(items, matched, strict=True) if j is not None]
+    matched, pairs = matched_items(script, found)
     dated = [(item, task) for item, task in pairs if item["due"] or task["due"]]
     spare = [t["turn"] for j, t in enumerate(tasks) if j not in matched and t["turn"] is not None]
     missed = [item for item, j in zip(items, matched, strict=True) if j is None]
@@ -351,8 +357,7 @@ def said(script: dict, turn: int) -> str:
 def show(script: dict, found: dict) -> None:
     """Expected next to found, for tuning by eye."""
     tasks = found["tasks"]
-    matched = match([i["text"] for i in script["action_items"]], [t["text"] for t in tasks],
-                    owners_of(script["action_items"], tasks))
+    matched, _ = matched_items(script, found)
     print(f"{script['id']} ({script['split']}, {script['date']}), engine {found['engine']}\n\naction items:")
     for item, j in zip(script["action_items"], matched, strict=True):
         print(f"  expected  {item['owner']:<10} {item['due'] or '-':<10} {item['text']}")
@@ -443,11 +448,8 @@ def speakers_main(args: argparse.Namespace) -> None:
         known = score(meeting.reference, found_insights(meeting.reference))
         found = found_insights(meeting.reference, voices)
         diarized = score(meeting.reference, found)
-        matched = match([i["text"] for i in meeting.action_items], [t["text"] for t in found["tasks"]],
-                        owners_of(meeting.action_items, found["tasks"]))
-        wrong = [f"{item['owner']}→{found['tasks'][j]['owner'] or '-'}" for item, j in zip(
-            meeting.action_items, matched, strict=True)
-            if j is not None and self_assigned(meeting.reference, item) and found["tasks"][j]["owner"] != item["owner"]]
+        wrong = [f"{item['owner']}→{task['owner'] or '-'}" for item, task in matched_items(meeting.reference, found)[1]
+                 if self_assigned(meeting.reference, item) and task["owner"] != item["owner"]]
         true = len({t["speaker"] for t in meeting.turns})
         print(f"{meeting.id:<16}{meeting.split:<8}{len({v.speaker for v in voices}):>5}/{true:<3}"
               f"{diarized['self_matched']:>11}{known['self_owner_right']:>4}/{known['self_matched']:<2}"
