@@ -171,7 +171,21 @@ class MinaConsumer(AsyncWebsocketConsumer):
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A server that stops waiting for the app (its close timeout, a shutdown)
+            # cancels it, and `disconnect` may never have run: without this, its tasks
+            # would run on and its place in the user's open sockets stay taken.
+            self.release()
+
     async def disconnect(self, code: int) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Let go of what the socket holds; nothing here waits, so it also runs while the
+        app is being cancelled. Twice is harmless. Subclasses add theirs."""
         self.closed = True
         if self._metered is not None:
             self._metered.dec()

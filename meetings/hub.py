@@ -61,6 +61,17 @@ class Hub:
         if meeting_id in self.watchers:  # someone joined while we were leaving
             await self._group_add(meeting_id)
 
+    def forget(self, watcher: Watcher) -> None:
+        """A watcher whose socket was cancelled before it could `leave`: no more events
+        for it, and no read left pending once no watcher is left. Waits for nothing (the
+        process's group membership lapses by its expiry)."""
+        for meeting_id, members in list(self.watchers.items()):
+            members.discard(watcher)
+            if not members:
+                del self.watchers[meeting_id]
+        if not self.watchers:
+            self._stop_reading()
+
     def _stop_reading(self) -> None:
         """No watcher left in this process: no read left pending on the layer either (the
         next watcher starts a new one)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -64,3 +66,24 @@ async def expect_refusal(communicator: WebsocketCommunicator, close_code: int, t
     output = await communicator.receive_output(timeout)
     assert output == {"type": "websocket.close", "code": close_code}, output
     return event
+
+
+async def abandon(communicator: WebsocketCommunicator) -> None:
+    """The server stops waiting for the socket's app (its close timeout, a shutdown) and
+    cancels it, maybe before its disconnect handler ran."""
+    communicator.future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await communicator.future
+
+
+async def tasks_left(*names: str, wait: float = 2.0) -> list[str]:
+    """Tasks of these coroutines (qualified names) still running after `wait` seconds."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        left = [
+            t.get_coro().__qualname__ for t in asyncio.all_tasks()
+            if not t.done() and t.get_coro().__qualname__ in names
+        ]
+        if not left or asyncio.get_running_loop().time() > deadline:
+            return left
+        await asyncio.sleep(0.05)

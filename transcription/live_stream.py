@@ -164,18 +164,22 @@ class LiveStream:
                 if not await self._settle(remaining):
                     break
             self._act(self.session.end())
+            await asyncio.gather(*self.tasks, return_exceptions=True)  # the load it announces
         finally:
-            await self.release()
+            self.release()
 
-    async def release(self) -> None:
-        """Even when the server gives up waiting (a socket's close timeout): no listener
-        or finals task may outlive its socket."""
+    def release(self) -> None:
+        """Even when the server gives up waiting (a socket's close timeout) and cancels
+        the socket: no listener, finals or draft task may outlive it. Waits for nothing;
+        twice is harmless."""
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()
+        for task in list(self.tasks):
+            task.cancel()
         if self.counted:
             metrics.LIVE_STREAMS.dec()
             self.counted = False
-        await self.transcriber.close()
+        self.transcriber.close()
 
     def stats(self) -> dict[str, Any]:
         return self.session.stats_json()

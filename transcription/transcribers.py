@@ -54,7 +54,7 @@ class Outcome:
 class Transcriber(Protocol):
     async def start(self) -> None: ...
 
-    async def close(self) -> None: ...
+    def close(self) -> None: ...
 
     def partial_capacity(self) -> bool:
         """Whether a partial or settle may be sent now (else it waits for a later frame)."""
@@ -205,7 +205,7 @@ class PoolTranscriber:
     async def start(self) -> None:
         prepare(self.hearing.language)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         return None
 
     def partial_capacity(self) -> bool:
@@ -246,10 +246,10 @@ class CeleryTranscriber:
         self.channel = await layer.new_channel()
         self.listener = asyncio.ensure_future(self._listen())
 
-    async def close(self) -> None:
-        if self.listener is not None:
-            self.listener.cancel()
-            self.listener = None
+    def close(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.cancel()
         for waiter in self.waiting.values():
             waiter.cancel()
         self.waiting.clear()
@@ -257,7 +257,9 @@ class CeleryTranscriber:
     async def _listen(self) -> None:
         layer = get_channel_layer()
         assert layer is not None
-        while True:
+        # Until closed: channels_redis can turn a cancel into a return or an error, and a
+        # listener that went on would wait on Redis for ever (meetings/hub.py reads so too).
+        while self.listener is asyncio.current_task():
             try:
                 message = await layer.receive(self.channel)
             except Exception:  # Redis away: keep listening, the finals are sent again

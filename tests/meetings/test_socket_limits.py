@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from tests.sockets import access_token, connect, expect_refusal, receive
+from tests.sockets import abandon, access_token, connect, expect_refusal, receive, tasks_left
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,6 +57,22 @@ async def test_a_cap_on_open_sockets_per_user_leaves_others_alone(workspace, mee
     again, _, _ = await connect(f"/ws/meetings/{meeting.id}/", token=access_token(owner), origin=None)
     try:
         assert (await receive(again))["type"] == "snapshot"  # closing one frees its place
+    finally:
+        await again.disconnect()
+
+
+async def test_a_socket_the_server_gave_up_on_frees_its_place(meeting, owner, settings):
+    """A server that stops waiting for a closing socket cancels it, maybe before its
+    disconnect handler ran: its place among the user's sockets is freed all the same,
+    and nothing of it runs on."""
+    settings.MINA_MAX_SOCKETS_PER_USER = 1
+    first, _, _ = await connect(f"/ws/meetings/{meeting.id}/", token=access_token(owner), origin=None)
+    assert (await receive(first))["type"] == "snapshot"
+    await abandon(first)
+    assert await tasks_left("MinaConsumer._recheck_access", "Hub._read") == []
+    again, _, _ = await connect(f"/ws/meetings/{meeting.id}/", token=access_token(owner), origin=None)
+    try:
+        assert (await receive(again))["type"] == "snapshot"
     finally:
         await again.disconnect()
 

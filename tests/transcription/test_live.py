@@ -13,7 +13,7 @@ from channels.layers import get_channel_layer
 from meetings.models import Meeting
 from tests.conftest import SPEECH
 from tests.factories import MembershipFactory, UserFactory
-from tests.sockets import access_token, connect, expect_refusal, receive
+from tests.sockets import abandon, access_token, connect, expect_refusal, receive, tasks_left
 from tests.streaming import only_turns_of, read_pcm, send_audio, start, stop, wer
 from transcription import live, transcribers
 from transcription.engines.base import TranscribedSegment, Word
@@ -176,6 +176,32 @@ async def test_reconnect_resumes_the_stream_without_loss_or_duplicates(meeting, 
     texts = [s.text for s in segments]
     assert len(texts) == len(set(texts))
     assert "survey report" in " ".join(texts).lower()
+
+
+async def test_a_stream_the_server_gave_up_on_leaves_nothing_running_and_resumes(meeting, owner):
+    """The server cancels the socket (its close timeout) before the dropped stream was
+    drained: none of the stream's tasks runs on, and the client resumes it as after any
+    drop."""
+    pcm = read_pcm(SPEECH / "standup.wav")
+    mic = await audio_socket(meeting, owner)
+    ready = await start(mic)
+    await send_audio(mic, pcm[: 20 * 3200])
+    await asyncio.sleep(0.5)  # stored before the cancel
+    await abandon(mic)
+    running = ("CeleryTranscriber._listen", "LiveStream._finals_worker", "LiveStream._draft", "LiveStream._settle",
+               "MinaConsumer._recheck_access")
+    assert await tasks_left(*running) == []
+
+    mic = await audio_socket(meeting, owner)
+    try:
+        resumed = await start(mic, stream_id=ready["stream_id"])
+        assert resumed["stream_id"] == ready["stream_id"] and resumed["received_ms"] <= 2000
+        await send_audio(mic, pcm[resumed["received_ms"] * 32 :])
+        stopped = await stop(mic)
+    finally:
+        await mic.disconnect()
+    assert stopped["received_ms"] == len(pcm) // 32
+    assert "survey report" in " ".join(s.text for s in await finals(meeting)).lower()
 
 
 async def test_a_stream_dropped_mid_millisecond_resumes_without_overlap(meeting, owner):
@@ -435,7 +461,7 @@ async def test_a_final_not_answered_in_time_is_sent_again_and_answered(settings,
     try:
         outcome = await asyncio.wait_for(transcriber.final(b"\x00\x00" * 1600), 10)
     finally:
-        await transcriber.close()
+        transcriber.close()
     assert outcome == transcribers.Outcome(ANSWER, 7)
     assert sent[0] == sent[1] == (sent[0][0], "final", None)  # same job: the first answer wins
 
@@ -451,7 +477,7 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
         outcome = await asyncio.wait_for(transcriber.partial(b"\x00\x00" * 1600), 5)
         assert not transcriber.partial_capacity() or transcriber.partials_out == 0
     finally:
-        await transcriber.close()
+        transcriber.close()
     assert outcome.result is None
     assert sent[0][2:] == ("partial", b"\x00\x00" * 1600, 0.1, transcribers.Hearing())
 

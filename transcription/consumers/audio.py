@@ -121,16 +121,19 @@ class AudioConsumer(SignedInConsumer):
         await self.close(code=1000)
 
     async def disconnect(self, code: int) -> None:
-        timer = getattr(self, "_start_timer", None)
-        if timer is not None:
-            timer.cancel()
-        await super().disconnect(code)
-        if self.stream is None or self.recording is None:
-            return
-        # A dropped connection: keep what was said; the client may resume the stream.
-        if not self.stream.drained:
+        self.closed = True
+        if self.stream is not None and self.recording is not None and not self.stream.drained:
+            # A dropped connection: keep what was said; the client may resume the stream.
             await self.stream.drain(settle=False)
             await database_sync_to_async(services.stream_stats_save)(
                 recording_id=self.recording.id, stats=self.stream.stats()
             )
-        await self.stream.release()
+        await super().disconnect(code)
+
+    def release(self) -> None:
+        super().release()
+        timer = getattr(self, "_start_timer", None)
+        if timer is not None:
+            timer.cancel()
+        if self.stream is not None:
+            self.stream.release()

@@ -155,10 +155,16 @@ class MeetingConsumer(SignedInConsumer):
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
-        await super().disconnect(code)
+        self.closed = True
         if self.joined:
             assert self.meeting_id is not None
             try:
                 await hub().leave(self.meeting_id, self)
             except Exception as exc:  # Redis down: the membership lapses by itself
                 logger.warning("group not left meeting=%s (%s)", self.meeting_id, type(exc).__name__)
+        await super().disconnect(code)
+
+    def release(self) -> None:
+        super().release()
+        if self.joined:
+            hub().forget(self)
