@@ -160,6 +160,38 @@ async def test_a_cancel_that_redis_reports_as_a_lost_connection_still_cancels(mo
     assert reading.cancelled(), "the read went on waiting for Redis"
 
 
+async def test_a_read_that_loses_its_cancel_still_lets_its_socket_close(monkeypatch):
+    """A cancel lost under channels_redis (the read goes on as if never cancelled) used to
+    hang the socket's close for ever; the caller ends at once and the read is asked again."""
+    from channels_redis.core import RedisChannelLayer as Stock
+
+    from core.layers import RedisChannelLayer
+
+    cancels = []
+
+    async def deaf_to_one_cancel(self, channel):
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancels.append(channel)
+                if len(cancels) > 1:
+                    raise
+
+    monkeypatch.setattr(Stock, "receive", deaf_to_one_cancel)
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1"])  # never reached
+    reading = asyncio.ensure_future(layer.receive("specific.a!b"))
+    await asyncio.sleep(0.05)
+    reading.cancel()
+    await asyncio.wait([reading], timeout=0.5)
+    assert reading.cancelled(), "the caller waited on the read"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 3
+    while len(cancels) < 2 and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    assert cancels == ["specific.a!b", "specific.a!b"], "the read was not asked to stop again"
+
+
 async def test_the_hub_reader_ends_once_its_last_watcher_leaves(meeting):
     """Even when the layer answers the reader's cancel with a message (as core.layers does
     after an outage) instead of CancelledError."""
