@@ -44,14 +44,7 @@ class Hub:
         await self._group_add(meeting_id)
 
     async def leave(self, meeting_id: int, watcher: Watcher) -> None:
-        members = self.watchers.get(meeting_id)
-        if members is None:
-            return
-        members.discard(watcher)
-        if members:
-            return
-        del self.watchers[meeting_id]
-        if self.channel is None:
+        if not self._drop(meeting_id, watcher) or self.channel is None:
             return
         try:
             await self.layer.group_discard(group_name(meeting_id), self.channel)
@@ -61,16 +54,23 @@ class Hub:
         if meeting_id in self.watchers:  # someone joined while we were leaving
             await self._group_add(meeting_id)
 
-    def forget(self, watcher: Watcher) -> None:
-        """A watcher whose socket was cancelled before it could `leave`: no more events
-        for it, and no read left pending once no watcher is left. Waits for nothing (the
-        process's group membership lapses by its expiry)."""
-        for meeting_id, members in list(self.watchers.items()):
-            members.discard(watcher)
-            if not members:
-                del self.watchers[meeting_id]
-        if not self.watchers:
+    def forget(self, meeting_id: int, watcher: Watcher) -> None:
+        """`leave` for a socket cancelled before it could: waits for nothing (the process's
+        group membership lapses by its expiry), and leaves no read pending once no watcher
+        is left."""
+        if self._drop(meeting_id, watcher) and not self.watchers:
             self._stop_reading()
+
+    def _drop(self, meeting_id: int, watcher: Watcher) -> bool:
+        """Whether that was the meeting's last watcher in this process."""
+        members = self.watchers.get(meeting_id)
+        if members is None:
+            return False
+        members.discard(watcher)
+        if members:
+            return False
+        del self.watchers[meeting_id]
+        return True
 
     def _stop_reading(self) -> None:
         """No watcher left in this process: no read left pending on the layer either (the

@@ -167,4 +167,5 @@ class MeetingConsumer(SignedInConsumer):
     def release(self) -> None:
         super().release()
         if self.joined:
-            hub().forget(self)
+            assert self.meeting_id is not None
+            hub().forget(self.meeting_id, self)
