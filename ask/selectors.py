@@ -1,5 +1,5 @@
-"""Questions answered from the index: hybrid retrieval (meaning + keywords, fused by
-rank), always scoped to the asker's workspaces as they are at this very request."""
+"""Questions answered from the index: hybrid retrieval (meaning and keywords scored
+together), always scoped to the asker's workspaces as they are at this very request."""
 
 from __future__ import annotations
 
@@ -26,12 +26,17 @@ from .models import MeetingIndex, Passage
 logger = logging.getLogger(__name__)
 
 QUESTION_MAX = 500
-# Candidates each ranking contributes to the fusion, and the usual fusion constant (Cormack
-# et al.): a passage first in one list and absent from the other still ranks high.
+# Passages ranked before the neighbours of better ones are left out and `limit` kept.
 CANDIDATES = 50
-RRF_K = 60
-# Words that say nothing about what was said; a question of only these falls back to
-# matching it whole, as the meetings search does.
+# Hybrid score: the cosine of the question and the passage, plus this times the share of
+# the question's words the line holds. Chosen on the tune split of benchmarks/ask.py
+# (0.02-0.07 tried): cosines of e5 sit close together (0.75-0.9), so holding every word
+# moves a line past most others that mean about as much, never past a clearly better
+# meaning. Reciprocal rank fusion, before, let a line middling in both rankings beat the
+# line meaning alone ranked first (docs/architecture.md).
+KEYWORD_WEIGHT = 0.04
+# Words that say nothing about what was said; a question of only these is ranked by
+# meaning (keyword search alone matches it whole, as the meetings search does).
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does for from had has have how i if in into is it
     its me my no not of on or our so that the their them then there these they this to us was we were what
@@ -45,8 +50,6 @@ WORD = re.compile(r"\w+", re.UNICODE)
 class Hit:
     passage: Passage
     score: float
-    meaning_rank: int | None
-    keyword_rank: int | None
     marked: SafeString
     url: str
 
@@ -151,15 +154,6 @@ def scope(
     return workspace_ids, passages
 
 
-def by_meaning(
-    question: str, workspace_ids: list[int], *, meeting_id: int | None, allowed: set[int] | None
-) -> list[int]:
-    found = vectors.nearest(
-        workspace_ids, embedder.query(question), k=CANDIDATES, meeting_id=meeting_id, allowed_ids=allowed
-    )
-    return [passage_id for passage_id, _ in found]
-
-
 def by_keywords(
     terms: list[str], workspace_ids: list[int], passages: QuerySet[Passage], *, meeting_id: int | None,
     allowed: set[int] | None,
@@ -182,15 +176,6 @@ def by_keywords_in_database(terms: list[str], passages: QuerySet[Passage]) -> li
     )
     ranked = passages.annotate(matched=matched).filter(matched__gt=0).order_by("-matched", "-id")
     return list(ranked.values_list("id", flat=True)[:CANDIDATES])
-
-
-def fuse(*rankings: list[int]) -> dict[int, float]:
-    """Reciprocal rank fusion."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, passage_id in enumerate(ranking):
-            scores[passage_id] = scores.get(passage_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    return scores
 
 
 def mark(text: str, terms: list[str]) -> SafeString:
@@ -229,13 +214,15 @@ def search(
     # Speaker and date filters are rows of the database, not of the in-memory index: their
     # ids narrow it (a meeting filter is a column of it).
     allowed = set(passages.values_list("id", flat=True)) if speaker or since or until else None
-    rankings = []
-    if mode in ("hybrid", "meaning"):
-        rankings.append(by_meaning(question, workspace_ids, meeting_id=meeting_id, allowed=allowed))
-    if mode in ("hybrid", "keyword"):
-        rankings.append(by_keywords(terms, workspace_ids, passages, meeting_id=meeting_id, allowed=allowed))
-    scores = fuse(*rankings)
-    ranks = [{pid: i for i, pid in enumerate(r)} for r in rankings]
+    in_memory: dict[str, Any] = {"k": CANDIDATES, "meeting_id": meeting_id, "allowed_ids": allowed}
+    if mode == "keyword":
+        ranked = by_keywords(terms, workspace_ids, passages, meeting_id=meeting_id, allowed=allowed)
+        scores = {passage_id: 1.0 / (rank + 1) for rank, passage_id in enumerate(ranked)}
+    elif mode == "hybrid" and all(WORD.fullmatch(term) for term in terms):
+        asked = embedder.query(question)
+        scores = dict(vectors.hybrid(workspace_ids, asked, terms, keyword_weight=KEYWORD_WEIGHT, **in_memory))
+    else:  # by meaning; so is a question of stop words only in hybrid search: its words say nothing
+        scores = dict(vectors.nearest(workspace_ids, embedder.query(question), **in_memory))
     # Read back through the scoped query: a passage deleted, or of a workspace the asker
     # just left, is never shown, whatever an in-memory matrix still holds.
     found = passages.filter(id__in=scores).select_related("meeting", "participant")
@@ -247,14 +234,7 @@ def search(
         ):
             continue
         hits.append(
-            Hit(
-                passage=passage,
-                score=scores[passage.id],
-                meaning_rank=ranks[0].get(passage.id) if mode != "keyword" else None,
-                keyword_rank=ranks[-1].get(passage.id) if mode != "meaning" else None,
-                marked=mark(passage.line, terms),
-                url=passage_url(passage),
-            )
+            Hit(passage=passage, score=scores[passage.id], marked=mark(passage.line, terms), url=passage_url(passage))
         )
         if len(hits) == limit:
             break

@@ -86,6 +86,18 @@ def _mask(held: Matrix, meeting_id: int | None, allowed_ids: set[int] | None) ->
     return mask
 
 
+def _terms_held(held: Matrix, terms: list[str]) -> np.ndarray:
+    """How many of `terms` each row's line holds (a term inside a word counts)."""
+    counts = np.zeros(len(held.ids), dtype=np.int32)
+    for term in terms:
+        rows = [held.words[word] for word in held.words if term in word]
+        if rows:
+            holds = np.zeros(len(held.ids), dtype=bool)
+            holds[np.concatenate(rows)] = True
+            counts += holds
+    return counts
+
+
 def with_words(
     workspace_ids: list[int],
     terms: list[str],
@@ -101,13 +113,7 @@ def with_words(
         held = matrix(workspace_id)
         if not len(held.ids):
             continue
-        held_terms = np.zeros(len(held.ids), dtype=np.int32)
-        for term in terms:
-            rows = [held.words[word] for word in held.words if term in word]
-            if rows:
-                holds = np.zeros(len(held.ids), dtype=bool)
-                holds[np.concatenate(rows)] = True
-                held_terms += holds
+        held_terms = _terms_held(held, terms)
         held_terms[~_mask(held, meeting_id, allowed_ids)] = 0
         best = np.nonzero(held_terms)[0]
         best = best[np.lexsort((-held.ids[best], -held_terms[best]))][:k]
@@ -130,13 +136,42 @@ def nearest(
         held = matrix(workspace_id)
         if not len(held.ids):
             continue
-        scores = held.vectors @ query
-        mask = _mask(held, meeting_id, allowed_ids)
-        scores = np.where(mask, scores, -np.inf)
-        top = min(k, int(mask.sum()))
-        if top == 0:
+        scored.extend(_top(held, held.vectors @ query, k, meeting_id, allowed_ids))
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:k]
+
+
+def _top(
+    held: Matrix, scores: np.ndarray, k: int, meeting_id: int | None, allowed_ids: set[int] | None
+) -> list[tuple[int, float]]:
+    """The k best rows the question may see, as (passage id, score)."""
+    mask = _mask(held, meeting_id, allowed_ids)
+    top = min(k, int(mask.sum()))
+    if top == 0:
+        return []
+    scores = np.where(mask, scores, -np.inf)
+    best = np.argpartition(-scores, top - 1)[:top]
+    return [(int(held.ids[i]), float(scores[i])) for i in best]
+
+
+def hybrid(
+    workspace_ids: list[int],
+    query: np.ndarray,
+    terms: list[str],
+    *,
+    k: int,
+    keyword_weight: float,
+    meeting_id: int | None = None,
+    allowed_ids: set[int] | None = None,
+) -> list[tuple[int, float]]:
+    """The k passage ids best by meaning and words together, best first: each row's cosine
+    with `query` plus `keyword_weight` times the share of `terms` its line holds."""
+    scored: list[tuple[int, float]] = []
+    for workspace_id in workspace_ids:
+        held = matrix(workspace_id)
+        if not len(held.ids):
             continue
-        best = np.argpartition(-scores, top - 1)[:top]
-        scored.extend((int(held.ids[i]), float(scores[i])) for i in best)
+        scores = held.vectors @ query + keyword_weight * _terms_held(held, terms) / max(1, len(terms))
+        scored.extend(_top(held, scores, k, meeting_id, allowed_ids))
     scored.sort(key=lambda pair: -pair[1])
     return scored[:k]

@@ -63,6 +63,24 @@ def test_meaning_finds_what_keywords_miss(owner: Any, indexed: Any) -> None:
     assert "<mark>" not in best["marked"]
 
 
+def test_a_line_sharing_one_everyday_word_does_not_outrank_the_answer(owner: Any, indexed: Any) -> None:
+    # "new" is in two pricing lines; the line that says when holds no word of the question.
+    # (With the two rankings fused by rank, "… also need new screenshots." came first.)
+    top = lines(ask(owner, "When will the new prices start?"))
+
+    assert "Agreed, the pricing change takes effect in March." in top[:2]
+    assert top.index("Agreed, the pricing change takes effect in March.") < top.index(
+        "Good. The onboarding emails also need new screenshots."
+    )
+
+
+def test_the_line_holding_the_questions_words_beats_one_only_near_in_meaning(owner: Any, indexed: Any) -> None:
+    # Meaning alone ranks "We decided to ship the mobile release on Monday." first.
+    best = lines(ask(owner, "What did people ask for in the survey?"))[0]
+
+    assert best == "I read the customer survey. People want faster search and better exports."
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("meeting", "pricing"), ("speaker", "Tom"), ("since", "2999-01-01")],
