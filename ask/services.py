@@ -17,6 +17,7 @@ from core.jobs import enqueue
 from meetings.models import Meeting
 from transcription import selectors as transcript_selectors
 from transcription.models import Segment
+from transcription.services import UNNAMED
 
 from . import embedder
 from .models import MeetingIndex, Passage, WorkspaceIndex
@@ -24,11 +25,8 @@ from .models import MeetingIndex, Passage, WorkspaceIndex
 logger = logging.getLogger(__name__)
 
 INDEX_MEETING = "ask.tasks.index_meeting"
-# Lines embedded together as the context of each of them (see _embed).
-CHUNK = 3
-# Lines embedded per call, progress saved between batches; a whole number of chunks, so
-# each chunk is embedded once.
-BATCH = 10 * CHUNK
+# Windows of lines (see _windows) embedded per call, progress saved between calls.
+BATCH = 16
 
 
 def index_request(*, meeting_id: int) -> None:
@@ -53,24 +51,51 @@ def _said(segment: Segment) -> str:
     return f"{name}: {segment.text}" if name else segment.text
 
 
-def _embed(said: list[str], lines: range) -> np.ndarray:
-    """A line's vector: its own embedding plus that of its chunk (it and the lines next to
-    it, CHUNK lines from a multiple of CHUNK), renormalised. The context alone let a short
-    neighbour outrank the line that says it (on the standup, "who is writing the survey
-    report?" found "Thanks everyone", the line after); the line alone misses answers split
-    over two turns. Chunks that do not overlap cost one embedding of every line, where a
-    window around each line cost three: the cost is in the words embedded
-    (docs/architecture.md)."""
-    own = embedder.passages([said[i] for i in lines])
-    first = lines.start - lines.start % CHUNK
-    chunks = embedder.passages(["\n".join(said[c : c + CHUNK]) for c in range(first, lines.stop, CHUNK)])
-    both = own + chunks[[(i - first) // CHUNK for i in lines]]
-    return both / np.linalg.norm(both, axis=1, keepdims=True)
+def _window_text(segments: list[Segment], window: range) -> str:
+    """The lines of a window as embedded: a speaker's name where the speaker changes, and
+    only once named. "Speaker 2" says nothing about what was said (naming the voice
+    indexes the meeting again), and a name repeated on each line of one turn only adds to
+    the words embedded: together an eighth of them on a 20-minute meeting."""
+    lines, previous = [], None
+    for segment in (segments[i] for i in window):
+        name = _speaker(segment)
+        if UNNAMED.fullmatch(name):
+            name = ""
+        lines.append(f"{name}: {segment.text}" if name and name != previous else segment.text)
+        previous = name
+    return "\n".join(lines)
+
+
+def _windows(count: int) -> list[range]:
+    """Windows of three lines, one starting at every other line (0, 2, 4, …): a line where
+    two windows overlap is in both, the line between is in one, so each line's vector
+    differs from its neighbours', while every line is embedded about 1.5 times (a line
+    plus a window around it was twice: the cost is in the words embedded,
+    docs/architecture.md). The first two lines would share the first window alone, and
+    so would the last two when the last window ends at its middle: the first line, and
+    then the last, is also a window of its own."""
+    if not count:
+        return []
+    windows = [range(start, min(count, start + 3)) for start in range(0, max(1, count - 1), 2)]
+    if count >= 2:
+        windows.append(range(0, 1))
+    if count >= 3 and count % 2:
+        windows.append(range(count - 1, count))
+    return windows
+
+
+def _line_vectors(windows: list[range], embedded: np.ndarray, count: int) -> np.ndarray:
+    """Each line's vector: the windows that hold it, summed and renormalised."""
+    lines = np.zeros((count, embedded.shape[1] if len(embedded) else 0), dtype=np.float32)
+    for window, vector in zip(windows, embedded, strict=True):
+        lines[window.start : window.stop] += vector
+    return lines / np.linalg.norm(lines, axis=1, keepdims=True)
 
 
 def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None = None) -> int:
-    """Embed the meeting's transcript, one passage per line with the lines of its chunk, and
-    replace its passages at once; returns how many. A deleted meeting has none."""
+    """Embed the meeting's transcript, one passage per line (its vector from the windows
+    that hold it), and replace its passages at once; returns how many. A deleted meeting
+    has none."""
     meeting = Meeting.objects.filter(pk=meeting_id).only("id", "workspace_id").first()
     if meeting is None:
         return 0
@@ -81,16 +106,17 @@ def meeting_index(*, meeting_id: int, on_progress: Callable[[int], None] | None 
     MeetingIndex.objects.filter(pk=state.pk).update(attempts=F("attempts") + 1)
     segments = list(transcript_selectors.segment_list(meeting=meeting).exclude(fallback=Segment.Fallback.INAUDIBLE))
     said = [_said(s) for s in segments]
-    vectors = []
-    for start in range(0, len(segments), BATCH):
-        window = range(start, min(start + BATCH, len(segments)))
-        vectors.append(_embed(said, window))
-        percent = 100 * window.stop // len(segments)
+    windows = _windows(len(said))
+    embedded = []
+    for start in range(0, len(windows), BATCH):
+        batch = windows[start : start + BATCH]
+        embedded.append(embedder.passages([_window_text(segments, window) for window in batch]))
+        percent = 100 * (start + len(batch)) // len(windows)
         # updated_at too (update() skips auto_now): an index that moves is not stalled.
         MeetingIndex.objects.filter(pk=state.pk).update(progress=percent, updated_at=timezone.now())
         if on_progress:
             on_progress(percent)
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    matrix = _line_vectors(windows, np.concatenate(embedded) if embedded else np.zeros((0, 0)), len(said))
     passages = [
         Passage(
             workspace_id=meeting.workspace_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from ask import embedder, services
 from ask.models import MeetingIndex, Passage, WorkspaceIndex
@@ -28,6 +29,26 @@ def test_it_stores_one_passage_per_line_with_its_neighbours(standup: Any) -> Non
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-3
     state = MeetingIndex.objects.get(meeting=standup)
     assert (state.status, state.progress, state.passages) == ("done", 100, 7)
+
+
+@pytest.mark.parametrize("count", range(9))
+def test_every_line_is_in_a_window_of_at_most_three(count: int) -> None:
+    windows = services._windows(count)
+
+    assert sorted({i for w in windows for i in w}) == list(range(count))
+    assert all(1 <= len(w) <= 3 for w in windows)
+    # Each line embedded about 1.5 times, not twice (a line and its window).
+    assert sum(len(w) for w in windows) <= 1.5 * count + 2
+    # No two neighbours are in the same windows: each gets a vector of its own.
+    holding = [{j for j, w in enumerate(windows) if i in w} for i in range(count)]
+    assert all(a != b for a, b in zip(holding, holding[1:], strict=False))
+
+
+def test_neighbouring_lines_get_vectors_of_their_own(standup: Any) -> None:
+    services.meeting_index(meeting_id=standup.id)
+    vectors = [np.frombuffer(bytes(p.vector), dtype=np.float32) for p in Passage.objects.order_by("position")]
+
+    assert all(float(a @ b) < 0.999 for a, b in zip(vectors, vectors[1:], strict=False))
 
 
 def test_the_embedding_finds_the_line_by_meaning(standup: Any) -> None:
