@@ -15,9 +15,8 @@ paraphrased, each with the turn(s) of one meeting that answer it; its `split` is
 meeting's. Both sets are asked the same way, across the whole workspace. A question
 counts as found when one of the 5 results is the answering line ("line"), or shows it as
 the line before or after ("shown"). Both splits are reported apart, and pooled: nothing
-was tuned on `heldout` (the passage vector, line + context, was chosen on the standup of
-tests/data and the tune split; the fusion weights were tried on the tune split and left
-equal), and nothing was tuned on the written set.
+was tuned on `heldout` (the passage vector's windows and the keyword weight of the hybrid
+score were chosen on the tune split of both sets, docs/architecture.md).
 
 Cost (`--cost`): the tune composite `long-20min` uploaded through the real pipeline (jobs
 inline), the time its careful pass took (`transcription.jobs._careful_pass`, blocks decoded
