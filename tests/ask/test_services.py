@@ -9,7 +9,7 @@ import pytest
 
 from ask import embedder, services
 from ask.models import MeetingIndex, Passage, WorkspaceIndex
-from tests.factories import SegmentFactory
+from tests.factories import ParticipantFactory, SegmentFactory
 from transcription.jobs import purge_expired
 from transcription.models import Segment
 
@@ -42,6 +42,16 @@ def test_every_line_is_in_a_window_of_at_most_three(count: int) -> None:
     # No two neighbours are in the same windows: each gets a vector of its own.
     holding = [{j for j, w in enumerate(windows) if i in w} for i in range(count)]
     assert all(a != b for a, b in zip(holding, holding[1:], strict=False))
+
+
+def test_a_window_names_the_speaker_where_it_changes_and_only_once_named(meeting: Any) -> None:
+    carol, voice = ParticipantFactory(meeting=meeting, name="Carol"), ParticipantFactory(meeting=meeting, name="Speaker 2")
+    said = [(carol, "I will write the report."), (carol, "By Friday."), (voice, "Thanks."), (carol, "Bye.")]
+    segments = [SegmentFactory(meeting=meeting, participant=who, text=text) for who, text in said]
+
+    text = services._window_text(segments, range(4))
+
+    assert text == "Carol: I will write the report.\nBy Friday.\nThanks.\nCarol: Bye."
 
 
 def test_neighbouring_lines_get_vectors_of_their_own(standup: Any) -> None:
