@@ -392,6 +392,21 @@ def test_people_assigned_by_name_each_get_the_task() -> None:
     ]
 
 
+def test_a_task_assigned_to_someone_is_theirs() -> None:
+    found = items(
+        ("Megan", "Customers ask us the same things every time."),
+        ("Laura", "Megan, I'll assign the template to you, since you know what customers ask."),
+        ("Isabel", "I'll assign the support training to Fatima."),
+        ("Gwen", "I'll assign the desks to you."),
+    )
+
+    assert brief(found) == [
+        ("take on the template", "Megan", None),
+        ("take on the support training", "Fatima", None),
+        ("take on the desks", "Isabel", None),  # "you": the one who spoke before
+    ]
+
+
 def test_the_answer_s_date_is_the_request_s() -> None:
     found = items(("Alice", "Arjun, can you add the cart limit?"), ("Arjun", "Yes, I'll have it done by Thursday."))
 

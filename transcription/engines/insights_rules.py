@@ -691,6 +691,28 @@ def _resolve_pronoun(title: str, before: str, same_turn: bool) -> str:
     return title
 
 
+# "I'll assign the template to you": the task is the other person's from now on.
+_ASSIGN_AWAY_RE = re.compile(rf"^assign\s+(?P<what>.+?)\s+to\s+(?P<who>{_NAME})$", re.IGNORECASE)
+_OPENING_NAME_RE = re.compile(rf"^(?P<name>{_NAME})\s*,")
+
+
+def _assigned_away(
+    title: str, sentence: str, listener: str | None, names: NameResolver
+) -> tuple[str, str] | None:
+    """("take on the template", "Megan") for "Megan, I'll assign the template to you": "you"
+    is the person addressed at the start, else the one who spoke before."""
+    match = _ASSIGN_AWAY_RE.match(title)
+    if match is None:
+        return None
+    who = match["who"]
+    if who.lower() == "you":
+        opening = _OPENING_NAME_RE.match(sentence)
+        owner = (names.known(opening["name"]) if opening else None) or listener
+    else:
+        owner = names.resolve(who, unknown_ok=who[0].isupper())
+    return (f"take on {match['what']}", owner) if owner else None
+
+
 def _sentence_items(
     sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context,
     listener: str | None = None, before: tuple[str, bool] = ("", False),
@@ -708,6 +730,8 @@ def _sentence_items(
             previous = max((t.end for t in triggers if t.end <= trigger.start), default=0)
             due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
         owner = _owner(trigger, addressee, utterance.speaker, context)
+        if trigger.kind == "self" and (assigned := _assigned_away(title, sentence, listener, context.names)):
+            title, owner = assigned
         title = _name_people(title, trigger, utterance.speaker, listener)
         confidence = _confidence(trigger, title, owner, utterance.speaker, context)
         item = ActionItem(title, owner, due, utterance.segment_id, confidence)
