@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from core import ratelimit
 from workspaces.models import Role
 
 from .factories import MeetingFactory, MembershipFactory, UserFactory, WorkspaceFactory
@@ -28,6 +31,16 @@ def _clean_cache() -> Any:
     """Rate-limit counters live in the cache: each test starts with none."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_clock_stands_still(monkeypatch: Any) -> None:
+    """The rate limit counts in fixed windows (core/ratelimit.py): a test that counts to a
+    limit and crossed the edge of a minute would see its count start again (a scaled run
+    once let a third socket of "2/min" through). The limiter's clock stands still for the
+    test, so all its hits fall in one window."""
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture
