@@ -406,6 +406,9 @@ MINA_SETTLE_EXPIRE_MS = env.int("MINA_SETTLE_EXPIRE_MS", 10_000)
 # "short": finals decode the utterance's own frames (measured in docs/performance.md);
 # "full": Whisper's 30 s window, ~5x the compute.
 MINA_FINAL_WINDOW = env.str("MINA_FINAL_WINDOW", "short")
+# A greedy final the model was unsure of is decoded again with this beam (finer text, a
+# later final: docs/performance.md); 1 keeps its greedy text.
+MINA_UNSURE_FINAL_BEAM = env.int("MINA_UNSURE_FINAL_BEAM", 5)
 # Where live audio is transcribed: "pool" (threads in the web process) or "celery"
 # (the `realtime` queue; web processes then never run the model).
 MINA_LIVE_TRANSCRIBER = env.str("MINA_LIVE_TRANSCRIBER", "celery" if SCALED else "pool")

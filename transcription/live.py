@@ -488,7 +488,7 @@ class LiveSession:
         One the model was sure of throughout is left as it is: hearing it again seldom
         changes a word (on the corpus, settling only the others cost 0.4 point of word
         error and saved 60 % of settling's compute)."""
-        if self.config.settle_after_ms and not _confident(result):
+        if self.config.settle_after_ms and not result.confident:
             heard = result.shifted(final.cut.start_ms)
             self.unsettled.append(Unsettled(segment_id, final.cut.start_sample, final.cut.end_sample, heard))
 
@@ -588,14 +588,6 @@ class LiveSession:
         """How the stream went, for its recording (`audio_ms`: all of it, reconnects included)."""
         self.stats.audio_ms = self.position * 1000 // SAMPLE_RATE
         return self.stats.as_json()
-
-
-SURE_WORD, SURE_LINE = 0.2, 0.7  # a final's least and average word probability
-
-
-def _confident(result: TranscribedSegment) -> bool:
-    chances = [w.probability for w in result.words]
-    return bool(chances) and min(chances) >= SURE_WORD and sum(chances) / len(chances) >= SURE_LINE
 
 
 def _words_by_line(lines: tuple[Unsettled, ...], words: list[Word]) -> list[list[Word]]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from benchmarks.corpus.scoring import normalise
-from tests.streaming import decode, wer
+from tests.streaming import decode, pcm_of, wer
+from transcription import live
+from transcription.audio import pcm16_to_float32
 from transcription.engines.speech_local import LocalSpeechEngine, _before_loop
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -167,3 +170,63 @@ def test_a_final_decoded_again_from_its_last_word_does_not_say_it_twice() -> Non
     assert _without_repeat(before, said("Monday.", at=1200)) is None
     fresh = said("Then", "we", "rest.")
     assert _without_repeat(before, fresh) == fresh
+
+
+def _live_utterance(path: Path, starting_ms: int) -> np.ndarray:
+    """The utterance the live voice detector cuts from `path` that starts near `starting_ms`."""
+    pcm = pcm_of(path)
+    segmenter = live.Segmenter(live.LiveConfig())
+    cuts = [c for offset in range(0, len(pcm), 3200) for c in segmenter.feed(pcm[offset : offset + 3200])]
+    cut = next(c for c in cuts + segmenter.flush() if c.final and abs(c.start_ms - starting_ms) < 500)
+    return pcm16_to_float32(cut.pcm)
+
+
+def _count_beams(engine: LocalSpeechEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The beam width of each decode of a final by `engine` from now on, in order."""
+    used: list[int] = []
+    decoded = engine._decoded
+
+    def counted(*args: Any, beam_size: int, **kwargs: Any) -> Any:
+        used.append(beam_size)
+        return decoded(*args, beam_size=beam_size, **kwargs)
+
+    monkeypatch.setattr(engine, "_decoded", counted)
+    return used
+
+
+@pytest.fixture
+def beams(engine: LocalSpeechEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    return _count_beams(engine, monkeypatch)
+
+
+def test_a_final_the_model_is_unsure_of_is_heard_again_with_a_beam(
+    engine: LocalSpeechEngine, beams: list[int]
+) -> None:
+    # Malik: "But Sarah's case study presentation was much better. She found the seasonal
+    # pattern in the churn data that the others missed." Greedy decoding, unsure of several
+    # words, heard "case studied presentation … at the other's midst".
+    result = engine.transcribe_utterance(_live_utterance(SPEECH / "three_voices.flac", 32_460))
+
+    assert result and "case study presentation" in plain(result.text) and "missed" in plain(result.text)
+    assert beams == [1, 5]
+
+
+def test_a_final_the_model_is_sure_of_is_decoded_once(
+    engine: LocalSpeechEngine, turns: list[np.ndarray], beams: list[int]
+) -> None:
+    result = engine.transcribe_utterance(turns[2])
+
+    assert result and result.confident and "login error" in plain(result.text)
+    assert beams == [1]
+
+
+def test_the_second_decode_of_unsure_finals_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    greedy_only = LocalSpeechEngine(unsure_final_beam=1)
+    beams = _count_beams(greedy_only, monkeypatch)
+
+    result = greedy_only.transcribe_utterance(_live_utterance(SPEECH / "three_voices.flac", 32_460))
+
+    assert result and not result.confident and "presentation" in plain(result.text)
+    assert beams == [1]
+    with pytest.raises(ValueError):
+        LocalSpeechEngine(unsure_final_beam=0)

@@ -51,6 +51,7 @@ def _speech_engine(language: str, *, num_workers: int, copy: str) -> SpeechEngin
         num_workers=num_workers,
         copy=copy,
         final_window=settings.MINA_FINAL_WINDOW,
+        unsure_final_beam=settings.MINA_UNSURE_FINAL_BEAM,
     )
 
 

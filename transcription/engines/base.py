@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 SAMPLE_RATE = 16_000
+SURE_WORD, SURE_LINE = 0.2, 0.7  # a confident line's least and average word probability
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class TranscribedSegment:
     text: str
     words: tuple[Word, ...] = ()
     no_speech_prob: float = 0.0
+
+    @property
+    def confident(self) -> bool:
+        """The model was sure of every word and of the line as a whole: hearing such a line
+        again seldom changes a word, hearing the others again often does."""
+        chances = [w.probability for w in self.words]
+        return bool(chances) and min(chances) >= SURE_WORD and sum(chances) / len(chances) >= SURE_LINE
 
     def shifted(self, ms: int) -> TranscribedSegment:
         """The same segment, `ms` later (from a clip's time base to its recording's)."""
