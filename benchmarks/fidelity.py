@@ -193,6 +193,7 @@ def _cached(meeting: CorpusMeeting, args: argparse.Namespace, run: Any) -> dict[
     code = b"".join(p.read_bytes() for p in (
         Path(__file__), ROOT / "transcription" / "live.py", ROOT / "transcription" / "careful.py",
         ROOT / "transcription" / "engines" / "speech_local.py", ROOT / "transcription" / "audio.py",
+        ROOT / "transcription" / "engines" / "base.py",  # what a confident final is
     ))
     key = hashlib.sha256(code + meeting.audio.read_bytes() + args.streams.encode()).hexdigest()[:16]
     path = CACHE / "fidelity" / f"{meeting.id}-{key}.json"
