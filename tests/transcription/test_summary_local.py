@@ -496,6 +496,99 @@ def test_it_and_that_stand_for_what_was_said_before() -> None:
     ]
 
 
+def test_that_stands_for_a_thing_someone_just_said_they_want() -> None:
+    found = items(
+        ("Ingrid", "I'd also like a load test before we decide on the partition count."),
+        ("Stefan", "Ingrid, would you run that with Ravi?"),
+        ("Ingrid", "Sure."),
+        ("Ravi", "I'd like to help with that."),
+        ("Stefan", "Ravi, can you do that?"),
+    )
+
+    assert [item.title for item in found] == ["run a load test before we decide on the partition count with Ravi"]
+
+
+def test_a_short_name_for_a_thing_takes_what_was_said_of_it_before() -> None:
+    found = items(
+        ("Paul", "Each driver has to change a setting. I can send you a short guide with screenshots."),
+        ("Victor", "Yes please, that would help."),
+        ("Paul", "I'll send the guide within the hour."),
+        ("Arjun", "A hard limit of 500 items per cart, with a clear error message."),
+        ("Kenji", "The limit is quick."),
+        ("Laura", "Arjun, can you add the cart limit this week?"),
+        ("Arjun", "Yes."),
+        ("Megan", "And a short template for support, what to tell customers during an outage."),
+        ("Laura", "Megan, I'll assign the template to you."),
+    )
+
+    assert [item.title for item in found] == [
+        "send the short guide with screenshots",
+        "add the hard limit of 500 items per cart",
+        "take on the short template for support, what to tell customers during an outage",
+    ]
+
+
+def test_a_thing_already_named_in_full_or_never_described_stays_as_said() -> None:
+    found = items(
+        ("Rita", "There is a list of the people who asked for desks, and a report on the heating."),
+        ("Gwen", "I'll update the list of people by Friday."),
+        ("Gwen", "I'll write the summary after this."),
+        ("Gwen", "I'll send the report to the landlord."),
+    )
+
+    assert [item.title for item in found] == [
+        "update the list of people",
+        "write the summary",
+        "send the report on the heating to the landlord",
+    ]
+
+
+def test_asking_about_a_question_says_what_to_ask() -> None:
+    found = items(
+        ("Rebecca", "Do we send release notes to customers tonight or tomorrow morning?"),
+        ("Patrick", "Good question, I'll ask marketing."),
+        ("Rosa", "One more question. Do we have a budget for the user interviews? Usually people get a gift card."),
+        ("Isabel", "Good point, I don't know. Let me check."),
+        ("Emma", "And Victor, can your IT team push that setting centrally?"),
+        ("Victor", "I don't know if they can. I'll ask them."),
+        ("Tobias", "Can we hire two people this year?"),
+        ("Elena", "I'll ask finance."),
+    )
+
+    assert [item.title for item in found] == [
+        "ask marketing whether we send release notes to customers tonight or tomorrow morning",
+        "check whether we have a budget for the user interviews",
+        "ask them: can your IT team push that setting centrally?",
+        "ask finance whether we can hire two people this year",
+    ]
+
+
+def test_only_a_question_put_by_someone_else_is_what_to_ask() -> None:
+    found = items(
+        ("Tobias", "Do we know what Jordan expects?"),
+        ("Claire", "Not yet. Let me ask myself, I'm talking to Jordan on Friday."),
+        ("Tobias", "Does that make sense to everyone?"),
+        ("Claire", "I'll ask the team."),
+    )
+
+    assert [item.title for item in found] == ["ask myself", "ask the team"]
+
+
+def test_two_people_asked_for_two_things_get_one_each() -> None:
+    found = items(
+        ("Laura", "Pablo and Arjun, please update the runbook and add the dashboard panel by the end of next week."),
+        ("Laura", "Jin and Amara, please review and merge the contract."),
+        ("Pablo", "Sure."), ("Arjun", "Sure."), ("Jin", "Sure."), ("Amara", "Sure."),
+    )
+
+    assert brief(found) == [
+        ("update the runbook", "Pablo", date(2024, 6, 14)),
+        ("add the dashboard panel", "Arjun", date(2024, 6, 14)),
+        ("review and merge the contract", "Jin", None),
+        ("review and merge the contract", "Amara", None),
+    ]
+
+
 def test_a_new_subject_after_a_comma_ends_the_task() -> None:
     found = items(("Claire", "Let me call the recruiter, I'm talking to Jordan on Friday anyway."))
 

@@ -672,23 +672,152 @@ _SUGGESTED_RE = re.compile(
     rf"\b(?:we|you|someone|somebody)\s+(?:should|could|need\s+to|have\s+to|must)\s+{_PHRASE}",
     re.IGNORECASE,
 )
+# What "would you run that?" stands for: a thing someone just said they want, "I'd also like
+# a load test before we decide" (not "I'd like to ...": that is a wish, not a thing).
+_WANTED_RE = re.compile(
+    rf"\b(?:i|we)(?:'d|\s+would)\s+(?:also\s+|really\s+)?(?:like|love|want|prefer)\s+(?!to\b){_PHRASE}",
+    re.IGNORECASE,
+)
 _DO_THAT_RE = re.compile(r"(?:do|take)\s+(?:that|it|this)(?:\s+on)?\b", re.IGNORECASE)
-_VERB_IT_RE = re.compile(r"(?P<verb>[a-z]+)\s+(?:it|them)\b", re.IGNORECASE)
+_VERB_IT_RE = re.compile(r"(?P<verb>[a-z]+)\s+(?P<it>it|them|that|this)\b", re.IGNORECASE)
+
+
+def _a_thing(said: re.Match[str] | None) -> str | None:
+    """The thing a pronoun stands for, when it is one ("that would help" names nothing)."""
+    thing = clean_title(said["thing"]) if said else ""
+    if not thing or thing.split()[0].lower() in (_FILLER_WORDS | _NOT_NAMES) - {"a", "an", "the", "some"}:
+        return None
+    return thing
 
 
 def _resolve_pronoun(title: str, before: str, same_turn: bool) -> str:
     """ "I'll do that" after "we should test the migration" is "test the migration"; "I'll
-    share it" after "I have a set of queries" is "share a set of queries"."""
+    share it" after "I have a set of queries" is "share a set of queries"; "would you run
+    that?" after "I'd like a load test" is "run a load test"."""
     if not before or before.endswith("?"):
         return title
     suggested = list(_SUGGESTED_RE.finditer(before))
     if (do := _DO_THAT_RE.match(title)) and suggested:
         return clean_title(suggested[-1]["thing"]) + title[do.end() :]
-    if same_turn and (it := _VERB_IT_RE.match(title)) and (said := _STATED_THING_RE.search(before)):
-        thing = clean_title(said["thing"])
-        if thing and thing.split()[0].lower() not in (_FILLER_WORDS | _NOT_NAMES) - {"a", "an", "the", "some"}:
-            return f"{it['verb']} {thing}{title[it.end() :]}"
+    if not (it := _VERB_IT_RE.match(title)):
+        return title
+    stated = same_turn and it["it"].lower() in ("it", "them") and _a_thing(_STATED_THING_RE.search(before))
+    thing = stated or _a_thing(_WANTED_RE.search(before))
+    return f"{it['verb']} {thing}{title[it.end() :]}" if thing else title
+
+
+# "I'll ask marketing" or "let me check" answers a question: what to ask is the question.
+_ASK_ABOUT_RE = re.compile(r"^(?P<verb>ask|check|find\s+out|confirm)(?P<who>(?:\s+[\w'-]+){0,2})$", re.IGNORECASE)
+_PRONOUNS = r"(?:i|we|you|they|it|he|she|there|this|that)"
+_INVERTED_RE = re.compile(
+    r"^(?P<wh>(?:what|when|where|who|which|how|why)(?:\s+\w+)??\s+)?(?:(?:do|does|did)\s+(?P<subject>.+)"
+    rf"|(?P<aux>is|are|was|were|can|could|will|would|should|has|have)\s+(?P<pronoun>{_PRONOUNS})\s+(?P<rest>.+))$",
+    re.IGNORECASE,
+)
+# "And Victor, can your team …": the words before the question itself.
+_OPENING_RE = re.compile(
+    rf"^(?:(?:and|so|but|or|okay|ok|also|then|one\s+more\s+thing),?\s+|{_NAME},\s+(?=(?:can|could|will|would|do|does"
+    r"|did|is|are|have|has|should|what|when|where|who|which|how|why)\b))+",
+    re.IGNORECASE,
+)
+
+
+def _the_question(question: str) -> str:
+    """ "Do we send the notes tonight?" -> "whether we send the notes tonight"; a question
+    whose words cannot be put back in order stays a question after a colon."""
+    asked = _OPENING_RE.sub("", normalize_text(question).rstrip("?").strip())
+    match = _INVERTED_RE.match(asked)
+    if match is None:
+        return f": {asked}?"
+    lead = match["wh"] or "whether "
+    if match["subject"]:
+        return f" {lead}{match['subject']}"
+    return f" {lead}{match['pronoun']} {match['aux'].lower()} {match['rest']}"
+
+
+def _ask_about(title: str, asked: str | None) -> str:
+    """ "ask marketing", answering "Do we send the notes tonight?", is "ask marketing whether
+    we send the notes tonight"."""
+    if not asked or not (match := _ASK_ABOUT_RE.match(title)) or re.search(r"self\b", match["who"]):
+        return title
+    return f"{match['verb']}{match['who']}{_the_question(asked)}"
+
+
+def _last_question(text: str) -> str | None:
+    """The question a turn asks last, unless it asks someone to do something or checks in."""
+    questions = [s for s in split_sentences(text) if s.endswith("?")]
+    question = _OPENING_RE.sub("", questions[-1]) if questions else ""
+    if len(question.split()) < 3 or _ASK_RE.match(question) or _CHECK_IN_RE.search(question):
+        return None
+    return questions[-1]
+
+
+# "Send the guide" when "a short guide with screenshots" was said a moment ago: the title
+# says which guide. Words that end a noun phrase, and nouns too vague to spell out.
+_NOT_IN_NOUN = frozenset(
+    {
+        "for", "of", "with", "about", "on", "from", "to", "in", "at", "by", "and", "or", "that",
+        "which", "who", "this", "these", "those", "it", "them", "today", "tomorrow", "tonight",
+        "first", "next", "before", "after", "until", "when", "if", "as", "so", "into", "within",
+        *WEEKDAYS,
+    }
+)
+_MODIFIES = frozenset({"for", "of", "with", "about", "on", "from", "that", "which"})
+_VAGUE_NOUNS = frozenset({"end", "rest", "one", "ones", "thing", "things", "way", "time", "week", "day", "same"})
+_MODIFIER = (
+    r"(?P<post>(?:for|of|with|about|on|from|by|that|which)\s+[^,;:.!?]+"
+    r"(?:,\s*(?:what|how|which|who|where|when)\b[^,;:.!?]+)?)"
+)
+MAX_SPELLED_OUT_WORDS = 12
+
+
+def _spell_out(title: str, recent: str) -> str:
+    """ "add the cart limit", after "a hard limit of 500 items per cart", is "add the hard
+    limit of 500 items per cart": a short "the …" takes what was said of it just before."""
+    words = title.split()
+    for index, word in enumerate(words):
+        if word.lower() != "the":
+            continue
+        noun: list[str] = []  # up to three words after "the", to a comma or a word that ends a noun
+        for following in words[index + 1 : index + 4]:
+            bare = following.rstrip(",;:")
+            if not re.fullmatch(r"[\w-]+", bare) or bare.lower() in _NOT_IN_NOUN:
+                break
+            noun.append(bare)
+            if bare != following:
+                break
+        end = index + 1 + len(noun)
+        if not noun or noun[-1].lower() in _VAGUE_NOUNS or words[end - 1] != noun[-1]:
+            continue  # "the end", or "the test data," in a list: which one is clear enough
+        if end < len(words) and words[end].lower() in _MODIFIES:
+            continue  # "the guide for drivers" already says which
+        head = re.escape(noun[-1])
+        said = list(re.finditer(
+            rf"\b(?:a|an|the|one|our|your|their|some)\s+(?P<pre>(?:[\w%$'-]+\s+){{0,3}}?){head}s?\s+{_MODIFIER}",
+            recent, re.IGNORECASE,
+        ))
+        if not said:
+            continue
+        post = said[-1]["post"]
+        if cut := _BREAK_RE.search(post):
+            post = post[: cut.start()]
+        known = f"{said[-1]['pre']} {post}".lower().split()
+        spelled = [*said[-1]["pre"].split(), *(w for w in noun[:-1] if w.lower() not in known), noun[-1], *post.split()]
+        if len(post.split()) < 2 or len(spelled) > MAX_SPELLED_OUT_WORDS:
+            continue
+        return " ".join([*words[: index + 1], *spelled, *words[end:]])
     return title
+
+
+def _respective(title: str, trigger: _Trigger, triggers: Sequence[_Trigger]) -> str:
+    """ "Pablo and Arjun, please update the runbook and add the panel": one task each, in order."""
+    pair = [t for t in triggers if (t.start, t.end) == (trigger.start, trigger.end)]
+    parts = re.split(r",?\s+and\s+", title)
+    if len(pair) != 2 or len(parts) != 2 or not all(
+        len(part.split()) >= 2 and part.split()[0].lower() in _ORDER_VERBS for part in parts
+    ):
+        return title
+    return parts[pair.index(trigger)]
 
 
 # "I'll assign the template to you": the task is the other person's from now on.
@@ -713,9 +842,21 @@ def _assigned_away(
     return (f"take on {match['what']}", owner) if owner else None
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What a sentence's task may point back to: the sentence or turn just before (and
+    whether it is this turn's), the question another speaker just asked, and the last few
+    turns."""
+
+    before: str = ""
+    same_turn: bool = False
+    asked: str | None = None
+    recent: str = ""
+
+
 def _sentence_items(
     sentence: str, utterance: Utterance, reply: Utterance | None, context: _Context,
-    listener: str | None = None, before: tuple[str, bool] = ("", False),
+    listener: str | None = None, said: _Said = _Said(),
 ) -> Iterable[ActionItem]:
     triggers = _triggers(sentence, context.names)
     for trigger in triggers:
@@ -723,7 +864,9 @@ def _sentence_items(
             continue  # "David will fix it?" asks; it does not promise
         following = min((t.start for t in triggers if t.start >= trigger.end), default=len(sentence))
         title, addressee, due = _task(sentence[trigger.end : following], context)
-        title = _resolve_pronoun(title, *before)
+        title = _respective(title, trigger, triggers)
+        title = _ask_about(title, said.asked)
+        title = _spell_out(_resolve_pronoun(title, said.before, said.same_turn), said.recent)
         if not _is_task(title):
             continue
         if due is None:  # "By Friday, I will ..." puts the date first
@@ -762,6 +905,9 @@ def _merge_duplicates(items: Iterable[ActionItem]) -> list[ActionItem]:
     return merged
 
 
+RECENT_TURNS = 4  # how far back "the guide" may have been said in full
+
+
 def extract_action_items(
     utterances: Sequence[Utterance],
     *,
@@ -785,10 +931,13 @@ def extract_action_items(
         listener = utterances[index - 1].speaker if answering is not None else None
         # What was said just before: the previous turn, then this turn's previous sentence.
         before = normalize_text(utterances[index - 1].text) if index else ""
+        asked = _last_question(before) if answering is not None else None
+        recent = " ".join(normalize_text(u.text) for u in utterances[max(0, index - RECENT_TURNS) : index])
         same_turn = False
         for sentence in split_sentences(utterance.text):
-            items += _sentence_items(sentence, utterance, reply, context, listener, (before, same_turn))
-            before, same_turn = sentence, True
+            said = _Said(before, same_turn, asked, recent)
+            items += _sentence_items(sentence, utterance, reply, context, listener, said)
+            before, same_turn, recent = sentence, True, f"{recent} {sentence}"
     return _merge_duplicates(items)
 
 
