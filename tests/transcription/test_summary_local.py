@@ -452,6 +452,19 @@ def test_the_deadline_is_the_date_after_by() -> None:
     ]
 
 
+def test_a_date_a_thing_is_for_stays_in_the_title_and_is_the_latest_it_is_due() -> None:
+    found = items(
+        ("Emma", "Perfect, I'll send an invite for Thursday at 10."),
+        ("Elena", "Farid, could you put together the pricing comparison for next week?"),
+        ("Farid", "Sure."),
+    )
+
+    assert brief(found) == [
+        ("send an invite for Thursday at 10", "Emma", THURSDAY),
+        ("put together the pricing comparison for next week", "Farid", date(2024, 6, 14)),
+    ]
+
+
 def test_what_follows_the_date_may_still_be_the_task() -> None:
     found = items(("Nora", "Mei will run a demo with Carlos next week, using their own data."), ("Mei", "Sure."))
 

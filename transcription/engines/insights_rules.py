@@ -548,6 +548,10 @@ def _task(span: str, context: _Context) -> tuple[str, str | None, date | None]:
     phrase = find_deadline(clause, context.meeting_date)
     if phrase is None:
         return clean_title(clause), addressee, None
+    if clause[phrase.start :].lower().startswith("for "):
+        # "send an invite for Thursday at 10": the date may be what the thing is for, so the
+        # title keeps it; it is also the latest the task can be done.
+        return clean_title(clause), addressee, phrase.due
     rest = clause[phrase.end :]
     # In a run-on sentence a new thought follows the date; "to the client" does not.
     kept = clause[: phrase.start].rstrip() + (rest if _CONTINUES_RE.match(rest) else "")
