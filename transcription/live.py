@@ -384,6 +384,11 @@ class LiveSession:
         self.audio_start = start_sample
 
     @property
+    def overloaded(self) -> bool:
+        """Under strain now: drafts wait or are skipped, settles yield, finals are heard once."""
+        return self.load.overloaded
+
+    @property
     def position(self) -> int:
         """Samples of the stream heard so far."""
         return self.audio_start + len(self.audio) // 2

@@ -100,7 +100,8 @@ class LiveStream:
                 logger.exception("final failed recording=%s", self.recording.pk)
 
     async def _final(self, final: live.Final) -> None:
-        outcome = await self.transcriber.final(final.cut.pcm)
+        # An overloaded stream gets its finals without a second look, as drafts and settles yield.
+        outcome = await self.transcriber.final(final.cut.pcm, hurried=self.session.overloaded)
         result = outcome.result if isinstance(outcome.result, TranscribedSegment) else None
         now = time.monotonic()
         self._act(self.session.final_done(final, result, processing_ms=outcome.processing_ms, now=now))

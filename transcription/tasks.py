@@ -66,6 +66,7 @@ def transcribe_realtime(
     language: str = "en",
     prompt: str = "",
     terms: Sequence[str] = (),
+    hurried: bool = False,
 ) -> None:
     """A live partial or final (base64 PCM16); the answer goes to `reply_channel`.
 
@@ -73,7 +74,9 @@ def transcribe_realtime(
     of the broker replaying stale audio an hour later.
     """
     hearing = transcribers.Hearing(language=language, prompt=prompt, terms=tuple(terms))
-    transcribers.realtime_job(job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio, hearing=hearing)
+    transcribers.realtime_job(
+        job_id=job_id, reply_channel=reply_channel, kind=kind, audio=audio, hearing=hearing, hurried=hurried
+    )
 
 
 def _warm_up_in_background() -> None:

@@ -63,8 +63,9 @@ class Transcriber(Protocol):
 
     async def settle(self, pcm: bytes) -> Outcome: ...
 
-    async def final(self, pcm: bytes) -> Outcome:
-        """Never expires: late under load, but always answered."""
+    async def final(self, pcm: bytes, *, hurried: bool = False) -> Outcome:
+        """Never expires: late under load, but always answered. `hurried`: the stream is
+        overloaded, so the engine decodes it once (SpeechEngine.transcribe_utterance)."""
 
 
 def live_config() -> LiveConfig:
@@ -91,14 +92,14 @@ def transcriber(hearing: Hearing = Hearing()) -> Transcriber:
     return PoolTranscriber(hearing)
 
 
-def _transcribe(kind: str, pcm: bytes, hearing: Hearing) -> Outcome:
+def _transcribe(kind: str, pcm: bytes, hearing: Hearing, *, hurried: bool = False) -> Outcome:
     """Run the engine on one job (pool thread or Celery worker), timing it."""
     engine = get_speech_engine(hearing.language)
     samples = pcm16_to_float32(pcm)
     started = time.perf_counter()
     result: Result
     if kind == "final":
-        heard = engine.transcribe_utterance(samples, prompt=hearing.prompt)
+        heard = engine.transcribe_utterance(samples, prompt=hearing.prompt, hurried=hurried)
         result = heard and respell(heard, hearing.terms)
     elif kind == "settle":
         result = [respell(s, hearing.terms) for s in engine.transcribe_file(samples, prompt=hearing.prompt)]
@@ -118,9 +119,9 @@ class _PriorityPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.jobs: queue.PriorityQueue[tuple[int, int, float | None, str, bytes, Hearing, Future[Outcome]]] = (
-            queue.PriorityQueue()
-        )
+        self.jobs: queue.PriorityQueue[
+            tuple[int, int, float | None, str, bytes, Hearing, bool, Future[Outcome]]
+        ] = queue.PriorityQueue()
         self.order = itertools.count()
         self.in_flight = 0
         self.partials_in_flight = 0
@@ -128,24 +129,26 @@ class _PriorityPool:
         for index in range(workers):
             threading.Thread(target=self._work, name=f"mina-stt-{index}", daemon=True).start()
 
-    def submit(self, kind: str, pcm: bytes, deadline: float | None, hearing: Hearing) -> Future[Outcome]:
+    def submit(
+        self, kind: str, pcm: bytes, deadline: float | None, hearing: Hearing, *, hurried: bool = False
+    ) -> Future[Outcome]:
         future: Future[Outcome] = Future()
         with self.lock:
             self.in_flight += 1
             self.partials_in_flight += kind != "final"
-        self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, hearing, future))
+        self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, hearing, hurried, future))
         return future
 
     def _work(self) -> None:
         while True:
-            _, _, deadline, kind, pcm, hearing, future = self.jobs.get()
+            _, _, deadline, kind, pcm, hearing, hurried, future = self.jobs.get()
             try:
                 if not future.set_running_or_notify_cancel():
                     continue  # its socket is gone
                 if deadline is not None and time.monotonic() > deadline:
                     future.set_result(Outcome(None))
                 else:
-                    future.set_result(_transcribe(kind, pcm, hearing))
+                    future.set_result(_transcribe(kind, pcm, hearing, hurried=hurried))
             except BaseException as exc:  # the waiting consumer logs it
                 future.set_exception(exc)
             finally:
@@ -221,8 +224,8 @@ class PoolTranscriber:
         deadline = time.monotonic() + settings.MINA_SETTLE_EXPIRE_MS / 1000
         return await asyncio.wrap_future(_get_pool().submit("settle", pcm, deadline, self.hearing))
 
-    async def final(self, pcm: bytes) -> Outcome:
-        return await asyncio.wrap_future(_get_pool().submit("final", pcm, None, self.hearing))
+    async def final(self, pcm: bytes, *, hurried: bool = False) -> Outcome:
+        return await asyncio.wrap_future(_get_pool().submit("final", pcm, None, self.hearing, hurried=hurried))
 
 
 class CeleryTranscriber:
@@ -290,12 +293,12 @@ class CeleryTranscriber:
         message = await self._ask("settle", pcm, expires=expires, timeout=expires + 0.5)
         return Outcome(None) if message is None else _decode(message)
 
-    async def final(self, pcm: bytes) -> Outcome:
+    async def final(self, pcm: bytes, *, hurried: bool = False) -> Outcome:
         job_id = uuid.uuid4().hex
         timeout = settings.MINA_FINAL_RESEND_S
         while True:
             try:
-                message = await self._ask("final", pcm, job_id=job_id, timeout=timeout)
+                message = await self._ask("final", pcm, job_id=job_id, timeout=timeout, hurried=hurried)
             except Exception:  # the broker is away: wait for it, never drop the final
                 logger.warning("final not sent; trying again", exc_info=True)
                 await asyncio.sleep(1.0)
@@ -310,13 +313,15 @@ class CeleryTranscriber:
 
     async def _ask(
         self, kind: str, pcm: bytes, *, job_id: str | None = None,
-        expires: float | None = None, timeout: float | None = None,
+        expires: float | None = None, timeout: float | None = None, hurried: bool = False,
     ) -> dict[str, Any] | None:
         job_id = job_id or uuid.uuid4().hex
         waiter = self.waiting.get(job_id)
         if waiter is None or waiter.done():
             waiter = self.waiting[job_id] = asyncio.get_running_loop().create_future()
-        await sync_to_async(_enqueue, thread_sensitive=False)(job_id, self.channel, kind, pcm, expires, self.hearing)
+        await sync_to_async(_enqueue, thread_sensitive=False)(
+            job_id, self.channel, kind, pcm, expires, self.hearing, hurried=hurried
+        )
         try:
             return await asyncio.wait_for(asyncio.shield(waiter), timeout)
         except TimeoutError:
@@ -326,12 +331,13 @@ class CeleryTranscriber:
 
 
 def _enqueue(
-    job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None, hearing: Hearing = Hearing()
+    job_id: str, reply_channel: str, kind: str, pcm: bytes, expires: float | None, hearing: Hearing = Hearing(),
+    *, hurried: bool = False,
 ) -> None:
     # Sent at once (not on commit, as core.jobs.enqueue does): the asker waits for it.
     current_app.tasks["transcription.tasks.transcribe_realtime"].apply_async(
         args=[job_id, reply_channel, kind, base64.b64encode(pcm).decode("ascii")],
-        kwargs=asdict(hearing),
+        kwargs={**asdict(hearing), "hurried": hurried},
         queue="realtime",
         expires=expires,
         # Redis serves priority 0 first: finals never wait behind queued partials or settles.
@@ -372,7 +378,7 @@ _worker_lock = threading.Lock()
 
 
 def realtime_job(
-    *, job_id: str, reply_channel: str, kind: str, audio: str, hearing: Hearing = Hearing()
+    *, job_id: str, reply_channel: str, kind: str, audio: str, hearing: Hearing = Hearing(), hurried: bool = False
 ) -> None:
     """A Celery worker's side of `CeleryTranscriber`: transcribe, answer the asker.
 
@@ -390,7 +396,7 @@ def realtime_job(
             _worker_partials += 1
     try:
         if run:
-            outcome = _transcribe(kind, base64.b64decode(audio), hearing)
+            outcome = _transcribe(kind, base64.b64decode(audio), hearing, hurried=hurried)
             message.update(result=_encode(outcome), processing_ms=outcome.processing_ms)
     except Exception as exc:  # answered all the same: the asker must not wait for ever
         logger.exception("realtime %s failed", kind)

@@ -403,11 +403,13 @@ def test_stream_stats_add_up_over_reconnects():
 async def test_an_overloaded_stream_skips_drafts_keeps_every_final_and_says_so(meeting, owner, settings, monkeypatch):
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_OVERLOAD_WINDOW_S = 1.0
+    once = []  # per final: whether the engine was told to decode it once (hurried)
 
-    def slow(kind, pcm, hearing):  # a machine far too busy: every job takes 0.3 s
+    def slow(kind, pcm, hearing, *, hurried=False):  # a machine far too busy: every job takes 0.3 s
         time.sleep(0.3)
         if kind == "partial":
             return transcribers.Outcome("draft", 300)
+        once.append(hurried)
         return transcribers.Outcome(TranscribedSegment(0, len(pcm) // 32, "words"), 300)
 
     monkeypatch.setattr(transcribers, "_transcribe", slow)
@@ -428,6 +430,26 @@ async def test_an_overloaded_stream_skips_drafts_keeps_every_final_and_says_so(m
     stats = (await database_sync_to_async(Recording.objects.get)(meeting=meeting)).stats
     assert stats["partials_skipped"] > 0 and stats["finals"] == len(STANDUP["turns"])
     assert stats["overload_periods"] and stats["overloaded_ms"] >= 0
+    assert True in once  # overloaded, its finals are decoded once (no second look when unsure)
+
+
+async def test_a_stream_under_no_strain_lets_its_finals_be_heard_twice(meeting, owner, monkeypatch):
+    once = []
+
+    def quick(kind, pcm, hearing, *, hurried=False):
+        if kind == "final":
+            once.append(hurried)
+        return transcribers.Outcome(TranscribedSegment(0, len(pcm) // 32, "words") if kind == "final" else "draft", 5)
+
+    monkeypatch.setattr(transcribers, "_transcribe", quick)
+    mic = await audio_socket(meeting, owner)
+    try:
+        await start(mic)
+        await send_audio(mic, read_pcm(SPEECH / "standup.wav"))
+        await stop(mic)
+    finally:
+        await mic.disconnect()
+    assert once == [False] * len(STANDUP["turns"])
 
 
 def test_a_meeting_is_overloaded_while_any_of_its_streams_is():
@@ -448,7 +470,7 @@ async def test_a_final_not_answered_in_time_is_sent_again_and_answered(settings,
     settings.MINA_FINAL_RESEND_S = 0.3
     loop, layer, sent = asyncio.get_running_loop(), get_channel_layer(), []
 
-    def enqueue(job_id, channel, kind, pcm, expires, hearing):
+    def enqueue(job_id, channel, kind, pcm, expires, hearing, *, hurried=False):
         sent.append((job_id, kind, expires))
         if len(sent) == 2:  # the first went down with its worker
             message = {"type": "stt.result", "job_id": job_id, "result": transcribers._encode(transcribers.Outcome(ANSWER)),
@@ -470,7 +492,7 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_PARTIAL_EXPIRE_MS = 100
     sent = []
-    monkeypatch.setattr(transcribers, "_enqueue", lambda *args: sent.append(args))
+    monkeypatch.setattr(transcribers, "_enqueue", lambda *args, **kwargs: sent.append(args))
     transcriber = transcribers.CeleryTranscriber()
     await transcriber.start()
     try:
@@ -483,7 +505,7 @@ async def test_a_partial_expires_when_no_worker_takes_it_in_time(settings, monke
 
 
 async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
-    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing: transcribers.Outcome(ANSWER, 12))
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing, hurried=False: transcribers.Outcome(ANSWER, 12))
     layer = get_channel_layer()
     channel = await layer.new_channel()
     audio = base64.b64encode(b"\x00\x00" * 1600).decode()
@@ -493,8 +515,26 @@ async def test_a_worker_answers_on_the_asking_channel(monkeypatch):
     assert transcribers._decode(message) == transcribers.Outcome(ANSWER, 12)
 
 
+async def test_a_hurried_final_is_heard_once_by_the_worker(monkeypatch):
+    heard = []
+
+    def transcribe(kind, pcm, hearing, *, hurried=False):
+        heard.append((kind, hurried))
+        return transcribers.Outcome(ANSWER, 5)
+
+    monkeypatch.setattr(transcribers, "_transcribe", transcribe)
+    transcriber = transcribers.CeleryTranscriber()  # through the real task (eager in the tests)
+    await transcriber.start()
+    try:
+        outcomes = [await asyncio.wait_for(transcriber.final(b"\x00\x00" * 1600, hurried=h), 10) for h in (False, True)]
+    finally:
+        transcriber.close()
+    assert heard == [("final", False), ("final", True)]
+    assert outcomes == [transcribers.Outcome(ANSWER, 5)] * 2
+
+
 async def test_a_worker_that_fails_still_answers_so_nobody_waits_for_ever(monkeypatch):
-    def broken(kind, pcm, hearing):
+    def broken(kind, pcm, hearing, *, hurried=False):
         raise RuntimeError("no model")
 
     monkeypatch.setattr(transcribers, "_transcribe", broken)
@@ -510,7 +550,7 @@ async def test_a_busy_worker_answers_a_draft_skipped_at_once(settings, monkeypat
     settings.MINA_SKIP_PARTIALS_WHEN_BUSY = True
     settings.MINA_TRANSCRIBE_WORKERS = 2
     monkeypatch.setattr(transcribers, "_worker_partials", 1)  # another draft holds the only draft thread
-    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing: transcribers.Outcome(ANSWER, 12))
+    monkeypatch.setattr(transcribers, "_transcribe", lambda kind, pcm, hearing, hurried=False: transcribers.Outcome(ANSWER, 12))
     layer = get_channel_layer()
     channel = await layer.new_channel()
     audio = base64.b64encode(b"\x00\x00" * 1600).decode()

@@ -220,6 +220,13 @@ def test_a_final_the_model_is_sure_of_is_decoded_once(
     assert beams == [1]
 
 
+def test_a_hurried_final_the_model_is_unsure_of_is_decoded_once(engine: LocalSpeechEngine, beams: list[int]) -> None:
+    result = engine.transcribe_utterance(_live_utterance(SPEECH / "three_voices.flac", 32_460), hurried=True)
+
+    assert result and not result.confident and "presentation" in plain(result.text)
+    assert beams == [1]
+
+
 def test_the_second_decode_of_unsure_finals_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     greedy_only = LocalSpeechEngine(unsure_final_beam=1)
     beams = _count_beams(greedy_only, monkeypatch)

@@ -72,12 +72,16 @@ class SpeechEngine(Protocol):
     def detect_language(self, audio: np.ndarray) -> str | None:
         """The language spoken in `audio`, or None when this engine cannot tell."""
 
-    def transcribe_utterance(self, audio: np.ndarray, *, prompt: str = "") -> TranscribedSegment | None:
+    def transcribe_utterance(
+        self, audio: np.ndarray, *, prompt: str = "", hurried: bool = False
+    ) -> TranscribedSegment | None:
         """Fast pass for one live utterance (float32 mono 16 kHz).
 
         Returns None when there is nothing worth keeping (empty text, silence, a
         hallucination on noise). Every pass takes `prompt`: the words to expect (the
         workspace's glossary and members' names), so they are spelt as the team does.
+        `hurried`: the stream is overloaded, so nothing beyond the first decode (no second
+        look at a final the model was unsure of).
         """
 
     def transcribe_partial(self, audio: np.ndarray, *, prompt: str = "") -> str:

@@ -53,7 +53,9 @@ class OpenAISpeechEngine:
             http_client=http_client,
         )
 
-    def transcribe_utterance(self, audio: np.ndarray, *, prompt: str = "") -> TranscribedSegment | None:
+    def transcribe_utterance(
+        self, audio: np.ndarray, *, prompt: str = "", hurried: bool = False
+    ) -> TranscribedSegment | None:
         segments = self._transcribe(audio, offset_s=0.0, prompt=prompt)
         if not segments:
             return None
