@@ -214,9 +214,11 @@ def test_a_final_the_model_is_unsure_of_is_heard_again_with_a_beam(
 def test_a_final_the_model_is_sure_of_is_decoded_once(
     engine: LocalSpeechEngine, turns: list[np.ndarray], beams: list[int]
 ) -> None:
-    result = engine.transcribe_utterance(turns[2])
+    # Carol: "I will write the survey report by Friday." No word under 0.7 on the CPUs seen
+    # (the numbers vary a little from one CPU to another).
+    result = engine.transcribe_utterance(turns[5])
 
-    assert result and result.confident and "login error" in plain(result.text)
+    assert result and result.confident and "survey report" in plain(result.text)
     assert beams == [1]
 
 
