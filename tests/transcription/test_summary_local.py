@@ -523,7 +523,7 @@ def test_that_stands_for_a_thing_someone_just_said_they_want() -> None:
 
 def test_a_short_name_for_a_thing_takes_what_was_said_of_it_before() -> None:
     found = items(
-        ("Paul", "Each driver has to change a setting. I can send you a short guide with screenshots."),
+        ("Paul", "Each driver has to change a setting. I can send the drivers a short guide with screenshots."),
         ("Victor", "Yes please, that would help."),
         ("Paul", "I'll send the guide within the hour."),
         ("Arjun", "A hard limit of 500 items per cart, with a clear error message."),
@@ -582,9 +582,11 @@ def test_only_a_question_put_by_someone_else_is_what_to_ask() -> None:
         ("Claire", "Not yet. Let me ask myself, I'm talking to Jordan on Friday."),
         ("Tobias", "Does that make sense to everyone?"),
         ("Claire", "I'll ask the team."),
+        ("Tobias", "Is the export still failing?"),
+        ("Claire", "I'll check the logs."),
     )
 
-    assert [item.title for item in found] == ["ask myself", "ask the team"]
+    assert [item.title for item in found] == ["ask myself", "ask the team", "check the logs"]
 
 
 def test_two_people_asked_for_two_things_get_one_each() -> None:

@@ -744,6 +744,8 @@ def _ask_about(title: str, asked: str | None) -> str:
     we send the notes tonight"."""
     if not asked or not (match := _ASK_ABOUT_RE.match(title)) or re.search(r"self\b", match["who"]):
         return title
+    if match["who"] and match["verb"].lower() != "ask":
+        return title  # "check the logs" says what to check already
     return f"{match['verb']}{match['who']}{_the_question(asked)}"
 
 
@@ -772,6 +774,7 @@ _MODIFIER = (
     r"(?P<post>(?:for|of|with|about|on|from|by|that|which)\s+[^,;:.!?]+"
     r"(?:,\s*(?:what|how|which|who|where|when)\b[^,;:.!?]+)?)"
 )
+_DETERMINER = r"(?:a|an|the|one|our|your|their|some)"
 MAX_SPELLED_OUT_WORDS = 12
 
 
@@ -797,7 +800,7 @@ def _spell_out(title: str, recent: str) -> str:
             continue  # "the guide for drivers" already says which
         head = re.escape(noun[-1])
         said = list(re.finditer(
-            rf"\b(?:a|an|the|one|our|your|their|some)\s+(?P<pre>(?:[\w%$'-]+\s+){{0,3}}?){head}s?\s+{_MODIFIER}",
+            rf"\b{_DETERMINER}\s+(?P<pre>(?:(?!{_DETERMINER}\b)[\w%$'-]+\s+){{0,3}}?){head}s?\s+{_MODIFIER}",
             recent, re.IGNORECASE,
         ))
         if not said:
