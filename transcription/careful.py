@@ -25,6 +25,8 @@ from .engines.base import SAMPLE_RATE, SpeechEngine, TranscribedSegment, Word
 
 # Word times are approximate: a word vouches for this much audio on each side of it.
 WORD_REACH_MS = 500
+# A live word the careful pass heard too, with times up to this far apart: not a second word.
+SAME_WORD_REACH_MS = 2000
 # Speech without words shorter than this is a breath or a pause, not something said.
 GAP_MS = 1000
 # A stretch heard again gets this much audio around it, so its first and last words are whole.
@@ -64,7 +66,12 @@ def transcribe_block(
     gaps = _unheard(speech, careful)
     retried = [s for gap in gaps for s in _hear_again(engine, samples, offset_ms, gap, prompt)]
     heard = careful + retried
-    kept_live = unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
+    # A live word is kept unless a careful word overlaps it or is the same word nearby: a
+    # short turn ("Sure.") between two careful words half a second away is no longer
+    # taken as heard (tune split: 37 -> 33 turns lost, WER 13.18 -> 13.20 %).
+    kept_live = unheard_live(
+        [s for s in live if offset_ms <= _middle(s) < end_ms], heard, reach_ms=0, same_word_reach_ms=SAME_WORD_REACH_MS
+    )
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
     lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
     return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
@@ -170,12 +177,24 @@ def _hear_again(
     return found
 
 
-def unheard_live(live: Sequence[TranscribedSegment], heard: Sequence[TranscribedSegment]) -> list[TranscribedSegment]:
-    """Runs of live words that no careful word vouches for."""
-    covered = [(w.start_ms - WORD_REACH_MS, w.end_ms + WORD_REACH_MS) for s in heard for w in _words_of(s)]
+def unheard_live(
+    live: Sequence[TranscribedSegment],
+    heard: Sequence[TranscribedSegment],
+    *,
+    reach_ms: int = WORD_REACH_MS,
+    same_word_reach_ms: int = WORD_REACH_MS,
+) -> list[TranscribedSegment]:
+    """Runs of live words that no careful word vouches for: a careful word vouches for
+    the live words within `reach_ms` of it, and for itself within `same_word_reach_ms`."""
+    covered = [(w.start_ms, w.end_ms, _plain(w.word)) for s in heard for w in _words_of(s)]
 
     def vouched(word: Word) -> bool:
-        return any(start < word.end_ms and word.start_ms < end for start, end in covered)
+        plain = _plain(word.word)
+        for start, end, said in covered:
+            reach = same_word_reach_ms if said == plain else reach_ms
+            if start - reach < word.end_ms and word.start_ms < end + reach:
+                return True
+        return False
 
     kept = []
     for segment in live:
@@ -191,6 +210,11 @@ def unheard_live(live: Sequence[TranscribedSegment], heard: Sequence[Transcribed
                 kept.append(_from_words(run, no_speech_prob=segment.no_speech_prob))
                 run = []
     return kept
+
+
+def _plain(word: str) -> str:
+    """The word as both passes would agree on it: lower case, no punctuation."""
+    return "".join(c for c in word.lower() if c.isalnum() or c == "'")
 
 
 def _words_of(segment: TranscribedSegment) -> tuple[Word, ...]:

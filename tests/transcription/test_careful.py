@@ -76,6 +76,23 @@ def test_live_words_the_careful_pass_did_not_hear_are_kept_and_marked(engine: Lo
     assert [line.segment.start_ms for line in lines] == sorted(line.segment.start_ms for line in lines)
 
 
+def test_a_short_turn_between_careful_words_is_kept_and_a_word_heard_twice_is_not() -> None:
+    # The careful pass heard "out this week" and "And Leon", not the "Sure." between them
+    # (hiring-02 of the corpus); live heard all three, its times a little off.
+    heard = [TranscribedSegment(80_000, 82_600, "out this week? And Leon,", (
+        Word(80_000, 80_300, "out", 0.9), Word(80_300, 80_600, "this", 0.9), Word(80_600, 80_900, "week?", 0.9),
+        Word(81_800, 82_100, "And", 0.9), Word(82_100, 82_600, "Leon,", 0.9),
+    ))]
+    live = [TranscribedSegment(80_900, 83_400, "week. Sure. And Leon", (
+        Word(80_900, 81_200, "week.", 0.9), Word(81_250, 81_550, "Sure.", 0.9),
+        Word(82_600, 82_900, "And", 0.9), Word(82_900, 83_400, "Leon", 0.9),
+    ))]
+    kept = careful.unheard_live(live, heard, reach_ms=0, same_word_reach_ms=careful.SAME_WORD_REACH_MS)
+    assert [s.text for s in kept] == ["Sure."]
+    # Settling keeps its wider reach: there the second hearing is of the same few seconds.
+    assert careful.unheard_live(live, heard) == []
+
+
 def test_live_words_of_another_block_are_left_to_that_block(engine: LocalSpeechEngine) -> None:
     later = _said("said in the next block", 40_000)
     lines = careful.transcribe_block(engine, decode(SPEECH / "short.wav"), offset_ms=0, live=[later])
