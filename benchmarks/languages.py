@@ -1,11 +1,15 @@
 """Every language Whisper speaks: word error rate, language detection and cost beyond English (issue 22).
 
-    DEBUG=1 .venv/bin/python -m benchmarks.languages                  # de fr es it pt, 3 meetings each
-    DEBUG=1 .venv/bin/python -m benchmarks.languages --only de,fr --no-live
+    DEBUG=1 .venv/bin/python -m benchmarks.languages                  # de fr es it pt, 3 meetings each, 2 voice sets
+    DEBUG=1 .venv/bin/python -m benchmarks.languages --only de,fr --voices espeak --no-live
 
-The meetings are written in benchmarks/languages/<code>.json (3 speakers: the language's
-espeak-ng voice, its +m3 variant and one female variant) and rendered once to .corpus-cache/languages/<id>-<hash>.wav
-(16 kHz mono, espeak-ng + sox through the corpus's own `synth`). Per meeting, WER (the corpus
+The meetings are written in benchmarks/languages/<code>.json, each read by two sets of 3
+voices: espeak-ng's own (the language's voice, its +m3 variant and one female variant) and
+MBROLA's diphone voices driven by espeak-ng (`mb-*`: the language's first female voice and
+its first two male ones, a rule fixed before any result; Debian's non-free `mbrola-*`
+packages, see benchmarks/corpus/README.md). Rendered once to .corpus-cache/languages/<id>-<hash>.wav
+(16 kHz mono, espeak-ng + sox through the corpus's own `synth`); an MBROLA meeting's id ends
+in "-mb". Per meeting, WER (the corpus
 normaliser: lower case, punctuation stripped, accents kept) of
 
 - offline: faster-whisper on the whole file with the same model (beam 5, VAD filter): the yardstick;
@@ -53,8 +57,10 @@ from transcription.engines import get_speech_engine, speech_model_for  # noqa: E
 from transcription.engines.speech_local import LocalSpeechEngine  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parent / "languages"
+MBROLA_VOICES = Path("/usr/share/mbrola")
 OUT = CACHE / "languages"
 LANGUAGES = ("de", "fr", "es", "it", "pt")
+VOICE_SETS = {"espeak": "speakers", "mbrola": "mbrola"}  # voice set -> its key in <code>.json
 PASSES = ("offline", "careful", "live", "auto")
 CLIP_SECONDS = {10: 3, 30: 2}  # clip length -> clips per meeting, spread from start to end
 ENGLISH_CORPUS_MEETINGS = 3
@@ -64,27 +70,34 @@ ENGLISH_CORPUS_MEETINGS = 3
 class Meeting:
     id: str
     language: str
+    voices: str
     audio: Path
     text: str
     seconds: float
 
 
-def scripts(languages: list[str]) -> list[tuple[str, dict, dict[str, str]]]:
-    """(language, meeting, speaker -> espeak voice) for every written meeting."""
+def scripts(languages: list[str], voice_sets: list[str]) -> list[tuple[str, str, dict, dict[str, str]]]:
+    """(language, voice set, meeting, speaker -> espeak voice) for every written meeting and voice set."""
     out = []
     for code in languages:
         data = json.loads((SCRIPTS / f"{code}.json").read_text())
         if data["language"] != code:
             raise ValueError(f"{code}.json says it is {data['language']}")
-        out += [(code, m, data["speakers"]) for m in data["meetings"]]
+        out += [(code, v, m, data[VOICE_SETS[v]]) for v in voice_sets for m in data["meetings"]]
     return out
 
 
-def render(language: str, meeting: dict, speakers: dict[str, str]) -> Meeting:
+def missing_mbrola_voices(speakers: dict[str, str]) -> list[str]:
+    """MBROLA voices espeak-ng would look for in /usr/share/mbrola and not find."""
+    return [v for v in speakers.values() if v.startswith("mb-") and not (MBROLA_VOICES / v[3:]).is_dir()]
+
+
+def render(language: str, voices: str, meeting: dict, speakers: dict[str, str]) -> Meeting:
     """The meeting's WAV, rendered unless the cache holds it."""
     text = " ".join(t for _, t in meeting["turns"])
-    path = espeak_meeting(OUT, meeting["id"], meeting["turns"], speakers)
-    return Meeting(meeting["id"], language, path, text, len(read_wav(path)) / SR)
+    mid = meeting["id"] + ("-mb" if voices == "mbrola" else "")
+    path = espeak_meeting(OUT, mid, meeting["turns"], speakers)
+    return Meeting(mid, language, voices, path, text, len(read_wav(path)) / SR)
 
 
 _offline_models: dict[str, WhisperModel] = {}
@@ -148,12 +161,13 @@ def english_sources() -> list[tuple[str, Path]]:
 def detection(meetings: list[Meeting]) -> list[dict[str, Any]]:
     """One row per clip: which language it is, its length, and what the auto engine heard."""
     engine = get_speech_engine(AUTO)
-    sources = [(m.id, m.language, m.audio) for m in meetings]
-    sources += [(mid, ENGLISH, path) for mid, path in english_sources()]
+    sources = [(m.id, m.language, m.voices, m.audio) for m in meetings]
+    sources += [(mid, ENGLISH, "english", path) for mid, path in english_sources()]
     rows = []
-    for mid, language, path in sources:
+    for mid, language, voices, path in sources:
         for seconds, clip in clips(read_wav(path)):
-            rows.append({"id": mid, "language": language, "seconds": seconds, "heard": engine.detect_language(clip)})
+            rows.append({"id": mid, "language": language, "voices": voices, "seconds": seconds,
+                         "heard": engine.detect_language(clip)})
     return rows
 
 
@@ -168,7 +182,7 @@ def _pct(rows: list[dict[str, Any]]) -> str:
 def _detection_row(label: str, rows: list[dict[str, Any]]) -> str:
     wrong = sorted({f"{r['id']}@{r['seconds']}s:{r['heard']}" for r in rows if r["heard"] != r["language"]})
     by_length = "".join(f"{_rate([r for r in rows if r['seconds'] == s]):>8}" for s in CLIP_SECONDS)
-    return f"  {label:<5}{by_length}{_pct(rows):>8}  {' '.join(wrong)}"
+    return f"  {label:<14}{by_length}{_pct(rows):>8}  {' '.join(wrong)}"
 
 
 def _wers(group: list[tuple[Meeting, dict[str, Any]]], passes: tuple[str, ...]) -> list[float]:
@@ -178,12 +192,22 @@ def _wers(group: list[tuple[Meeting, dict[str, Any]]], passes: tuple[str, ...]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(LANGUAGES), help="comma-separated language codes")
+    parser.add_argument("--voices", default=",".join(VOICE_SETS), help="comma-separated voice sets: espeak, mbrola")
     parser.add_argument("--no-live", action="store_true", help="skip the live path (the slowest pass)")
     parser.add_argument("--json", type=Path, help="also write every transcript and clip result here")
     args = parser.parse_args()
     languages = args.only.split(",")
     passes = tuple(p for p in PASSES if p != "live" or not args.no_live)
-    meetings = [render(code, m, voices) for code, m, voices in scripts(languages)]
+    voice_sets = args.voices.split(",")
+    unknown = sorted(set(voice_sets) - set(VOICE_SETS))
+    if unknown:
+        parser.error(f"unknown voice set {', '.join(unknown)}; choose from {', '.join(VOICE_SETS)}")
+    wanted = scripts(languages, voice_sets)
+    missing = sorted({v for *_, speakers in wanted for v in missing_mbrola_voices(speakers)})
+    if missing:
+        parser.error(f"MBROLA voices not installed: {' '.join(missing)} (apt-get install mbrola "
+                     f"{' '.join('mbrola-' + v[3:] for v in missing)}, from Debian's non-free; or --voices espeak)")
+    meetings = [render(code, v, m, speakers) for code, v, m, speakers in wanted]
     model = Path(str(speech_model_for(languages[0]))).name
     print(f"{model} int8, 2 threads; {len(meetings)} meetings, {sum(m.seconds for m in meetings) / 60:.1f} min;"
           f" load {os.getloadavg()[0]:.1f}")
@@ -198,18 +222,21 @@ def main() -> None:
 
     clip_rows = detection(meetings)
     print("\nlanguage detection (right / clips): 10 s, 30 s, all; wrong clips")
-    for language in [*languages, ENGLISH, "all"]:
-        print(_detection_row(language, [r for r in clip_rows if language in ("all", r["language"])]))
-    print("  target >= 95 %")
+    groups = [(f"{code} {v}", code, v) for code in languages for v in voice_sets]
+    groups += [(f"all {v}", "all", v) for v in voice_sets] + [("all", "all", "all")]
+    for label, language, voices in [*groups[:-1], (ENGLISH, ENGLISH, "english"), groups[-1]]:
+        print(_detection_row(label, [r for r in clip_rows if language in ("all", r["language"])
+                                     and voices in ("all", r["voices"], "english" if language == "all" else "")]))
+    print("  target >= 95 %  (each 'all <voices>' row counts the English clips too)")
 
     print("\npooled" + " " * 19 + "".join(f"{p:>9}" for p in passes) + f"{'care-off':>10}{'detect':>8}"
           f"{'RTF off':>9}{'RTF care':>10}")
-    for language in [*languages, "all"]:
-        group = [(m, r) for m, r in results if language in ("all", m.language)]
-        rows = [r for r in clip_rows if language == "all" or r["language"] == language]
+    for label, language, voices in groups:
+        group = [(m, r) for m, r in results if language in ("all", m.language) and voices in ("all", m.voices)]
+        rows = [r for r in clip_rows if language in ("all", r["language"]) and voices in ("all", r["voices"])]
         audio_s = sum(m.seconds for m, _ in group)
         rates = _wers(group, passes)
-        print(f"  {language:<23}" + "".join(f"{r:>9.1%}" for r in rates) + f"{(rates[1] - rates[0]) * 100:>+9.1f}p"
+        print(f"  {label:<23}" + "".join(f"{r:>9.1%}" for r in rates) + f"{(rates[1] - rates[0]) * 100:>+9.1f}p"
               + f"{_pct(rows):>8}{sum(r['offline_s'] for _, r in group) / audio_s:>9.3f}"
               + f"{sum(r['careful_s'] for _, r in group) / audio_s:>10.3f}")
     print("care-off: careful minus offline WER in points (target within 1); RTF: compute s / audio s")
