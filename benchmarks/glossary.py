@@ -11,6 +11,10 @@ voices, each meeting with its workspace's glossary (the ten terms it uses and tw
 not) and its members (the speakers and one more). Two meetings are marked "held_out": they
 were not looked at while the prompt was tuned and are reported apart. Rendered once to
 .corpus-cache/glossary/<id>-<hash>.wav (16 kHz mono, through the corpus's own `synth`).
+`--voices mbrola` reads the same meetings with MBROLA's three US diphone voices instead
+(mb-us1 female, mb-us2 and mb-us3 male, given to the speakers in the order each script
+lists them; Debian's non-free `mbrola-us1..3`): a second way of speaking the same words,
+so a miss that both voice sets share is Whisper's, not one synthesiser's.
 
 Per meeting, with the bundled English engine (`get_speech_engine("en")`, tiny.en):
 careful pass (`transcribe_file`) and live finals as first sent (benchmarks.fidelity.live_stream),
@@ -71,6 +75,7 @@ from workspaces import selectors  # noqa: E402
 
 SCRIPTS = Path(__file__).resolve().parent / "glossary"
 OUT = CACHE / "glossary"
+MBROLA_VOICES = ("mb-us1", "mb-us2", "mb-us3")  # a US female voice, then two US male ones
 MODES = ("baseline", "glossary", "respelled")
 
 
@@ -115,9 +120,12 @@ def prompt_for(script: dict) -> str:
         return selectors.glossary_prompt(workspace=None)  # type: ignore[arg-type]
 
 
-def render(script: dict) -> Meeting:
-    """The meeting's WAV, rendered unless the cache holds it."""
-    path = espeak_meeting(OUT, script["id"], script["turns"], script["speakers"])
+def render(script: dict, voices: str) -> Meeting:
+    """The meeting's WAV, read by `voices` (espeak or mbrola), rendered unless the cache holds it."""
+    if voices == "mbrola":
+        path = espeak_meeting(OUT, script["id"] + "-mb", script["turns"], dict(zip(script["speakers"], MBROLA_VOICES, strict=True)))
+    else:
+        path = espeak_meeting(OUT, script["id"], script["turns"], script["speakers"])
     return meeting_of(script, path, len(read_wav(path)) / SR)
 
 
@@ -311,6 +319,8 @@ def print_false_positives() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated meeting ids")
+    parser.add_argument("--voices", choices=["espeak", "mbrola"], default="espeak",
+                        help="who reads the meetings: espeak-ng's voices, or MBROLA's US voices (mbrola-us1..3)")
     parser.add_argument("--no-live", action="store_true", help="skip the live path (the slowest pass)")
     parser.add_argument("--show", action="store_true", help="print each prompt and transcript")
     parser.add_argument("--json", type=Path, help="also write every transcript here")
@@ -332,7 +342,7 @@ def main() -> None:
         meetings = [replace(meeting_of(s, Path(), 0.0), seconds=saved[s["id"]]["seconds"]) for s in scripts]
         kinds = tuple(k for k in kinds if any(saved[m.id]["raw"][k] for m in meetings))
     else:
-        meetings = [render(s) for s in scripts]
+        meetings = [render(s, args.voices) for s in scripts]
     spoken = {w for m in meetings for w in split_terms(m.text, m.prompt_words)[0]}
     terms = spoken & {t for m in meetings for t in m.glossary}
     print(f"tiny.en int8; {len(meetings)} meetings ({sum(m.held_out for m in meetings)} held out), "
