@@ -91,3 +91,12 @@ def test_make_run_debugs_on_loopback_and_serves_collected_static_files_elsewhere
     local, public = make_run(), make_run("HOST=0.0.0.0")
     assert "DEBUG=1 HOST=127.0.0.1" in local and "collectstatic" not in local
     assert "DEBUG=0 HOST=0.0.0.0" in public and "DEBUG=0 .venv/bin/python manage.py collectstatic" in public
+
+
+def test_numpy_blas_runs_on_one_thread_in_every_django_process():
+    # Its idle helper threads spin beside Whisper's decodes and cost a live stream ~40 % more
+    # CPU (transcription/apps.py); manage.py serve, Daphne and Celery all set Django up.
+    script = "from threadpoolctl import threadpool_info; print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
+    result = run_manage("shell", "-c", script, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[1]"
