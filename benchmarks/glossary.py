@@ -122,10 +122,9 @@ def prompt_for(script: dict) -> str:
 
 def render(script: dict, voices: str) -> Meeting:
     """The meeting's WAV, read by `voices` (espeak or mbrola), rendered unless the cache holds it."""
-    if voices == "mbrola":
-        path = espeak_meeting(OUT, script["id"] + "-mb", script["turns"], dict(zip(script["speakers"], MBROLA_VOICES, strict=True)))
-    else:
-        path = espeak_meeting(OUT, script["id"], script["turns"], script["speakers"])
+    mbrola = voices == "mbrola"
+    speakers = dict(zip(script["speakers"], MBROLA_VOICES, strict=True)) if mbrola else script["speakers"]
+    path = espeak_meeting(OUT, script["id"] + ("-mb" if mbrola else ""), script["turns"], speakers)
     return meeting_of(script, path, len(read_wav(path)) / SR)
 
 

@@ -69,9 +69,7 @@ def transcribe_block(
     # A live word is kept unless a careful word overlaps it or is the same word nearby: a
     # short turn ("Sure.") between two careful words half a second away is no longer
     # taken as heard (tune split: 37 -> 33 turns lost, WER 13.12 -> 13.14 %).
-    kept_live = unheard_live(
-        [s for s in live if offset_ms <= _middle(s) < end_ms], heard, reach_ms=0, same_word_reach_ms=SAME_WORD_REACH_MS
-    )
+    kept_live = unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
     lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
     return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
@@ -181,11 +179,12 @@ def unheard_live(
     live: Sequence[TranscribedSegment],
     heard: Sequence[TranscribedSegment],
     *,
-    reach_ms: int = WORD_REACH_MS,
-    same_word_reach_ms: int = WORD_REACH_MS,
+    reach_ms: int = 0,
+    same_word_reach_ms: int = SAME_WORD_REACH_MS,
 ) -> list[TranscribedSegment]:
     """Runs of live words that no careful word vouches for: a careful word vouches for
-    the live words within `reach_ms` of it, and for itself within `same_word_reach_ms`."""
+    the live words within `reach_ms` of it, and for itself within `same_word_reach_ms`
+    (the defaults are the careful pass's rule)."""
     covered = [(w.start_ms, w.end_ms, _plain(w.word)) for s in heard for w in _words_of(s)]
 
     def vouched(word: Word) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import webrtcvad
 
-from .careful import unheard_live
+from .careful import WORD_REACH_MS, unheard_live
 from .engines.base import SAMPLE_RATE, TranscribedSegment, Word
 
 FRAME_MS = 30
@@ -537,8 +537,11 @@ class LiveSession:
         offset_ms = settle.start_sample * 1000 // SAMPLE_RATE
         heard = [segment.shifted(offset_ms) for segment in result]
         # Where the second hearing has no words but the final had some, the final's stay:
-        # Whisper now and then skips a stretch of a window (the careful pass's rule).
-        kept = unheard_live([line.heard for line in settle.lines], heard)
+        # Whisper now and then skips a stretch of a window (the careful pass's rule, with
+        # the reach it had before the same-word rule, which was measured there only).
+        kept = unheard_live(
+            [line.heard for line in settle.lines], heard, reach_ms=WORD_REACH_MS, same_word_reach_ms=WORD_REACH_MS
+        )
         words = sorted((w for segment in heard + kept for w in segment.words), key=lambda w: w.start_ms)
         corrections = []
         for line, mine in zip(settle.lines, _words_by_line(settle.lines, words), strict=True):

@@ -87,10 +87,11 @@ def test_a_short_turn_between_careful_words_is_kept_and_a_word_heard_twice_is_no
         Word(80_900, 81_200, "week.", 0.9), Word(81_250, 81_550, "Sure.", 0.9),
         Word(82_600, 82_900, "And", 0.9), Word(82_900, 83_400, "Leon", 0.9),
     ))]
-    kept = careful.unheard_live(live, heard, reach_ms=0, same_word_reach_ms=careful.SAME_WORD_REACH_MS)
+    kept = careful.unheard_live(live, heard)  # as transcribe_block calls it
     assert [s.text for s in kept] == ["Sure."]
     # Settling keeps its wider reach: there the second hearing is of the same few seconds.
-    assert careful.unheard_live(live, heard) == []
+    reach = careful.WORD_REACH_MS
+    assert careful.unheard_live(live, heard, reach_ms=reach, same_word_reach_ms=reach) == []
 
 
 def test_live_words_of_another_block_are_left_to_that_block(engine: LocalSpeechEngine) -> None:
