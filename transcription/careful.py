@@ -22,6 +22,7 @@ import numpy as np
 
 from .audio import speech_spans
 from .engines.base import SAMPLE_RATE, SpeechEngine, TranscribedSegment, Word
+from .respell import on_audio, respell
 
 # Word times are approximate: a word vouches for this much audio on each side of it.
 WORD_REACH_MS = 500
@@ -54,11 +55,13 @@ def transcribe_block(
     live: Sequence[TranscribedSegment] = (),
     on_progress: Callable[[float], None] | None = None,
     prompt: str = "",
+    terms: Sequence[str] = (),
 ) -> list[Line]:
     """The careful lines of one block of a recording, times from the recording's start.
 
     `live` holds the recording's live finals (same time base); those of this block are
-    the fallback for speech the careful pass did not hear.
+    the fallback for speech the careful pass did not hear. `terms` (the glossary's and the
+    members' names) are respelt in every line, the engine judging on the line's audio.
     """
     end_ms = offset_ms + len(samples) * 1000 // SAMPLE_RATE
     careful = [s.shifted(offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress, prompt=prompt)]
@@ -71,6 +74,9 @@ def transcribe_block(
     # taken as heard (tune split: 37 -> 33 turns lost, WER 13.12 -> 13.14 %).
     kept_live = unheard_live([s for s in live if offset_ms <= _middle(s) < end_ms], heard)
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
+    if terms:
+        heard = [respell(s, terms, on_audio(engine, samples, s, offset_ms)) for s in heard]
+        kept_live = [respell(s, terms, on_audio(engine, samples, s, offset_ms)) for s in kept_live]
     lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
     return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
 
@@ -83,6 +89,7 @@ def transcribe_blocks(
     live: Sequence[TranscribedSegment] = (),
     on_progress: Callable[[int], None] | None = None,
     prompt: str = "",
+    terms: Sequence[str] = (),
 ) -> Generator[tuple[int, int, list[Line]], None, None]:
     """`transcribe_block` over (offset in samples, samples) blocks, `at_once` of them
     decoded at the same time: (start_ms, end_ms, lines) of each block, in order.
@@ -103,7 +110,8 @@ def transcribe_blocks(
         def block_heard(fraction: float) -> None:
             heard[start_ms] = int(fraction * length)
 
-        return transcribe_block(engine, samples, offset_ms=start_ms, live=live, on_progress=block_heard, prompt=prompt)
+        return transcribe_block(engine, samples, offset_ms=start_ms, live=live, on_progress=block_heard, prompt=prompt,
+                                terms=terms)
 
     pool = ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="careful")
     try:

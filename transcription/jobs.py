@@ -13,7 +13,6 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,7 +35,6 @@ from . import audio, careful, selectors, services
 from .engines import get_careful_engine, get_diarization_engine, speech_language_problem
 from .engines.base import SAMPLE_RATE, EngineError, EngineUnavailable
 from .models import Recording
-from .respell import respell
 from .signals import announce_transcript_changed
 from .summaries import summary_generate
 
@@ -119,12 +117,12 @@ def _careful_pass(recording: Recording, on_progress: Callable[[float], None]) ->
             live=live,
             on_progress=lambda heard_ms: on_progress(min(1.0, (resumed_ms + heard_ms) / duration_ms)),
             prompt=hearing.prompt,
+            terms=hearing.terms,
         )
         # Closed here, whatever ends the loop: the blocks still decoding finish before the
         # file they read is removed, and never outlive the job in a traceback.
         with closing(blocks):
-            for _, end_ms, heard in blocks:
-                lines = [replace(line, segment=respell(line.segment, hearing.terms)) for line in heard]
+            for _, end_ms, lines in blocks:
                 try:
                     services.refined_store(
                         recording=recording, lines=lines, from_ms=recording.refined_ms, until_ms=end_ms

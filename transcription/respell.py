@@ -3,8 +3,8 @@
 Whisper is given the workspace's glossary as hotwords, yet tiny.en still writes many terms
 as something that sounds or looks like them. `respell` replaces a word, or a run of two or
 three words, by a glossary term (or member name) when they are close enough in spelling or
-in sound, and writes the term as the glossary spells it. Plain and deterministic: no model,
-no state, the same segment and terms give the same result.
+in sound, and writes the term as the glossary spells it. The rules are plain and
+deterministic: no model, no state, the same segment and terms give the same result.
 
 The rule (thresholds chosen on the tune meetings of benchmarks/glossary.py and on its check
 for false corrections over the corpus's ordinary speech):
@@ -25,6 +25,13 @@ for false corrections over the corpus's ordinary speech):
   never crosses punctuation inside it, and a run as close to two terms is left alone.
 
 Common words are the words Whisper's tokenizer holds whole (`common_words`).
+
+Readings further off ("pocket" for Parquet, "knock to" for Okta: similar enough to be worth a
+look, JUDGED_SIMILARITY) are left to the speech model when the caller can give it the line's
+audio (`scores`, see `on_audio`): the model reads the line as heard and with the term in
+place, and takes the term when it finds that nearly as likely (JUDGED_MARGIN). Whisper wrote
+what it found likeliest, so the term rarely scores higher; what tells a term it misheard from
+an ordinary word is that the audio fits the term almost as well.
 """
 
 from __future__ import annotations
@@ -32,13 +39,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from transcription.engines.base import TranscribedSegment, Word
+from transcription.engines.base import SAMPLE_RATE, SpeechEngine, TranscribedSegment, Word
 
 MAX_RUN = 3
 MIN_FUZZY_LENGTH = 7
@@ -48,6 +56,16 @@ RARE_SIMILARITY = 0.75
 COMMON_SIMILARITY = 0.9
 SKELETON_FLOOR = 0.7
 MIN_SKELETON = 4
+# Readings the speech model judges (see `_judged`): chosen on the tune meetings and on ordinary
+# speech of the corpus's tune meetings, read with every glossary (false corrections).
+JUDGED_SIMILARITY = 0.55
+MIN_JUDGED_LENGTH = 4  # "May" and "met" sound like a member called Mei
+JUDGED_MARGIN = 5.0  # natural-log units of the whole line's probability
+
+# The log-probability of each text as what one stretch of audio says, or None.
+Scores = Callable[[Sequence[str]], Sequence[float] | None]
+# A segment's audio is read with this much around it, so its first and last words are whole.
+AUDIO_PAD_MS = 300
 
 @cache
 def common_words() -> frozenset[str]:
@@ -209,29 +227,91 @@ def _respelt_tokens(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple
     return [(i, n, tokens[i].lead + text + tokens[i + n - 1].trail) for i, n, text in _replacements(tokens, table)]
 
 
-def respell(segment: TranscribedSegment, terms: Sequence[str]) -> TranscribedSegment:
+def _readings(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple[int, int, str]]:
+    """Every other reading of a run (as in `_replacements`) as a term of MIN_JUDGED_LENGTH
+    letters or more that is at least JUDGED_SIMILARITY close: too loose for the spelling
+    rules alone, for the speech model to judge. A run holding a term is left alone."""
+    tokens = [_token(t) for t in texts]
+    found: list[tuple[int, int, str]] = []
+    for i in range(len(tokens)):
+        for n in range(1, MAX_RUN + 1):
+            run = tokens[i : i + n]
+            if len(run) < n or not run[-1].key or _is_term(run[-1].key, table):
+                break
+            if n > 1 and (run[-2].trail or run[-1].lead):
+                break
+            heard = "".join(t.key for t in run)
+            if any("".join(t.key for t in run[j:k]) in table for j in range(n) for k in range(j + 1, n + 1)):
+                break  # "Pulse Board screens" holds Pulse Board already
+            sound = sound_key(heard)
+            for term in table.values():
+                if len(term.key) >= MIN_JUDGED_LENGTH and _similarity(heard, sound, term) >= JUDGED_SIMILARITY:
+                    found.append((i, n, tokens[i].lead + term.text + tokens[i + n - 1].trail))
+    return found
+
+
+def _rewritten(segment: TranscribedSegment, by_text: Sequence[tuple[int, int, str]],
+               by_words: Sequence[tuple[int, int, str]]) -> TranscribedSegment:
+    """`segment` with runs of its text's words and of its Words replaced, (first, count, text)
+    each. A run that becomes one term becomes one Word from the first's start to the last's
+    end, with the lowest probability of them."""
+    words = list(segment.words)
+    for i, n, text in reversed(by_words):
+        run = words[i : i + n]
+        words[i : i + n] = [Word(run[0].start_ms, run[-1].end_ms, text, min(w.probability for w in run))]
+    texts = segment.text.split()
+    for i, n, text in reversed(by_text):
+        texts[i : i + n] = [text]
+    return replace(segment, text=" ".join(texts) if by_text else segment.text, words=tuple(words))
+
+
+def _judged(segment: TranscribedSegment, table: dict[str, _Term], scores: Scores) -> TranscribedSegment:
+    """`segment` with each reading (see `_readings`) the speech model finds nearly as likely
+    as what it wrote (at most JUDGED_MARGIN below it), best first, never two on one word."""
+    texts = segment.text.split()
+    readings = _readings(texts, table)
+    if not readings:
+        return segment
+    alternatives = [" ".join([*texts[:i], text, *texts[i + n :]]) for i, n, text in readings]
+    scored = scores([segment.text, *alternatives])
+    if scored is None:
+        return segment
+    heard, *others = scored
+    taken: set[int] = set()
+    chosen: list[tuple[int, int, str]] = []
+    for score, (i, n, text) in sorted(zip(others, readings, strict=True), key=lambda pair: -pair[0]):
+        if score >= heard - JUDGED_MARGIN and taken.isdisjoint(range(i, i + n)):
+            taken.update(range(i, i + n))
+            chosen.append((i, n, text))
+    if not chosen:
+        return segment
+    chosen.sort()
+    same = [w.word for w in segment.words] == texts
+    return _rewritten(segment, chosen, chosen if same else ())
+
+
+def respell(segment: TranscribedSegment, terms: Sequence[str], scores: Scores | None = None) -> TranscribedSegment:
     """`segment` with misheard glossary terms (and names) written as the glossary spells them.
 
-    A run of words that becomes one term becomes one Word from the first's start to the
-    last's end, with the lowest probability of them; punctuation around the run is kept.
+    Punctuation around a replaced run is kept. `scores`, given the segment's text and other
+    readings of it, returns how likely the speech model finds each as what was said (see
+    `SpeechEngine.text_scores`): then a run too far from a term for the spelling rules
+    alone is the term if the audio says so ("pocket" → "Parquet", "knock to" → "Okta").
     """
     table = _table(terms)
     if not table:
         return segment
-    words = list(segment.words)
     texts = segment.text.split()
-    by_words = _respelt_tokens([w.word for w in words], table) if words else []
-    same = bool(words) and texts == [w.word for w in words]
+    by_words = _respelt_tokens([w.word for w in segment.words], table) if segment.words else []
+    same = bool(segment.words) and texts == [w.word for w in segment.words]
     by_text = by_words if same else _respelt_tokens(texts, table)
-    if not by_words and not by_text:
-        return segment
-    for i, n, text in reversed(by_words):
-        run = words[i : i + n]
-        words[i : i + n] = [Word(run[0].start_ms, run[-1].end_ms, text, min(w.probability for w in run))]
-    if by_text:
-        for i, n, text in reversed(by_text):
-            texts[i : i + n] = [text]
-        new_text = " ".join(texts)
-    else:
-        new_text = segment.text
-    return replace(segment, text=new_text, words=tuple(words))
+    respelt = _rewritten(segment, by_text, by_words) if by_words or by_text else segment
+    return respelt if scores is None else _judged(respelt, table, scores)
+
+
+def on_audio(engine: SpeechEngine, samples: np.ndarray, segment: TranscribedSegment, offset_ms: int = 0) -> Scores:
+    """Scores for `respell`: `engine` reading texts on the audio under `segment` (whose
+    times count from `offset_ms` before `samples` start)."""
+    start = max(0, (segment.start_ms - offset_ms - AUDIO_PAD_MS) * SAMPLE_RATE // 1000)
+    end = max(start, (segment.end_ms - offset_ms + AUDIO_PAD_MS) * SAMPLE_RATE // 1000)
+    return lambda texts: engine.text_scores(samples[start:end], texts)

@@ -34,7 +34,7 @@ from .audio import pcm16_to_float32
 from .engines import get_speech_engine
 from .engines.base import Hearing, TranscribedSegment, Word
 from .live import LiveConfig
-from .respell import respell
+from .respell import on_audio, respell
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ def _transcribe(kind: str, pcm: bytes, hearing: Hearing, *, hurried: bool = Fals
         heard = engine.transcribe_utterance(samples, prompt=hearing.prompt, hurried=hurried)
         result = heard and respell(heard, hearing.terms)
     elif kind == "settle":
-        result = [respell(s, hearing.terms) for s in engine.transcribe_file(samples, prompt=hearing.prompt)]
+        settled = engine.transcribe_file(samples, prompt=hearing.prompt)
+        result = [respell(s, hearing.terms, on_audio(engine, samples, s)) for s in settled]
     else:
         draft = engine.transcribe_partial(samples, prompt=hearing.prompt)
         result = respell(TranscribedSegment(0, 0, draft), hearing.terms).text if draft else draft

@@ -1,7 +1,14 @@
 """respell: misheard glossary terms written as the workspace's glossary spells them."""
 
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SPEECH
+from tests.streaming import decode
 from transcription.engines.base import TranscribedSegment, Word
-from transcription.respell import respell
+from transcription.engines.speech_local import LocalSpeechEngine
+from transcription.respell import Scores, respell
 
 GLOSSARY = ["Zephyrix", "Zendesk", "TestFlight", "Pulse Board", "Okta", "Grafana", "Helm", "Looker", "Priya"]
 
@@ -124,3 +131,46 @@ def test_a_short_name_one_letter_off_is_respelt_only_from_a_rare_word_of_its_len
     for text in ["Ask Farid first.", "Put a motion to the board."]:
         segment = heard(text)
         assert respell(segment, names) == segment
+
+
+# The speech model judges readings the spelling rules alone leave (real audio, real model).
+# jargon.wav says: "Priya moved the Zephyrix cluster to Kubelet nodes. Then Oksana checked
+# the Grafana dashboards for Zephyrix."
+JARGON_TERMS = ["Grafana", "Kubelet", "Zephyrix", "Oksana", "Priya"]
+
+
+@pytest.fixture(scope="module")
+def engine() -> LocalSpeechEngine:
+    return LocalSpeechEngine(cpu_threads=2, num_workers=1)
+
+
+def on_whole(engine: LocalSpeechEngine, path: Path) -> Scores:
+    samples = decode(path)
+    return lambda texts: engine.text_scores(samples, texts)
+
+
+def test_terms_too_far_for_the_spelling_rules_are_written_where_the_audio_says_them(engine) -> None:
+    misheard = heard("Pria moved the Zephyrix cluster to cube lids nodes. Then Oxana checked the Gravity dashboards.")
+    assert respell(misheard, JARGON_TERMS) == misheard  # too far for the rules alone
+
+    segment = respell(misheard, JARGON_TERMS, on_whole(engine, SPEECH / "jargon.wav"))
+
+    assert segment.text == "Priya moved the Zephyrix cluster to Kubelet nodes. Then Oksana checked the Grafana dashboards."
+    assert [w.word for w in segment.words] == segment.text.split()
+
+
+def test_words_the_audio_says_stay_though_a_term_sounds_like_them(engine) -> None:
+    # standup.wav: "... David, please fix the login error before Thursday. ... I will write
+    # the survey report by Friday. ..." read by a workspace whose members and terms are close.
+    said = heard("David, please fix the login error before Thursday. I will write the survey report by Friday.")
+    terms = ["Davide", "Farida", "Loginator", "Surveyo", "Mondayly"]
+    assert respell(said, terms) == said
+    assert respell(said, terms, lambda texts: [0.0] * len(texts)) != said  # readings to judge
+
+    assert respell(said, terms, on_whole(engine, SPEECH / "standup.wav")) == said
+
+
+def test_an_engine_that_cannot_judge_leaves_the_rules_result() -> None:
+    misheard = heard("Then Oxana checked the Gravity dashboards.")
+
+    assert respell(misheard, JARGON_TERMS, lambda texts: None) == misheard

@@ -87,6 +87,11 @@ class SpeechEngine(Protocol):
     def transcribe_partial(self, audio: np.ndarray, *, prompt: str = "") -> str:
         """Cheapest draft of a growing utterance, for display only."""
 
+    def text_scores(self, audio: np.ndarray, texts: Sequence[str]) -> list[float] | None:
+        """How likely the model finds each of `texts` as what `audio` says (log-probability,
+        higher is likelier), to choose between readings of one line; None when this engine
+        cannot tell."""
+
     def transcribe_file(
         self,
         audio: np.ndarray,

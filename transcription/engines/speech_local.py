@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -380,6 +380,26 @@ class LocalSpeechEngine:
             words=aligned,
             no_speech_prob=float(result.no_speech_prob),
         )
+
+    def text_scores(self, audio: np.ndarray, texts: Sequence[str]) -> list[float] | None:
+        """The sum of each text's token log-probabilities (its end included), the model
+        reading it on `audio` (at most 30 s, on a short window). No prompt: a glossary prompt
+        pulls every reading towards its words ("May" became likelier as a member's "Mei").
+        None where the language is detected on each call."""
+        if self._language is None or not texts:
+            return None
+        whisper = self._whisper
+        tokenizer, _ = self._partial_tokens
+        features = whisper.feature_extractor(audio)[:, :-1][:, :MAX_WINDOW_FRAMES]
+        num_frames = features.shape[-1]
+        encoded = whisper.encode(pad_or_trim(features, min(MAX_WINDOW_FRAMES, DRAFT_WINDOW.frames(num_frames))))
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        scores = []
+        for text in texts:
+            tokens = [*tokenizer.encode(" " + text.strip()), tokenizer.eot]
+            result = whisper.model.align(encoded, start, [tokens], num_frames)[0]
+            scores.append(float(np.log(np.maximum(result.text_token_probs, 1e-12)).sum()))
+        return scores
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
         """The prompt's tokens, cut as faster-whisper cuts hotwords (half the context)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx2
@@ -92,6 +92,10 @@ class OpenAISpeechEngine:
                 on_progress(start / len(audio))
         if on_progress:
             on_progress(1.0)
+
+    def text_scores(self, audio: np.ndarray, texts: Sequence[str]) -> list[float] | None:
+        """The API gives no token probabilities for a text it did not write."""
+        return None
 
     def detect_language(self, audio: np.ndarray) -> str | None:
         """As the API reports it on the first 30 s (whisper-1 only: the others say nothing)."""
