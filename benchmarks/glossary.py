@@ -3,6 +3,7 @@
     DEBUG=1 .venv/bin/python -m benchmarks.glossary                 # 6 meetings, careful + live
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --no-live --show --json out.json
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --false-positives   # only the corpus check, no decoding
+    DEBUG=1 .venv/bin/python -m benchmarks.glossary --heard-false-positives tune   # the same on the corpus audio
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --save-raw raw.json   # also keep the lines before respelling
     DEBUG=1 .venv/bin/python -m benchmarks.glossary --from-raw raw.json   # respell those again, no decoding
 
@@ -22,7 +23,10 @@ each without a prompt (baseline), with the prompt Mina would give (glossary): th
 `workspaces.selectors.glossary_prompt`, fed this meeting's glossary and members in place of
 database rows ("<members A-Z> talked about <terms A-Z>."), and with that prompt and then
 `transcription.respell.respell` (respelled) on every careful line and every live final, given
-the meeting's glossary terms and member names (no second decode: the glossary pass respelt).
+the meeting's glossary terms and member names (no second decode: the glossary pass respelt),
+careful lines with the speech model judging readings on each line's audio as the careful
+pass does (`respell.on_audio`), live finals by the spelling rules alone as finals are.
+`--from-raw` has no audio: the rules alone.
 Live, every final and settle gets the prompt, as transcription/transcribers.py passes it.
 
 Measures (text normalised as the corpus does: lower case, punctuation stripped):
@@ -34,10 +38,11 @@ Measures (text normalised as the corpus does: lower case, punctuation stripped):
   prompt read out as speech).
 Targets: terms right ≥ 90 %, other WER no more than 0.5 points above the baseline.
 
-False corrections: respell, given each meeting's terms and names in turn, on the reference turns
+False corrections (`--false-positives`, the rules): respell, given each meeting's terms and names in turn, on the reference turns
 of every corpus meeting (benchmarks/corpus/scripts/*.json, ordinary speech without this jargon);
 words changed (normalised) should be ~0, reported per corpus split. Respell's thresholds were
-chosen on the tune meetings here and on the tune split of that check.
+chosen on the tune meetings here and on the tune split of that check. `--heard-false-positives`:
+the same over what the careful pass hears of those meetings' audio, rules and model.
 """
 
 from __future__ import annotations
@@ -180,7 +185,8 @@ def run_meeting(meeting: Meeting, with_live: bool) -> dict[str, Any]:
         out[mode] = result
     # respelled: the glossary pass's own lines and finals, respelt (the decode is the same).
     started = time.perf_counter()
-    careful = " ".join(respelling.respell(s, meeting.prompt_words).text for s in heard)
+    careful = " ".join(respelling.respell(s, meeting.prompt_words, respelling.on_audio(engine, samples, s)).text
+                       for s in heard)
     careful_s = time.perf_counter() - started
     started = time.perf_counter()
     live_text = " ".join(respelling.respell(s, meeting.prompt_words).text for s in finals)
@@ -305,6 +311,33 @@ def false_positives(glossaries: list[dict]) -> tuple[Counter[str], Counter[str],
     return changed, recased, examples
 
 
+def heard_false_positives(glossaries: list[dict], splits: tuple[str, ...]) -> tuple[Counter[str], Counter[str], int]:
+    """The same check on what the careful pass hears of the corpus meetings (no prompt), the
+    speech model judging readings on each line's audio as the product does: (words changed
+    per split, each change, words heard)."""
+    engine = get_speech_engine(ENGLISH)
+    changed: Counter[str] = Counter()
+    examples: Counter[str] = Counter()
+    words = 0
+    for meeting_id, split, _ in corpus_turns():
+        if split not in splits:
+            continue
+        samples = read_wav(CACHE / f"{meeting_id}.wav")
+        lines = [line.segment for line in transcribe_block(engine, samples, offset_ms=0) if line.segment.text]
+        words += sum(len(normalise(s.text).split()) for s in lines)
+        for script in glossaries:
+            terms = tuple(dict.fromkeys([*script["glossary"], *script["members"]]))
+            for line in lines:
+                out = respelling.respell(line, terms, respelling.on_audio(engine, samples, line)).text
+                before, after = normalise(line.text).split(), normalise(out).split()
+                ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
+                edits = [(before[i1:i2], after[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal"]
+                changed[split] += sum(len(a) for a, _ in edits)
+                examples.update(f"{' '.join(a)} → {' '.join(b)}" for a, b in edits)
+        print(f"  {meeting_id} ({split}): {sum(changed.values())} words changed so far", flush=True)
+    return changed, examples, words
+
+
 def print_false_positives() -> None:
     changed, recased, examples = false_positives(load(None))
     words = sum(len(normalise(t).split()) for _, _, turns in corpus_turns() for t in turns)
@@ -328,9 +361,17 @@ def main() -> None:
                         help="no decoding: respell the lines --save-raw wrote and score them again")
     parser.add_argument("--false-positives", action="store_true",
                         help="only the false-correction check on the corpus (no decoding)")
+    parser.add_argument("--heard-false-positives", metavar="SPLITS",
+                        help="only the false-correction check on the corpus audio, e.g. tune,heldout (decodes it)")
     args = parser.parse_args()
     if args.false_positives:
         print_false_positives()
+        return
+    if args.heard_false_positives:
+        changed, examples, words = heard_false_positives(load(None), tuple(args.heard_false_positives.split(",")))
+        print(f"\nfalse corrections on heard ordinary speech ({words} words, each with the 6 glossaries):"
+              f" {sum(changed.values())} words changed ({', '.join(f'{k} {n}' for k, n in changed.items())})")
+        print("  " + ", ".join(f"{e} ({n})" for e, n in examples.most_common()))
         return
     kinds = ("careful",) if args.no_live else ("careful", "live")
     scripts = load(args.only.split(",") if args.only else None)
