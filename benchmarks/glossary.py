@@ -24,8 +24,8 @@ each without a prompt (baseline), with the prompt Mina would give (glossary): th
 database rows ("<members A-Z> talked about <terms A-Z>."), and with that prompt and then
 `transcription.respell.respell` (respelled) on every careful line and every live final, given
 the meeting's glossary terms and member names (no second decode: the glossary pass respelt),
-careful lines with the speech model judging readings on each line's audio as the careful
-pass does (`respell.on_audio`), live finals by the spelling rules alone as finals are.
+the speech model judging readings on each careful line's and each final's audio as the
+product does (`respell.on_audio`).
 `--from-raw` has no audio: the rules alone.
 Live, every final and settle gets the prompt, as transcription/transcribers.py passes it.
 
@@ -189,7 +189,8 @@ def run_meeting(meeting: Meeting, with_live: bool) -> dict[str, Any]:
                        for s in heard)
     careful_s = time.perf_counter() - started
     started = time.perf_counter()
-    live_text = " ".join(respelling.respell(s, meeting.prompt_words).text for s in finals)
+    live_text = " ".join(respelling.respell(s, meeting.prompt_words, respelling.on_audio(engine, samples, s)).text
+                         for s in finals)
     live_s = time.perf_counter() - started
     gloss = out["glossary"]
     out["respelled"] = {"careful": careful, "careful_s": gloss["careful_s"] + careful_s, "live": live_text,

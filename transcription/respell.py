@@ -230,12 +230,18 @@ def _respelt_tokens(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple
 def _readings(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple[int, int, str]]:
     """Every other reading of a run (as in `_replacements`) as a term of MIN_JUDGED_LENGTH
     letters or more that is at least JUDGED_SIMILARITY close: too loose for the spelling
-    rules alone, for the speech model to judge. A run holding a term is left alone."""
+    rules alone, for the speech model to judge. A run holding a term is left alone, but a
+    term alone may be another one (the prompt pulls a term towards a better-known one:
+    "Kubernetes" for Kubelet)."""
     tokens = [_token(t) for t in texts]
     found: list[tuple[int, int, str]] = []
     for i in range(len(tokens)):
         for n in range(1, MAX_RUN + 1):
             run = tokens[i : i + n]
+            if n == 1 and run[0].key in table:
+                found.extend((i, 1, run[0].lead + term.text + run[0].trail)
+                             for term in _close(run[0].key, table) if term.key != run[0].key)
+                break
             if len(run) < n or not run[-1].key or _is_term(run[-1].key, table):
                 break
             if n > 1 and (run[-2].trail or run[-1].lead):
@@ -243,11 +249,15 @@ def _readings(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple[int, 
             heard = "".join(t.key for t in run)
             if any("".join(t.key for t in run[j:k]) in table for j in range(n) for k in range(j + 1, n + 1)):
                 break  # "Pulse Board screens" holds Pulse Board already
-            sound = sound_key(heard)
-            for term in table.values():
-                if len(term.key) >= MIN_JUDGED_LENGTH and _similarity(heard, sound, term) >= JUDGED_SIMILARITY:
-                    found.append((i, n, tokens[i].lead + term.text + tokens[i + n - 1].trail))
+            found.extend((i, n, tokens[i].lead + term.text + tokens[i + n - 1].trail) for term in _close(heard, table))
     return found
+
+
+def _close(heard: str, table: dict[str, _Term]) -> list[_Term]:
+    """The terms of MIN_JUDGED_LENGTH letters or more at least JUDGED_SIMILARITY close to `heard`."""
+    sound = sound_key(heard)
+    return [t for t in table.values()
+            if len(t.key) >= MIN_JUDGED_LENGTH and _similarity(heard, sound, t) >= JUDGED_SIMILARITY]
 
 
 def _rewritten(segment: TranscribedSegment, by_text: Sequence[tuple[int, int, str]],

@@ -100,7 +100,8 @@ def _transcribe(kind: str, pcm: bytes, hearing: Hearing, *, hurried: bool = Fals
     result: Result
     if kind == "final":
         heard = engine.transcribe_utterance(samples, prompt=hearing.prompt, hurried=hurried)
-        result = heard and respell(heard, hearing.terms)
+        # An overloaded stream's final skips the speech model's second look, as its decode does.
+        result = heard and respell(heard, hearing.terms, None if hurried else on_audio(engine, samples, heard))
     elif kind == "settle":
         settled = engine.transcribe_file(samples, prompt=hearing.prompt)
         result = [respell(s, hearing.terms, on_audio(engine, samples, s)) for s in settled]

@@ -170,6 +170,16 @@ def test_words_the_audio_says_stay_though_a_term_sounds_like_them(engine) -> Non
     assert respell(said, terms, on_whole(engine, SPEECH / "standup.wav")) == said
 
 
+def test_a_term_heard_as_a_better_known_term_is_judged_on_the_audio(engine) -> None:
+    terms = [*JARGON_TERMS, "Kubernetes"]
+    misheard = heard("Priya moved the Zephyrix cluster to Kubernetes nodes.")
+    assert respell(misheard, terms) == misheard
+
+    segment = respell(misheard, terms, on_whole(engine, SPEECH / "jargon.wav"))
+
+    assert segment.text == "Priya moved the Zephyrix cluster to Kubelet nodes."
+
+
 def test_an_engine_that_cannot_judge_leaves_the_rules_result() -> None:
     misheard = heard("Then Oxana checked the Gravity dashboards.")
 
