@@ -25,7 +25,8 @@ database rows ("<members A-Z> talked about <terms A-Z>."), and with that prompt 
 `transcription.respell.respell` (respelled) on every careful line and every live final, given
 the meeting's glossary terms and member names (no second decode: the glossary pass respelt),
 the speech model judging readings on each careful line's and each final's audio as the
-product does (`respell.on_audio`).
+product does (`respell.on_audio`; a final on the meeting's audio under it, the product's on
+its utterance's).
 `--from-raw` has no audio: the rules alone.
 Live, every final and settle gets the prompt, as transcription/transcribers.py passes it.
 

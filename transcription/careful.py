@@ -61,7 +61,7 @@ def transcribe_block(
 
     `live` holds the recording's live finals (same time base); those of this block are
     the fallback for speech the careful pass did not hear. `terms` (the glossary's and the
-    members' names) are respelt in every line, the engine judging on the line's audio.
+    members' names) are respelt in every line, the engine judging careful lines on their audio.
     """
     end_ms = offset_ms + len(samples) * 1000 // SAMPLE_RATE
     careful = [s.shifted(offset_ms) for s in engine.transcribe_file(samples, on_progress=on_progress, prompt=prompt)]
@@ -76,7 +76,8 @@ def transcribe_block(
     inaudible = [TranscribedSegment(start, end, "") for start, end in _unheard(gaps, heard + kept_live)]
     if terms:
         heard = [respell(s, terms, on_audio(engine, samples, s, offset_ms)) for s in heard]
-        kept_live = [respell(s, terms, on_audio(engine, samples, s, offset_ms)) for s in kept_live]
+        # Live finals were judged when they were heard: the rules again, for a glossary since changed.
+        kept_live = [respell(s, terms) for s in kept_live]
     lines = [Line(s) for s in heard] + [Line(s, "live") for s in kept_live] + [Line(s, "inaudible") for s in inaudible]
     return sorted(lines, key=lambda line: (line.segment.start_ms, line.segment.end_ms))
 

@@ -66,6 +66,7 @@ JUDGED_MARGIN = 5.0  # natural-log units of the whole line's probability
 Scores = Callable[[Sequence[str]], Sequence[float] | None]
 # A segment's audio is read with this much around it, so its first and last words are whole.
 AUDIO_PAD_MS = 300
+WINDOW_S = 30  # Whisper's window: the most audio one reading is scored on
 
 @cache
 def common_words() -> frozenset[str]:
@@ -230,18 +231,14 @@ def _respelt_tokens(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple
 def _readings(texts: Sequence[str], table: dict[str, _Term]) -> list[tuple[int, int, str]]:
     """Every other reading of a run (as in `_replacements`) as a term of MIN_JUDGED_LENGTH
     letters or more that is at least JUDGED_SIMILARITY close: too loose for the spelling
-    rules alone, for the speech model to judge. A run holding a term is left alone, but a
-    term alone may be another one (the prompt pulls a term towards a better-known one:
-    "Kubernetes" for Kubelet)."""
+    rules alone, for the speech model to judge. A run holding a term is left alone (a term
+    read as another, "Kubernetes" for Kubelet, was taken only when within the margin, and a
+    second look then swapped it back)."""
     tokens = [_token(t) for t in texts]
     found: list[tuple[int, int, str]] = []
     for i in range(len(tokens)):
         for n in range(1, MAX_RUN + 1):
             run = tokens[i : i + n]
-            if n == 1 and run[0].key in table:
-                found.extend((i, 1, run[0].lead + term.text + run[0].trail)
-                             for term in _close(run[0].key, table) if term.key != run[0].key)
-                break
             if len(run) < n or not run[-1].key or _is_term(run[-1].key, table):
                 break
             if n > 1 and (run[-2].trail or run[-1].lead):
@@ -283,7 +280,7 @@ def _judged(segment: TranscribedSegment, table: dict[str, _Term], scores: Scores
     if not readings:
         return segment
     alternatives = [" ".join([*texts[:i], text, *texts[i + n :]]) for i, n, text in readings]
-    scored = scores([segment.text, *alternatives])
+    scored = scores([" ".join(texts), *alternatives])
     if scored is None:
         return segment
     heard, *others = scored
@@ -324,4 +321,5 @@ def on_audio(engine: SpeechEngine, samples: np.ndarray, segment: TranscribedSegm
     times count from `offset_ms` before `samples` start)."""
     start = max(0, (segment.start_ms - offset_ms - AUDIO_PAD_MS) * SAMPLE_RATE // 1000)
     end = max(start, (segment.end_ms - offset_ms + AUDIO_PAD_MS) * SAMPLE_RATE // 1000)
+    end = min(end, start + WINDOW_S * SAMPLE_RATE)  # a line of a 30 s window, with less padding
     return lambda texts: engine.text_scores(samples[start:end], texts)

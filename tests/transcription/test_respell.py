@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import SPEECH
 from tests.streaming import decode
-from transcription.engines.base import TranscribedSegment, Word
+from transcription.engines.base import SAMPLE_RATE, TranscribedSegment, Word
 from transcription.engines.speech_local import LocalSpeechEngine
 from transcription.respell import Scores, respell
 
@@ -170,14 +171,21 @@ def test_words_the_audio_says_stay_though_a_term_sounds_like_them(engine) -> Non
     assert respell(said, terms, on_whole(engine, SPEECH / "standup.wav")) == said
 
 
-def test_a_term_heard_as_a_better_known_term_is_judged_on_the_audio(engine) -> None:
-    terms = [*JARGON_TERMS, "Kubernetes"]
-    misheard = heard("Priya moved the Zephyrix cluster to Kubernetes nodes.")
-    assert respell(misheard, terms) == misheard
+def test_a_term_is_not_judged_as_another_term(engine) -> None:
+    # "Kubernetes" for Kubelet was within the margin, and so was the way back: not idempotent.
+    said = heard("Priya moved the Zephyrix cluster to Kubernetes nodes.")
 
-    segment = respell(misheard, terms, on_whole(engine, SPEECH / "jargon.wav"))
+    assert respell(said, [*JARGON_TERMS, "Kubernetes"], lambda texts: [0.0] * len(texts)) == said
 
-    assert segment.text == "Priya moved the Zephyrix cluster to Kubelet nodes."
+
+def test_the_engine_scores_nothing_past_one_window(engine) -> None:
+    jargon = decode(SPEECH / "jargon.wav")
+
+    assert engine.text_scores(np.zeros(31 * SAMPLE_RATE, dtype=np.float32), ["Hello."]) is None
+    assert engine.text_scores(jargon, ["Zephyrix " * 300]) is None
+    said = "Priya moved the Zephyrix cluster to Kubelet nodes. Then Oksana checked the Grafana dashboards for Zephyrix."
+    scores = engine.text_scores(jargon, [said, said.replace("Grafana", "Netflix")])
+    assert scores is not None and scores[0] > scores[1]
 
 
 def test_an_engine_that_cannot_judge_leaves_the_rules_result() -> None:

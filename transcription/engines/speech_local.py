@@ -383,20 +383,23 @@ class LocalSpeechEngine:
 
     def text_scores(self, audio: np.ndarray, texts: Sequence[str]) -> list[float] | None:
         """The sum of each text's token log-probabilities (its end included), the model
-        reading it on `audio` (at most 30 s, on a short window). No prompt: a glossary prompt
-        pulls every reading towards its words ("May" became likelier as a member's "Mei").
-        None where the language is detected on each call."""
-        if self._language is None or not texts:
-            return None
+        reading it on `audio` (on a short window). No prompt: a glossary prompt pulls every
+        reading towards its words ("May" became likelier as a member's "Mei"). None where the
+        language is detected on each call, or past one window (30 s of audio, or more tokens
+        than the decoder takes)."""
         whisper = self._whisper
+        if self._language is None or not texts or len(audio) > MAX_WINDOW_FRAMES * whisper.feature_extractor.hop_length:
+            return None
         tokenizer, _ = self._partial_tokens
-        features = whisper.feature_extractor(audio)[:, :-1][:, :MAX_WINDOW_FRAMES]
+        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        readings = [[*tokenizer.encode(" " + text.strip()), tokenizer.eot] for text in texts]
+        if max(len(start) + len(tokens) for tokens in readings) > whisper.max_length:
+            return None
+        features = whisper.feature_extractor(audio)[:, :-1]
         num_frames = features.shape[-1]
         encoded = whisper.encode(pad_or_trim(features, min(MAX_WINDOW_FRAMES, DRAFT_WINDOW.frames(num_frames))))
-        start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         scores = []
-        for text in texts:
-            tokens = [*tokenizer.encode(" " + text.strip()), tokenizer.eot]
+        for tokens in readings:
             result = whisper.model.align(encoded, start, [tokens], num_frames)[0]
             scores.append(float(np.log(np.maximum(result.text_token_probs, 1e-12)).sum()))
         return scores
