@@ -77,6 +77,8 @@ def test_german_is_transcribed_in_german_and_detected():
     assert engine.detect_language(german) == "de"
     assert engine.detect_language(decode(SPEECH / "french.flac")) == "fr"
     assert engine.detect_language(np.zeros(16_000 * 5, dtype=np.float32)) is None
+    # Respelling's judge was measured on English only: German lines keep the spelling rules.
+    assert engine.text_scores(german, [careful]) is None
 
 
 def test_an_english_only_model_refuses_german_instead_of_guessing_english():

@@ -384,11 +384,11 @@ class LocalSpeechEngine:
     def text_scores(self, audio: np.ndarray, texts: Sequence[str]) -> list[float] | None:
         """The sum of each text's token log-probabilities (its end included), the model
         reading it on `audio` (on a short window). No prompt: a glossary prompt pulls every
-        reading towards its words ("May" became likelier as a member's "Mei"). None where the
-        language is detected on each call, or past one window (30 s of audio, or more tokens
-        than the decoder takes)."""
+        reading towards its words ("May" became likelier as a member's "Mei"). None but for
+        English (what respell's margin was measured on), or past one window (30 s of audio,
+        or more tokens than the decoder takes)."""
         whisper = self._whisper
-        if self._language is None or not texts or len(audio) > MAX_WINDOW_FRAMES * whisper.feature_extractor.hop_length:
+        if self._language != "en" or not texts or len(audio) > MAX_WINDOW_FRAMES * whisper.feature_extractor.hop_length:
             return None
         tokenizer, _ = self._partial_tokens
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
