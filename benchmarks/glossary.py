@@ -288,6 +288,13 @@ def corpus_turns() -> list[tuple[str, str, list[str]]]:
     return [(s["id"], s["split"], [t["text"] for t in s["turns"]]) for s in scripts if "turns" in s]
 
 
+def word_edits(before_text: str, after_text: str) -> list[tuple[list[str], list[str]]]:
+    """The runs of normalised words that differ: (words before, words after) each."""
+    before, after = normalise(before_text).split(), normalise(after_text).split()
+    ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
+    return [(before[i1:i2], after[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal"]
+
+
 def false_positives(glossaries: list[dict]) -> tuple[Counter[str], Counter[str], Counter[str]]:
     """Respell, given each glossary's terms and names in turn, on every corpus reference turn:
     (words changed per split, words only recased per split, each change "heard → respelt")."""
@@ -301,9 +308,7 @@ def false_positives(glossaries: list[dict]) -> tuple[Counter[str], Counter[str],
                 out = respelling.respell(TranscribedSegment(0, 0, turn), words).text
                 if out == turn:
                     continue
-                before, after = normalise(turn).split(), normalise(out).split()
-                ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
-                edits = [(before[i1:i2], after[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal"]
+                edits = word_edits(turn, out)
                 changed[split] += sum(len(a) for a, _ in edits)
                 examples.update(f"{' '.join(a)} → {' '.join(b)}" for a, b in edits)
                 if not edits:  # the same words, some written as the glossary spells them
@@ -330,10 +335,7 @@ def heard_false_positives(glossaries: list[dict], splits: tuple[str, ...]) -> tu
         for script in glossaries:
             terms = tuple(dict.fromkeys([*script["glossary"], *script["members"]]))
             for line in lines:
-                out = respelling.respell(line, terms, respelling.on_audio(engine, samples, line)).text
-                before, after = normalise(line.text).split(), normalise(out).split()
-                ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
-                edits = [(before[i1:i2], after[j1:j2]) for op, i1, i2, j1, j2 in ops if op != "equal"]
+                edits = word_edits(line.text, respelling.respell(line, terms, respelling.on_audio(engine, samples, line)).text)
                 changed[split] += sum(len(a) for a, _ in edits)
                 examples.update(f"{' '.join(a)} → {' '.join(b)}" for a, b in edits)
         print(f"  {meeting_id} ({split}): {sum(changed.values())} words changed so far", flush=True)

@@ -171,7 +171,7 @@ def test_words_the_audio_says_stay_though_a_term_sounds_like_them(engine) -> Non
     assert respell(said, terms, on_whole(engine, SPEECH / "standup.wav")) == said
 
 
-def test_a_term_is_not_judged_as_another_term(engine) -> None:
+def test_a_term_is_not_judged_as_another_term() -> None:
     # "Kubernetes" for Kubelet was within the margin, and so was the way back: not idempotent.
     said = heard("Priya moved the Zephyrix cluster to Kubernetes nodes.")
 
