@@ -82,6 +82,36 @@ def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_n
     assert session.stats.settles == 1
 
 
+def test_words_of_a_final_the_model_was_sure_of_are_not_given_to_its_unsure_neighbours():
+    # Every other final is heard with sure words: the settle spans them, but corrects only the others.
+    session = live.LiveSession(live.LiveConfig(settle_after_ms=60_000))  # settled at the end, all at once
+    actions, now, stored = [], 0.0, 0
+    for frame in frames(PCM):
+        now += 0.1
+        for action in session.feed(frame, now=now, capacity=True):
+            actions.append(action)
+            if isinstance(action, live.Final):
+                cut, stored = action.cut, stored + 1
+                sure = stored % 2 == 0
+                word = Word(0, cut.end_ms - cut.start_ms, f"final{stored}", 0.95 if sure else 0.1)
+                result = TranscribedSegment(0, word.end_ms, word.word, (word,))
+                session.final_done(action, result, processing_ms=50, now=now)
+                session.final_stored(action, segment_id=stored, result=result)
+    assert not [a for a in actions if isinstance(a, live.Settle)]
+    settle = session.settle_remaining()
+    assert [u.segment_id for u in settle.lines][:2] == [1, 3] and settle.sure
+    start_ms = settle.start_sample // 16
+    sure_start, sure_end = settle.sure[0]
+    middle = (sure_start + sure_end) // 32 - start_ms  # heard again inside the sure final's stretch
+    first = settle.lines[0]
+    first_middle = (first.start_sample + first.end_sample) // 32 - start_ms
+    heard = [TranscribedSegment(first_middle, middle + 300, "Fixed. Sure words.", (
+        Word(first_middle, first_middle + 200, "Fixed.", 0.9),
+        Word(middle, middle + 150, "Sure", 0.9), Word(middle + 150, middle + 300, "words.", 0.9)))]
+    corrections = session.settle_done(settle, heard, processing_ms=300)
+    assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(1, "Fixed.")]
+
+
 def test_a_settle_skipped_under_load_is_tried_again_a_period_later():
     session = live.LiveSession(CONFIG)
     actions = _run(session, PCM[: len(PCM) // 2])
