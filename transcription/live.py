@@ -327,9 +327,9 @@ class Settle:
     start_sample: int
     pcm: bytes
     lines: tuple[Unsettled, ...]
-    # Stretches (samples) of the finals between them that the model was sure of: their
-    # words are heard too, and are theirs, not a neighbour's.
-    sure: tuple[tuple[int, int], ...] = ()
+    # Stretches (samples) of the other finals the audio holds (context, or between the
+    # lines, sure ones): their words are heard too, and are theirs, not a line's.
+    others: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,6 +341,10 @@ Action = Draft | Final | Settle | LoadChanged
 
 SETTLE_MAX_MS = 28_000  # one Whisper window, with room for padding
 SETTLE_PAD_MS = 200
+# A settle hears up to this much before its first final, and the stream after its last
+# up to now (within one window): on the corpus's tune meetings, settled text 15.9 -> 15.2 %
+# word error (no context; 5 s before only: 15.5 %; 10 s: 15.6 %) for 46 % more settling.
+SETTLE_CONTEXT_MS = 5000
 # Finals left unsettled this long (settles skipped under load) stay as they are: the
 # careful pass after the meeting hears them again; their audio is not kept for ever.
 UNSETTLED_KEPT_MS = 60_000
@@ -381,7 +385,7 @@ class LiveSession:
         self.finalised: set[str] = set()
         self.finals_waiting = 0
         self.unsettled: list[Unsettled] = []
-        self.sure: list[tuple[int, int]] = []  # stretches of finals left as they are, for a settle's words
+        self.stretches: list[tuple[int, int]] = []  # of every stored final, to tell a settle's words apart
         self.settling = False
         self.settle_not_before = 0  # a skipped settle waits a period before the next try
         self.audio = bytearray()  # the stream from `audio_start` on, for settling
@@ -499,9 +503,8 @@ class LiveSession:
         error and saved 60 % of settling's compute)."""
         if not self.config.settle_after_ms:
             return
-        if result.confident:
-            self.sure.append((final.cut.start_sample, final.cut.end_sample))
-        else:
+        self.stretches.append((final.cut.start_sample, final.cut.end_sample))
+        if not result.confident:
             heard = result.shifted(final.cut.start_ms)
             self.unsettled.append(Unsettled(segment_id, final.cut.start_sample, final.cut.end_sample, heard))
 
@@ -519,14 +522,18 @@ class LiveSession:
 
     def _settle(self) -> Settle:
         first = self.unsettled[0]
-        limit = first.start_sample + SETTLE_MAX_MS * SAMPLE_RATE // 1000
-        lines = tuple(u for u in self.unsettled if u.end_sample <= limit) or (first,)
+        window = SETTLE_MAX_MS * SAMPLE_RATE // 1000
+        lines = tuple(u for u in self.unsettled if u.end_sample <= first.start_sample + window) or (first,)
         pad = SETTLE_PAD_MS * SAMPLE_RATE // 1000
-        start = max(self.audio_start, first.start_sample - pad)
-        end = min(self.position, lines[-1].end_sample + pad)
+        # Context both sides: the stream after the lines first when one window cannot hold it all.
+        end = self.position
+        start = max(first.start_sample - pad - SETTLE_CONTEXT_MS * SAMPLE_RATE // 1000, end - window)
+        start = max(self.audio_start, min(start, first.start_sample - pad))
         self.settling = True
         pcm = bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2])
-        return Settle(start, pcm, lines, tuple((s, e) for s, e in self.sure if s < end and e > start))
+        mine = {(u.start_sample, u.end_sample) for u in lines}
+        others = tuple((s, e) for s, e in self.stretches if s < end and e > start and (s, e) not in mine)
+        return Settle(start, pcm, lines, others)
 
     def settle_done(
         self, settle: Settle, result: list[TranscribedSegment] | None, *, processing_ms: int
@@ -571,10 +578,11 @@ class LiveSession:
         """Keep the audio a settle may still need, and no more."""
         too_old = self.position - UNSETTLED_KEPT_MS * SAMPLE_RATE // 1000
         self.unsettled = [u for u in self.unsettled if u.end_sample >= too_old]
-        self.sure = [(s, e) for s, e in self.sure if e >= too_old]
+        self.stretches = [(s, e) for s, e in self.stretches if e >= too_old]
         keep_from = self.position - SETTLE_MAX_MS * SAMPLE_RATE // 1000
         if self.unsettled:
-            keep_from = min(keep_from, self.unsettled[0].start_sample - SETTLE_PAD_MS * SAMPLE_RATE // 1000)
+            before = (SETTLE_PAD_MS + SETTLE_CONTEXT_MS) * SAMPLE_RATE // 1000
+            keep_from = min(keep_from, self.unsettled[0].start_sample - before)
         if self.segmenter.in_speech:
             keep_from = min(keep_from, self.segmenter.start_sample)
         drop = max(0, keep_from - self.audio_start)
@@ -609,13 +617,16 @@ class LiveSession:
 
 
 def _words_by_line(settle: Settle, words: list[Word]) -> list[list[Word]]:
-    """Each word to the final whose stretch holds its middle, or the nearest one; a word
-    nearest a final the model was sure of is that final's, and left out."""
+    """Each word to the line whose stretch holds its middle, or the nearest one; a word
+    nearer another final, or outside the lines' stretch (context), is not the lines'."""
     by_line: list[list[Word]] = [[] for _ in settle.lines]
-    stretches = [(u.start_sample, u.end_sample) for u in settle.lines] + list(settle.sure)
+    stretches = [(u.start_sample, u.end_sample) for u in settle.lines] + list(settle.others)
     spans = [(start * 1000 // SAMPLE_RATE, end * 1000 // SAMPLE_RATE) for start, end in stretches]
+    first_ms, last_ms = spans[0][0] - SETTLE_PAD_MS, spans[len(by_line) - 1][1] + SETTLE_PAD_MS
     for word in words:
         middle = (word.start_ms + word.end_ms) // 2
+        if not first_ms <= middle <= last_ms:
+            continue
         nearest = min(range(len(spans)), key=lambda i: max(spans[i][0] - middle, middle - spans[i][1], 0))
         if nearest < len(by_line):
             by_line[nearest].append(word)

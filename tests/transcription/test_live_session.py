@@ -59,8 +59,12 @@ def test_a_settle_comes_once_the_oldest_final_is_old_enough_and_covers_the_unset
     settle = settles[0]
     first_end = settle.lines[0].end_sample
     assert session.position >= first_end + 6 * 16000
-    assert settle.start_sample <= settle.lines[0].start_sample
-    assert len(settle.pcm) // 2 == settle.lines[-1].end_sample - settle.start_sample + 3200  # 200 ms after
+    # Heard with context: up to 5 s before the first line (the stream starts sooner here)
+    # and the stream after the last, within one window.
+    assert settle.start_sample == max(0, settle.lines[0].start_sample - 3200 - 5 * 16000)
+    end = settle.start_sample + len(settle.pcm) // 2
+    assert end >= first_end + 6 * 16000 and end > settle.lines[-1].end_sample + 3200
+    assert len(settle.pcm) // 2 <= live.SETTLE_MAX_MS * 16
     assert settle.pcm == PCM[settle.start_sample * 2 : settle.start_sample * 2 + len(settle.pcm)]
 
 
@@ -73,6 +77,8 @@ def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_n
     middle = (first.start_sample + first.end_sample) // 32 - start_ms
     heard = [TranscribedSegment(middle, middle + 400, "Better words.",
                                 (Word(middle, middle + 200, "Better", 0.9), Word(middle + 200, middle + 400, "words.", 0.9)))]
+    after = (settle.lines[-1].end_sample + 3200) // 16 - start_ms + 500  # the stream since, heard as context
+    heard.append(TranscribedSegment(after, after + 300, "Context.", (Word(after, after + 300, "Context.", 0.9),)))
     corrections = session.settle_done(settle, heard, processing_ms=300)
     assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(first.segment_id, "Better words.")]
     fixed = corrections[0][1]
@@ -99,9 +105,9 @@ def test_words_of_a_final_the_model_was_sure_of_are_not_given_to_its_unsure_neig
                 session.final_stored(action, segment_id=stored, result=result)
     assert not [a for a in actions if isinstance(a, live.Settle)]
     settle = session.settle_remaining()
-    assert [u.segment_id for u in settle.lines][:2] == [1, 3] and settle.sure
+    assert [u.segment_id for u in settle.lines][:2] == [1, 3] and settle.others
     start_ms = settle.start_sample // 16
-    sure_start, sure_end = settle.sure[0]
+    sure_start, sure_end = next((s, e) for s, e in settle.others if s > settle.lines[0].start_sample)
     middle = (sure_start + sure_end) // 32 - start_ms  # heard again inside the sure final's stretch
     first = settle.lines[0]
     first_middle = (first.start_sample + first.end_sample) // 32 - start_ms
