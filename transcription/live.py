@@ -529,6 +529,7 @@ class LiveSession:
         end = self.position
         start = max(first.start_sample - pad - SETTLE_CONTEXT_MS * SAMPLE_RATE // 1000, end - window)
         start = max(self.audio_start, min(start, first.start_sample - pad))
+        end = min(end, max(start + window, lines[-1].end_sample + pad))
         self.settling = True
         pcm = bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2])
         mine = {(u.start_sample, u.end_sample) for u in lines}

@@ -106,6 +106,9 @@ def test_words_of_a_final_the_model_was_sure_of_are_not_given_to_its_unsure_neig
     assert not [a for a in actions if isinstance(a, live.Settle)]
     settle = session.settle_remaining()
     assert [u.segment_id for u in settle.lines][:2] == [1, 3] and settle.others
+    heard_ms = len(settle.pcm) // 32
+    assert heard_ms <= max(live.SETTLE_MAX_MS, settle.lines[-1].end_sample // 16 + 200 - settle.start_sample // 16)
+    assert settle.start_sample + len(settle.pcm) // 2 < session.position, "one window, not the whole stream"
     start_ms = settle.start_sample // 16
     sure_start, sure_end = next((s, e) for s, e in settle.others if s > settle.lines[0].start_sample)
     middle = (sure_start + sure_end) // 32 - start_ms  # heard again inside the sure final's stretch
