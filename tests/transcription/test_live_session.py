@@ -88,8 +88,9 @@ def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_n
     assert session.stats.settles == 1
 
 
-def test_words_of_a_final_the_model_was_sure_of_are_not_given_to_its_unsure_neighbours():
-    # Every other final is heard with sure words: the settle spans them, but corrects only the others.
+def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
+    # Every other final is heard with sure words: only the unsure ones call for a settle,
+    # but the sure ones it hears whole are corrected too; one it hears in part is not.
     session = live.LiveSession(live.LiveConfig(settle_after_ms=60_000))  # settled at the end, all at once
     actions, now, stored = [], 0.0, 0
     for frame in frames(PCM):
@@ -105,20 +106,25 @@ def test_words_of_a_final_the_model_was_sure_of_are_not_given_to_its_unsure_neig
                 session.final_stored(action, segment_id=stored, result=result)
     assert not [a for a in actions if isinstance(a, live.Settle)]
     settle = session.settle_remaining()
-    assert [u.segment_id for u in settle.lines][:2] == [1, 3] and settle.others
+    assert [u.segment_id for u in settle.lines][:3] == [1, 2, 3], "the sure final 2 between unsure ones"
     heard_ms = len(settle.pcm) // 32
     assert heard_ms <= max(live.SETTLE_MAX_MS, settle.lines[-1].end_sample // 16 + 200 - settle.start_sample // 16)
     assert settle.start_sample + len(settle.pcm) // 2 < session.position, "one window, not the whole stream"
+    edge_start, edge_end = settle.others[-1]  # a final the window ends in
+    assert edge_start < settle.start_sample + len(settle.pcm) // 2 < edge_end
     start_ms = settle.start_sample // 16
-    sure_start, sure_end = next((s, e) for s, e in settle.others if s > settle.lines[0].start_sample)
-    middle = (sure_start + sure_end) // 32 - start_ms  # heard again inside the sure final's stretch
-    first = settle.lines[0]
-    first_middle = (first.start_sample + first.end_sample) // 32 - start_ms
-    heard = [TranscribedSegment(first_middle, middle + 300, "Fixed. Sure words.", (
-        Word(first_middle, first_middle + 200, "Fixed.", 0.9),
-        Word(middle, middle + 150, "Sure", 0.9), Word(middle + 150, middle + 300, "words.", 0.9)))]
+
+    def said(stretch, text):  # a word in the middle of a stretch (samples), timed as the settle hears it
+        middle = (stretch[0] + stretch[1]) // 32 - start_ms
+        return Word(middle, middle + 200, text, 0.9)
+
+    first, sure, last = settle.lines[0], settle.lines[1], settle.lines[-1]
+    words = (said((first.start_sample, first.end_sample), "Fixed."), said((sure.start_sample, sure.end_sample), "Sure."),
+             said((last.end_sample, edge_start), "Between."), said((edge_start, edge_start + 3200), "Edge."))
+    heard = [TranscribedSegment(words[0].start_ms, words[-1].end_ms, "Fixed. Sure. Between. Edge.", words)]
     corrections = session.settle_done(settle, heard, processing_ms=300)
-    assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(1, "Fixed.")]
+    assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(1, "Fixed."), (2, "Sure.")]
+    assert [u.heard.text for u in session.stored][:3] == ["Fixed.", "Sure.", "final3"], "a later settle starts from these"
 
 
 def test_a_settle_skipped_under_load_is_tried_again_a_period_later():
