@@ -341,9 +341,11 @@ Action = Draft | Final | Settle | LoadChanged
 
 SETTLE_MAX_MS = 28_000  # one Whisper window, with room for padding
 SETTLE_PAD_MS = 200
-# A settle hears up to this much before its first final, and the stream after its last
-# up to now (within one window): on the corpus's tune meetings, settled text 15.9 -> 15.2 %
-# word error (no context; 5 s before only: 15.5 %; 10 s: 15.6 %) for 46 % more settling.
+# A settle hears up to this much of the stream before its first final (within one window):
+# on the corpus's tune meetings, settled text 15.9 -> 15.5 % word error (10 s: 15.6 %) for
+# a fifth more settling. Hearing the stream since its last final too gave 15.2 %, but a
+# settle then held a worker twice as long, and 8 streams on 2 cores waited 0.2-0.4 s
+# longer for their finals at p90. None on an overloaded stream, whose settles yield.
 SETTLE_CONTEXT_MS = 5000
 SETTLE_EDGE_MS = 100  # a final this far inside a settle's audio is heard whole
 # Finals left unsettled this long (settles skipped under load) stay as they are: the
@@ -528,11 +530,10 @@ class LiveSession:
         window = SETTLE_MAX_MS * SAMPLE_RATE // 1000
         lines = tuple(u for u in self.unsettled if u.end_sample <= first.start_sample + window) or (first,)
         pad = SETTLE_PAD_MS * SAMPLE_RATE // 1000
-        # Context both sides: the stream after the lines first when one window cannot hold it all.
-        end = self.position
-        start = max(first.start_sample - pad - SETTLE_CONTEXT_MS * SAMPLE_RATE // 1000, end - window)
+        context = 0 if self.overloaded else SETTLE_CONTEXT_MS * SAMPLE_RATE // 1000
+        end = min(self.position, lines[-1].end_sample + pad)
+        start = max(first.start_sample - pad - context, end - window)  # context within one window
         start = max(self.audio_start, min(start, first.start_sample - pad))
-        end = min(end, max(start + window, lines[-1].end_sample + pad))
         self.settling = True
         pcm = bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2])
         # Finals it hears whole are settled too, the sure ones included (no more compute).

@@ -15,13 +15,15 @@ CONFIG = live.LiveConfig(settle_after_ms=6000)
 
 
 def _run(session, pcm=PCM, *, capacity=True, answer_finals=True):
-    """Feed 100 ms frames on a clock that keeps real time; finals are answered at once with
-    their cut as one word and stored as segment 1, 2, …; returns every action."""
+    """Feed 100 ms frames on a clock that keeps real time; drafts and finals are answered at
+    once, finals with their cut as one word and stored as segment 1, 2, …; returns every action."""
     actions, now = [], 0.0
     for frame in frames(pcm):
         now += 0.1
         for action in session.feed(frame, now=now, capacity=capacity):
             actions.append(action)
+            if isinstance(action, live.Draft):
+                session.draft_done(action, "words", processing_ms=50, now=now)
             if isinstance(action, live.Final) and answer_finals:
                 _answer(session, action, now)
     return actions
@@ -59,13 +61,19 @@ def test_a_settle_comes_once_the_oldest_final_is_old_enough_and_covers_the_unset
     settle = settles[0]
     first_end = settle.lines[0].end_sample
     assert session.position >= first_end + 6 * 16000
-    # Heard with context: up to 5 s before the first line (the stream starts sooner here)
-    # and the stream after the last, within one window.
+    # Heard with context: up to 5 s before the first line (the stream starts sooner here).
     assert settle.start_sample == max(0, settle.lines[0].start_sample - 3200 - 5 * 16000)
-    end = settle.start_sample + len(settle.pcm) // 2
-    assert end >= first_end + 6 * 16000 and end > settle.lines[-1].end_sample + 3200
-    assert len(settle.pcm) // 2 <= live.SETTLE_MAX_MS * 16
+    assert settle.start_sample + len(settle.pcm) // 2 == settle.lines[-1].end_sample + 3200  # 200 ms after
     assert settle.pcm == PCM[settle.start_sample * 2 : settle.start_sample * 2 + len(settle.pcm)]
+
+
+def test_an_overloaded_stream_settles_its_finals_without_context():
+    session = live.LiveSession(CONFIG)
+    actions = _run(session, capacity=False)  # no worker free for drafts: overloaded
+    settle = next(a for a in actions if isinstance(a, live.Settle))
+    assert session.overloaded
+    assert settle.start_sample == settle.lines[0].start_sample - 3200
+    assert settle.start_sample + len(settle.pcm) // 2 == settle.lines[-1].end_sample + 3200
 
 
 def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_nothing_away():
@@ -90,13 +98,15 @@ def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_n
 
 def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
     # Every other final is heard with sure words: only the unsure ones call for a settle,
-    # but the sure ones it hears whole are corrected too; one it hears in part is not.
+    # but the sure ones it hears whole are corrected too; words after its last are no one's.
     session = live.LiveSession(live.LiveConfig(settle_after_ms=60_000))  # settled at the end, all at once
     actions, now, stored = [], 0.0, 0
     for frame in frames(PCM):
         now += 0.1
         for action in session.feed(frame, now=now, capacity=True):
             actions.append(action)
+            if isinstance(action, live.Draft):
+                session.draft_done(action, "words", processing_ms=50, now=now)
             if isinstance(action, live.Final):
                 cut, stored = action.cut, stored + 1
                 sure = stored % 2 == 0
@@ -110,8 +120,6 @@ def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
     heard_ms = len(settle.pcm) // 32
     assert heard_ms <= max(live.SETTLE_MAX_MS, settle.lines[-1].end_sample // 16 + 200 - settle.start_sample // 16)
     assert settle.start_sample + len(settle.pcm) // 2 < session.position, "one window, not the whole stream"
-    edge_start, edge_end = settle.others[-1]  # a final the window ends in
-    assert edge_start < settle.start_sample + len(settle.pcm) // 2 < edge_end
     start_ms = settle.start_sample // 16
 
     def said(stretch, text):  # a word in the middle of a stretch (samples), timed as the settle hears it
@@ -119,9 +127,10 @@ def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
         return Word(middle, middle + 200, text, 0.9)
 
     first, sure, last = settle.lines[0], settle.lines[1], settle.lines[-1]
+    following = next(u for u in session.stored if u.start_sample > last.end_sample)
     words = (said((first.start_sample, first.end_sample), "Fixed."), said((sure.start_sample, sure.end_sample), "Sure."),
-             said((last.end_sample, edge_start), "Between."), said((edge_start, edge_start + 3200), "Edge."))
-    heard = [TranscribedSegment(words[0].start_ms, words[-1].end_ms, "Fixed. Sure. Between. Edge.", words)]
+             said((last.end_sample, following.start_sample), "Between."))
+    heard = [TranscribedSegment(words[0].start_ms, words[-1].end_ms, "Fixed. Sure. Between.", words)]
     corrections = session.settle_done(settle, heard, processing_ms=300)
     assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(1, "Fixed."), (2, "Sure.")]
     assert [u.heard.text for u in session.stored][:3] == ["Fixed.", "Sure.", "final3"], "a later settle starts from these"
