@@ -14,9 +14,10 @@ PCM = read_pcm(SPEECH / "standup.wav")
 CONFIG = live.LiveConfig(settle_after_ms=6000)
 
 
-def _run(session, pcm=PCM, *, capacity=True, answer_finals=True):
+def _run(session, pcm=PCM, *, capacity=True, answer_finals=True, sure=lambda segment_id: False):
     """Feed 100 ms frames on a clock that keeps real time; drafts and finals are answered at
-    once, finals with their cut as one word and stored as segment 1, 2, …; returns every action."""
+    once, finals with their cut as one word and stored as segment 1, 2, … (heard sure of
+    when `sure(segment_id)`); returns every action."""
     actions, now = [], 0.0
     for frame in frames(pcm):
         now += 0.1
@@ -25,15 +26,16 @@ def _run(session, pcm=PCM, *, capacity=True, answer_finals=True):
             if isinstance(action, live.Draft):
                 session.draft_done(action, "words", processing_ms=50, now=now)
             if isinstance(action, live.Final) and answer_finals:
-                _answer(session, action, now)
+                _answer(session, action, now, sure)
     return actions
 
 
-def _answer(session, final, now):
-    cut = final.cut
-    result = TranscribedSegment(0, cut.end_ms - cut.start_ms, f"words {cut.start_ms}")
+def _answer(session, final, now, sure=lambda segment_id: False):
+    cut, segment_id = final.cut, len(session.stored) + 1
+    word = Word(0, cut.end_ms - cut.start_ms, f"final{segment_id}", 0.95 if sure(segment_id) else 0.1)
+    result = TranscribedSegment(0, word.end_ms, word.word, (word,))
     session.final_done(final, result, processing_ms=50, now=now)
-    session.final_stored(final, segment_id=len(session.unsettled) + 100 * session.stats.settles + 1, result=result)
+    session.final_stored(final, segment_id=segment_id, result=result)
 
 
 def test_every_turn_is_one_final_in_order_and_drafts_come_while_a_worker_is_free():
@@ -100,20 +102,7 @@ def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
     # Every other final is heard with sure words: only the unsure ones call for a settle,
     # but the sure ones it hears whole are corrected too; words after its last are no one's.
     session = live.LiveSession(live.LiveConfig(settle_after_ms=60_000))  # settled at the end, all at once
-    actions, now, stored = [], 0.0, 0
-    for frame in frames(PCM):
-        now += 0.1
-        for action in session.feed(frame, now=now, capacity=True):
-            actions.append(action)
-            if isinstance(action, live.Draft):
-                session.draft_done(action, "words", processing_ms=50, now=now)
-            if isinstance(action, live.Final):
-                cut, stored = action.cut, stored + 1
-                sure = stored % 2 == 0
-                word = Word(0, cut.end_ms - cut.start_ms, f"final{stored}", 0.95 if sure else 0.1)
-                result = TranscribedSegment(0, word.end_ms, word.word, (word,))
-                session.final_done(action, result, processing_ms=50, now=now)
-                session.final_stored(action, segment_id=stored, result=result)
+    actions = _run(session, sure=lambda segment_id: segment_id % 2 == 0)
     assert not [a for a in actions if isinstance(a, live.Settle)]
     settle = session.settle_remaining()
     assert [u.segment_id for u in settle.lines][:3] == [1, 2, 3], "the sure final 2 between unsure ones"
