@@ -14,10 +14,10 @@ PCM = read_pcm(SPEECH / "standup.wav")
 CONFIG = live.LiveConfig(settle_after_ms=6000)
 
 
-def _run(session, pcm=PCM, *, capacity=True, answer_finals=True, sure=lambda segment_id: False):
+def _run(session, pcm=PCM, *, capacity=True, answer_finals=True, sure=lambda segment_id: False, settled=False):
     """Feed 100 ms frames on a clock that keeps real time; drafts and finals are answered at
     once, finals with their cut as one word and stored as segment 1, 2, … (heard sure of
-    when `sure(segment_id)`); returns every action."""
+    when `sure(segment_id)`), settles (if `settled`) as hearing nothing; returns every action."""
     actions, now = [], 0.0
     for frame in frames(pcm):
         now += 0.1
@@ -27,6 +27,8 @@ def _run(session, pcm=PCM, *, capacity=True, answer_finals=True, sure=lambda seg
                 session.draft_done(action, "words", processing_ms=50, now=now)
             if isinstance(action, live.Final) and answer_finals:
                 _answer(session, action, now, sure)
+            if isinstance(action, live.Settle) and settled:
+                session.settle_done(action, [], processing_ms=50)
     return actions
 
 
@@ -123,6 +125,22 @@ def test_a_settle_corrects_every_final_it_hears_whole_each_with_its_own_words():
     corrections = session.settle_done(settle, heard, processing_ms=300)
     assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(1, "Fixed."), (2, "Sure.")]
     assert [u.heard.text for u in session.stored][:3] == ["Fixed.", "Sure.", "final3"], "a later settle starts from these"
+
+
+def test_a_final_the_context_holds_only_in_part_keeps_its_words():
+    session = live.LiveSession(CONFIG)
+    settles = [a for a in _run(session, settled=True) if isinstance(a, live.Settle)]
+    later = next(s for s in settles if s.others and s.others[0][0] < s.start_sample)
+    cut_start, cut_end = later.others[0]  # begun before the settle's audio: heard in part
+    assert later.start_sample == later.lines[0].start_sample - 3200 - 5 * 16000
+    assert all(u.start_sample >= later.start_sample for u in later.lines)
+    start_ms, first = later.start_sample // 16, later.lines[0]
+    tail = cut_end // 16 - start_ms - 300  # the end of the earlier final, heard in the context
+    middle = (first.start_sample + first.end_sample) // 32 - start_ms
+    words = (Word(tail, tail + 200, "Tail.", 0.9), Word(middle, middle + 200, "Mine.", 0.9))
+    session.settling = True  # answered as if this settle were the one out
+    corrections = session.settle_done(later, [TranscribedSegment(tail, middle + 200, "Tail. Mine.", words)], processing_ms=50)
+    assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(first.segment_id, "Mine.")]
 
 
 def test_a_settle_skipped_under_load_is_tried_again_a_period_later():
