@@ -327,8 +327,8 @@ class Settle:
     start_sample: int
     pcm: bytes
     lines: tuple[StoredFinal, ...]
-    # Stretches (samples) of the other finals the audio holds (context, or between the
-    # lines, sure ones): their words are heard too, and are theirs, not a line's.
+    # Stretches (samples) of the finals the audio holds only in part (at the edge of the
+    # context): their words are heard too, and are theirs, not a line's.
     others: tuple[tuple[int, int], ...] = ()
 
 
@@ -538,10 +538,9 @@ class LiveSession:
         pcm = bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2])
         # Finals it hears whole are settled too, the sure ones included (no more compute).
         edge = SETTLE_EDGE_MS * SAMPLE_RATE // 1000
-        due = {u.segment_id for u in lines}
-        whole = [u for u in self.stored if u.start_sample >= start + edge and u.end_sample <= end - edge]
-        lines = tuple(u for u in self.stored if u.segment_id in due or u in whole)
-        chosen = {u.segment_id for u in lines}
+        whole = {u.segment_id for u in self.stored if u.start_sample >= start + edge and u.end_sample <= end - edge}
+        chosen = whole | {u.segment_id for u in lines}
+        lines = tuple(u for u in self.stored if u.segment_id in chosen)
         others = tuple(
             (u.start_sample, u.end_sample)
             for u in self.stored

@@ -89,7 +89,7 @@ def test_settled_words_correct_each_final_in_its_own_stretch_and_silence_takes_n
     middle = (first.start_sample + first.end_sample) // 32 - start_ms
     heard = [TranscribedSegment(middle, middle + 400, "Better words.",
                                 (Word(middle, middle + 200, "Better", 0.9), Word(middle + 200, middle + 400, "words.", 0.9)))]
-    after = (settle.lines[-1].end_sample + 3200) // 16 - start_ms + 500  # the stream since, heard as context
+    after = (settle.lines[-1].end_sample + 3200) // 16 - start_ms + 500  # past the last line: no line's
     heard.append(TranscribedSegment(after, after + 300, "Context.", (Word(after, after + 300, "Context.", 0.9),)))
     corrections = session.settle_done(settle, heard, processing_ms=300)
     assert [(line.segment_id, fixed.text) for line, fixed in corrections] == [(first.segment_id, "Better words.")]
