@@ -413,6 +413,19 @@ def test_the_answer_s_date_is_the_request_s() -> None:
     assert brief(found) == [("add the cart limit", "Arjun", THURSDAY)]
 
 
+def test_a_deadline_the_answer_sets_is_the_due_date() -> None:
+    found = items(
+        ("Alice", "Arjun, can you add the cart limit this week?"), ("Arjun", "Yes, I'll have it done by Thursday."),
+        ("Alice", "Bob, please send the deck this week."), ("Bob", "Sure, I can send it tomorrow."),
+        ("Alice", "Carol, please update the list."), ("Carol", "Sure, tomorrow."),
+    )
+
+    assert brief(found) == [  # a day the answer only plans for does not move the asker's date
+        ("add the cart limit", "Arjun", THURSDAY), ("send the deck", "Bob", FRIDAY),
+        ("update the list", "Carol", date(2024, 6, 4)),
+    ]
+
+
 def test_someone_not_in_the_meeting_may_be_given_a_task() -> None:
     found = items(("Sofia", "Good. Hannah and Oliver to finish the certificate rotation by next Tuesday."))
 

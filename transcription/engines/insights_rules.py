@@ -587,15 +587,18 @@ def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: dat
     """Keep a request unless it was turned down; an unnamed one needs a taker or a date.
 
     A request answered "sure" is as clear as a promise; one left unanswered may have been
-    taken back or meant for later, and one nobody was named for is a guess.
+    taken back or meant for later, and one nobody was named for is a guess. A deadline the
+    answer sets is the due date ("this week?" answered "I'll have it done by Wednesday");
+    a day the answer only plans for ("I'll do it tomorrow") is, when the request set none.
     """
     text = normalize_text(reply.text) if reply else ""
     stance = "accept" if _ACCEPT_RE.match(text) else "refuse" if _REFUSE_RE.match(text) else None
     if stance == "accept" and reply is not None:
         if reply.speaker == item.owner_name or not item.owner_name:  # the one asked said yes
             item = replace(item, confidence=_ANSWERED)
-        if item.due_date is None:
-            item = replace(item, due_date=parse_due_date(reply.text, meeting_date))
+        said = find_due_date(text, meeting_date)
+        if said and (item.due_date is None or _DEADLINE_RE.match(text, said.start)):
+            item = replace(item, due_date=said.due)
     if item.owner_name:
         refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
         return None if refused else item
