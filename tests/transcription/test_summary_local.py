@@ -260,6 +260,11 @@ def test_engine_identity() -> None:
         ),
         (
             "Carol",
+            "I'll write to Leon and ask if we may contact him in the autumn.",
+            ("write to Leon and ask if we may contact him in the autumn", "Carol", None),
+        ),
+        (
+            "Carol",
             "i will send the numbers to finance by friday i read the survey too",
             ("send the numbers to finance", "Carol", "2024-06-07"),
         ),

@@ -436,7 +436,9 @@ def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
 
 # Where the task's clause ends: a reason, a condition, a new thought.
 _BREAK_RE = re.compile(
-    r";|:\s|,\s*if\b|\s+if\s+(?=(?:i|we|you|possible|needed|necessary)\b)"
+    # "ask if we may contact him": after these verbs, "if" says what, not when.
+    r";|:\s|,\s*if\b|(?<!\bask)(?<!\bcheck)(?<!\bsee)(?<!\bknow)(?<!\bconfirm)(?<!\bfind\sout)(?<!\bverify)"
+    r"\s+if\s+(?=(?:i|we|you|possible|needed|necessary)\b)"
     r"|,?\s+\b(?:because|since|so\s+that|so\s+we|so\s+i|but|although|though|unless|otherwise"
     r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b"
     # "let me ask, I'm talking to Jordan anyway": a comma, then a new subject and its verb.
