@@ -418,6 +418,44 @@ def test_the_answer_s_date_is_the_request_s() -> None:
     assert brief(found) == [("add the cart limit", "Arjun", THURSDAY)]
 
 
+def test_a_task_taken_back_a_moment_later_is_no_task() -> None:
+    found = items(
+        ("Laura", "Arjun, one more thing. Can you prepare the slides for the all-hands?"),
+        ("Arjun", "I can, but is it needed? The written report is usually enough."),
+        ("Laura", "You're right. Forget the slides, the report is enough."),
+        ("Laura", "Kenji, please add the index to the orders table."),
+        ("Kenji", "Sure."),
+        ("Laura", "And Arjun, please drop the old index on the orders table."),  # an order of its own
+        ("Arjun", "Will do."),
+    )
+
+    assert brief(found) == [
+        ("add the index to the orders table", "Kenji", None), ("drop the old index on the orders table", "Arjun", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "answer", "owner"),
+    [
+        ("Actually, Eva, you know Leon from recruiting, maybe it's better if you write to him.", "Sure, I can do that.", "Eva"),
+        ("Actually, Eva will do it, she knows him.", "Fine.", "Eva"),
+        ("Actually, I'll take that, I'm seeing him tomorrow.", "Okay.", "Ruth"),
+    ],
+)
+def test_a_task_given_to_someone_else_a_moment_later_is_theirs(change: str, answer: str, owner: str) -> None:
+    found = items(
+        ("Ruth", "Malik, please write to Leon."), ("Malik", "Will do."), ("Ruth", change), ("Eva", answer)
+    )
+
+    assert brief(found) == [("write to Leon", owner, None)]
+
+
+def test_a_change_of_mind_that_names_nobody_leaves_the_task() -> None:
+    found = items(("Ruth", "Malik, please write to Leon."), ("Malik", "Will do."), ("Ruth", "Actually, that's fine."))
+
+    assert brief(found) == [("write to Leon", "Malik", None)]
+
+
 def test_a_deadline_the_answer_sets_is_the_due_date() -> None:
     found = items(
         ("Alice", "Arjun, can you add the cart limit this week?"), ("Arjun", "Yes, I'll have it done by Thursday."),

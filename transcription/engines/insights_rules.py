@@ -442,7 +442,7 @@ _BREAK_RE = re.compile(
     r"|,?\s+\b(?:because|since|so\s+that|so\s+we|so\s+i|but|although|though|unless|otherwise"
     r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b"
     # "let me ask, I'm talking to Jordan anyway": a comma, then a new subject and its verb.
-    r"|,\s+(?:i'm|we're|they're|it's|that's|there's)\b",
+    r"|,\s+(?:i'm|we're|they're|it's|that's|there's|he's|she's|(?:he|she)\s+\w+)\b",
     re.IGNORECASE,
 )
 # After a due date, these words still belong to the task ("by Friday to the client").
@@ -919,6 +919,68 @@ def _merge_duplicates(items: Iterable[ActionItem]) -> list[ActionItem]:
 
 RECENT_TURNS = 4  # how far back "the guide" may have been said in full
 
+# Taken back a moment later: "Forget the slides, the report is enough." An order of its own
+# ("Arjun, please drop the old index") has a trigger and is a task, not this.
+_CANCEL_RE = re.compile(
+    r"(?:^|[,;:]\s*)(?:(?:okay|ok|then|so|actually|right|no),?\s+)*(?:let's\s+)?"
+    r"(?:forget(?:\s+about)?|never\s+mind(?:\s+about)?|scratch|skip|cancel|no\s+need\s+for)"
+    r"\s+(?:the|that|those|these|our)\s+(?P<thing>[\w'-]+(?:\s+[\w'-]+){0,3}?)\s*(?=[,.;!?]|$)",
+    re.IGNORECASE,
+)
+# Given to someone else a moment later: "Actually, Eva, … better if you write to him",
+# "Carol should do it instead", "Actually, I'll take that".
+_CHANGE_RE = re.compile(r"\b(?:actually|instead|rather|better\s+if)\b", re.IGNORECASE)
+_ADDRESSED_YOU_RE = re.compile(
+    rf"(?:^|[,;:]\s*)(?:(?:actually|okay|ok|so|then|no),?\s+)?(?P<name>{_NAME})\s*,.*\byou\b", re.IGNORECASE
+)
+_NAMED_TAKER_RE = re.compile(
+    rf"\b(?P<name>{_NAME})(?:'ll|\s+(?:will|should|can|could|does|do|takes?|handles?))\b", re.IGNORECASE
+)
+_SELF_TAKER_RE = re.compile(
+    r"\b(?:i(?:'ll|\s+will|\s+can)|let\s+me)\s+(?:do|take|handle)\s+(?:it|that|this)\b", re.IGNORECASE
+)
+
+
+def _cancelled(items: list[tuple[int, ActionItem]], sentence: str, turn: int) -> list[tuple[int, ActionItem]]:
+    """`items` without those of the last few turns that `sentence` takes back by name."""
+    match = _CANCEL_RE.search(sentence)
+    if match is None:
+        return items
+    thing = match["thing"].lower().split()[-1].rstrip("s")
+
+    def named(item: ActionItem) -> bool:
+        return thing in {word.lower().strip(",.!?").rstrip("s") for word in item.title.split()}
+
+    return [(t, item) for t, item in items if not (turn - RECENT_TURNS <= t < turn and named(item))]
+
+
+def _new_owner(sentence: str, speaker: str | None, names: NameResolver) -> str | None:
+    """Who `sentence` gives the task just discussed to, or None."""
+    if not _CHANGE_RE.search(sentence):
+        return None
+    if _SELF_TAKER_RE.search(sentence):
+        return speaker
+    addressed = _ADDRESSED_YOU_RE.search(sentence)
+    if addressed and (person := names.known(addressed["name"])):
+        return person
+    return next((person for m in _NAMED_TAKER_RE.finditer(sentence) if (person := names.known(m["name"]))), None)
+
+
+def _reassigned(
+    items: list[tuple[int, ActionItem]], sentence: str, turn: int, utterances: Sequence[Utterance], names: NameResolver
+) -> list[tuple[int, ActionItem]]:
+    """The latest task of the last few turns given to the person `sentence` names instead,
+    as sure as a request answered "sure" when they then accept it."""
+    person = _new_owner(sentence, utterances[turn].speaker, names)
+    recent = [i for i, (t, item) in enumerate(items) if turn - RECENT_TURNS <= t < turn and item.owner_name != person]
+    if person is None or not recent:
+        return items
+    reply = _reply(utterances, turn)
+    accepted = reply is not None and reply.speaker == person and _ACCEPT_RE.match(normalize_text(reply.text))
+    t, item = items[recent[-1]]
+    changed = replace(item, owner_name=person, confidence=_ANSWERED if accepted else _NAMED)
+    return [*items[: recent[-1]], (t, changed), *items[recent[-1] + 1 :]]
+
 
 def extract_action_items(
     utterances: Sequence[Utterance],
@@ -935,7 +997,7 @@ def extract_action_items(
     context = _Context(
         _resolver(utterances, default_speaker, known_names), meeting_date, default_speaker
     )
-    items: list[ActionItem] = []
+    items: list[tuple[int, ActionItem]] = []  # (turn, task)
     for index, utterance in enumerate(utterances):
         reply = _reply(utterances, index)
         # Who "you" is in a promise: the one who spoke just before, when someone else did.
@@ -948,9 +1010,14 @@ def extract_action_items(
         same_turn = False
         for sentence in split_sentences(utterance.text):
             said = _Said(before, same_turn, asked, recent)
-            items += _sentence_items(sentence, utterance, reply, context, listener, said)
+            found = list(_sentence_items(sentence, utterance, reply, context, listener, said))
+            if not found:  # no task of its own: one taken back, or given to another?
+                if not _triggers(sentence, context.names):
+                    items = _cancelled(items, sentence, index)
+                items = _reassigned(items, sentence, index, utterances, context.names)
+            items += [(index, item) for item in found]
             before, same_turn, recent = sentence, True, f"{recent} {sentence}"
-    return _merge_duplicates(items)
+    return _merge_duplicates(item for _, item in items)
 
 
 # ----------------------------------------------------------------------- decisions
