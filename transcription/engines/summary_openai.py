@@ -45,7 +45,9 @@ letter. Answer in the transcript's language with JSON that matches the schema:
 each as one question that reads on its own; not the ones answered in the meeting.
 - action_items: only tasks someone committed to ("I will ...", "Evan will ...") or was \
 asked to do ("David, please ...", "can you ... by Friday?"). Not questions ("will we \
-ship?"), not refusals ("I won't ..."). title: the task in imperative form without the \
+ship?"), not refusals ("I won't ..."), not tasks taken back later in the meeting \
+("forget the slides"); a task handed on later ("actually, Carol will do it") is the new \
+owner's. title: the task in imperative form without the \
 owner, the modal or the due date ("fix the login error"). owner: the person named, or \
 for "I will ..." the speaker of that line; null when nobody is. due_date: YYYY-MM-DD \
 resolved against the meeting date (a weekday means the next such day after the meeting \
