@@ -19,8 +19,10 @@ fewer than half its words appear in order near its time. The live path runs on a
 clock as fast as the machine allows: results, not latency (benchmarks/live_latency.py
 measures that end to end). `--streams room` (default) hears the meeting through one
 microphone; `speaker` gives each speaker a stream with only their turns, as remote
-participants are heard. Results per meeting are cached in .corpus-cache/fidelity/ by the
-meeting's audio and this code's settings; `--fresh` ignores the cache.
+participants are heard. Settles hear the stream since their last final, as when the workers
+are otherwise idle; `--busy` settles as when other streams keep them busy. Results per
+meeting are cached in .corpus-cache/fidelity/ by the meeting's audio and this code's
+settings; `--fresh` ignores the cache.
 """
 
 from __future__ import annotations
@@ -69,8 +71,13 @@ def offline(engine: LocalSpeechEngine, path: Path) -> list[TranscribedSegment]:
     ]
 
 
-def live_stream(engine: LocalSpeechEngine, pcm: bytes) -> tuple[list[TranscribedSegment], list[TranscribedSegment], dict[str, Any]]:
-    """One stream through the live path: (finals as first sent, finals after settling, stats)."""
+def live_stream(
+    engine: LocalSpeechEngine, pcm: bytes, *, idle: bool = True
+) -> tuple[list[TranscribedSegment], list[TranscribedSegment], dict[str, Any]]:
+    """One stream through the live path: (finals as first sent, finals after settling, stats).
+    `idle`: the workers have nothing else to do when a settle is due, as for one stream on a
+    quiet machine (settles hear the stream since their last final); False, as when other
+    streams keep them busy."""
     # A stream that keeps up, as one stream on a quiet machine does: drafts are not run here,
     # and would otherwise count as skipped, a sign of overload (settles lose their context).
     session = live.LiveSession(replace(transcribers.live_config(), skip_partials_when_busy=False))
@@ -101,9 +108,9 @@ def live_stream(engine: LocalSpeechEngine, pcm: bytes) -> tuple[list[Transcribed
         return True
 
     for offset in range(0, len(pcm), FRAME_BYTES):
-        act(session.feed(pcm[offset : offset + FRAME_BYTES], now=offset / 32000, capacity=False))
+        act(session.feed(pcm[offset : offset + FRAME_BYTES], now=offset / 32000, capacity=False, idle=idle))
     act(session.flush(now=len(pcm) / 32000))
-    while (remaining := session.settle_remaining()) is not None:
+    while (remaining := session.settle_remaining(idle=idle)) is not None:
         settle(remaining)
     stats = {**session.stats.as_json(), **cost}
     return list(first.values()), [now[i] for i in sorted(now)], stats
@@ -117,7 +124,7 @@ def refined(engine: LocalSpeechEngine, path: Path, live_lines: list[TranscribedS
     return lines, time.perf_counter() - started
 
 
-def run_meeting(engine: LocalSpeechEngine, meeting: CorpusMeeting, streams: str) -> dict[str, Any]:
+def run_meeting(engine: LocalSpeechEngine, meeting: CorpusMeeting, streams: str, idle: bool) -> dict[str, Any]:
     pcm = _pcm(meeting.audio)
     started = time.perf_counter()
     base = offline(engine, meeting.audio)
@@ -125,7 +132,7 @@ def run_meeting(engine: LocalSpeechEngine, meeting: CorpusMeeting, streams: str)
     firsts, settled, stats = [], [], {}
     sources = [pcm] if streams == "room" else [only_turns_of(pcm, meeting.turns, s) for s in _speakers(meeting)]
     for stream in sources:
-        f, s, st = live_stream(engine, stream)
+        f, s, st = live_stream(engine, stream, idle=idle)
         firsts, settled = firsts + f, settled + s
         stats = {k: stats.get(k, 0) + v for k, v in st.items() if isinstance(v, (int, float))}
     firsts.sort(key=lambda x: x.start_ms)
@@ -152,6 +159,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "heldout", "all"], default="all")
     parser.add_argument("--only", default="", help="comma-separated meeting ids")
     parser.add_argument("--streams", choices=["room", "speaker"], default="room")
+    parser.add_argument("--busy", action="store_true",
+                        help="settle as when other streams keep the workers busy (no stream since the last final)")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every result here")
     args = parser.parse_args()
@@ -162,12 +171,12 @@ def main() -> None:
     chosen = meetings(None if args.split == "all" else args.split)
     if args.only:
         chosen = [m for m in chosen if m.id in args.only.split(",")]
-    print(f"tiny.en int8, {settings.MINA_WHISPER_THREADS} thread(s); {len(chosen)} meetings, {args.streams} streams; load {os.getloadavg()[0]:.1f}")
+    print(f"tiny.en int8, {settings.MINA_WHISPER_THREADS} thread(s); {len(chosen)} meetings, {args.streams} streams{', busy' if args.busy else ''}; load {os.getloadavg()[0]:.1f}")
     print(f"{'meeting':<16}{'split':<8}{'min':>5}" + "".join(f"{p:>9}" for p in PASSES)
           + "   lost turns o/l/s/r   live/inaudible lines")
     results = []
     for meeting in chosen:
-        result = _cached(meeting, args, lambda m=meeting: run_meeting(engine, m, args.streams))
+        result = _cached(meeting, args, lambda m=meeting: run_meeting(engine, m, args.streams, not args.busy))
         results.append(result)
         rates = [wer([result["reference"]], [result["texts"][p]]) for p in PASSES]
         lost = "/".join(str(len(result["lost"][p])) for p in PASSES)
@@ -198,7 +207,7 @@ def _cached(meeting: CorpusMeeting, args: argparse.Namespace, run: Any) -> dict[
         ROOT / "transcription" / "engines" / "speech_local.py", ROOT / "transcription" / "audio.py",
         ROOT / "transcription" / "engines" / "base.py",  # what a confident final is
     ))
-    key = hashlib.sha256(code + meeting.audio.read_bytes() + args.streams.encode()).hexdigest()[:16]
+    key = hashlib.sha256(code + meeting.audio.read_bytes() + args.streams.encode() + b"busy" * args.busy).hexdigest()[:16]
     path = CACHE / "fidelity" / f"{meeting.id}-{key}.json"
     if path.exists() and not args.fresh:
         return json.loads(path.read_text())

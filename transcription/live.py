@@ -343,9 +343,10 @@ SETTLE_MAX_MS = 28_000  # one Whisper window, with room for padding
 SETTLE_PAD_MS = 200
 # A settle hears up to this much of the stream before its first final (within one window):
 # on the corpus's tune meetings, settled text 15.9 -> 15.5 % word error (10 s: 15.6 %) for
-# a fifth more settling. Hearing the stream since its last final too gave 15.2 %, but a
-# settle then held a worker twice as long, and 8 streams on 2 cores waited 0.2-0.4 s
-# longer for their finals at p90. None on an overloaded stream, whose settles yield.
+# a fifth more settling. None on an overloaded stream, whose settles yield. When no final
+# and no other settle waits or runs (`idle`), it also hears the stream since its last final
+# (tune 15.3 -> 15.1 %, held out 19.4 -> 18.5 %): such a settle holds a worker longer, and
+# when every settle did, 8 streams on 2 cores waited 0.2-0.4 s longer for finals at p90.
 SETTLE_CONTEXT_MS = 5000
 SETTLE_EDGE_MS = 100  # a final this far inside a settle's audio is heard whole
 # Finals left unsettled this long (settles skipped under load) stay as they are: the
@@ -404,15 +405,17 @@ class LiveSession:
         """Samples of the stream heard so far."""
         return self.audio_start + len(self.audio) // 2
 
-    def feed(self, pcm: bytes, *, now: float, capacity: bool) -> list[Action]:
-        """New audio; `capacity` says whether a worker is free for a draft now."""
+    def feed(self, pcm: bytes, *, now: float, capacity: bool, idle: bool = False) -> list[Action]:
+        """New audio; `capacity` says whether a worker is free for a draft now, `idle`
+        whether no final and no settle of any stream waits or runs: a settle due now may
+        then hear the stream up to now."""
         self.audio += pcm
         actions: list[Action] = []
         for cut in self.segmenter.feed(pcm):
             actions += self._final(cut, now) if cut.final else self._offer_draft(cut, now, capacity)
         actions += self._retry_deferred(now, capacity)
         actions += self._load(self.load.check(now))
-        actions += self._settle_if_due()
+        actions += self._settle_if_due(idle)
         self._forget_old_audio()
         return actions
 
@@ -515,25 +518,27 @@ class LiveSession:
 
     # --- Settling --------------------------------------------------------------------
 
-    def _settle_if_due(self) -> list[Action]:
+    def _settle_if_due(self, idle: bool) -> list[Action]:
         if self.settling or not self.unsettled or self.position < self.settle_not_before:
             return []
         due = self.unsettled[0].end_sample + self.config.settle_after_ms * SAMPLE_RATE // 1000
-        return [self._settle()] if self.position >= due else []
+        return [self._settle(idle)] if self.position >= due else []
 
-    def settle_remaining(self) -> Settle | None:
+    def settle_remaining(self, *, idle: bool = False) -> Settle | None:
         """At the end of a stream: settle what is left now, without waiting."""
-        return None if self.settling or not self.unsettled else self._settle()
+        return None if self.settling or not self.unsettled else self._settle(idle)
 
-    def _settle(self) -> Settle:
+    def _settle(self, idle: bool) -> Settle:
         first = self.unsettled[0]
         window = SETTLE_MAX_MS * SAMPLE_RATE // 1000
         lines = tuple(u for u in self.unsettled if u.end_sample <= first.start_sample + window) or (first,)
         pad = SETTLE_PAD_MS * SAMPLE_RATE // 1000
         context = 0 if self.overloaded else SETTLE_CONTEXT_MS * SAMPLE_RATE // 1000
-        end = min(self.position, lines[-1].end_sample + pad)
+        since = idle and not self.overloaded  # the stream after the lines too, up to now
+        end = self.position if since else min(self.position, lines[-1].end_sample + pad)
         start = max(first.start_sample - pad - context, end - window)  # context within one window
         start = max(self.audio_start, min(start, first.start_sample - pad))
+        end = min(end, max(start + window, lines[-1].end_sample + pad))  # the lines first
         self.settling = True
         pcm = bytes(self.audio[(start - self.audio_start) * 2 : (end - self.audio_start) * 2])
         # Finals it hears whole are settled too, the sure ones included (no more compute).

@@ -52,7 +52,9 @@ class LiveStream:
 
     def feed(self, pcm: bytes) -> None:
         metrics.LIVE_AUDIO.inc(len(pcm) / (2 * SAMPLE_RATE))
-        self._act(self.session.feed(pcm, now=time.monotonic(), capacity=self.transcriber.partial_capacity()))
+        self._act(self.session.feed(
+            pcm, now=time.monotonic(), capacity=self.transcriber.partial_capacity(), idle=self.transcriber.idle()
+        ))
 
     def _act(self, actions: list[live.Action]) -> None:
         for action in actions:
@@ -161,7 +163,7 @@ class LiveStream:
             if self.worker is not None:
                 await self.worker
             await asyncio.gather(*self.tasks, return_exceptions=True)  # drafts and a settle under way
-            while settle and (remaining := self.session.settle_remaining()) is not None:
+            while settle and (remaining := self.session.settle_remaining(idle=self.transcriber.idle())) is not None:
                 if not await self._settle(remaining):
                     break
             self._act(self.session.end())

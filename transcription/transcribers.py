@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -58,6 +59,9 @@ class Transcriber(Protocol):
 
     def partial_capacity(self) -> bool:
         """Whether a partial or settle may be sent now (else it waits for a later frame)."""
+
+    def idle(self) -> bool:
+        """Whether no final and no settle of any stream waits or runs: a settle may take longer."""
 
     async def partial(self, pcm: bytes) -> Outcome: ...
 
@@ -125,8 +129,7 @@ class _PriorityPool:
             tuple[int, int, float | None, str, bytes, Hearing, bool, Future[Outcome]]
         ] = queue.PriorityQueue()
         self.order = itertools.count()
-        self.in_flight = 0
-        self.partials_in_flight = 0
+        self.in_flight: Counter[str] = Counter()  # jobs waiting or running, by kind
         self.lock = threading.Lock()
         for index in range(workers):
             threading.Thread(target=self._work, name=f"mina-stt-{index}", daemon=True).start()
@@ -136,8 +139,7 @@ class _PriorityPool:
     ) -> Future[Outcome]:
         future: Future[Outcome] = Future()
         with self.lock:
-            self.in_flight += 1
-            self.partials_in_flight += kind != "final"
+            self.in_flight[kind] += 1
         self.jobs.put((PRIORITIES[kind], next(self.order), deadline, kind, pcm, hearing, hurried, future))
         return future
 
@@ -155,8 +157,7 @@ class _PriorityPool:
                 future.set_exception(exc)
             finally:
                 with self.lock:
-                    self.in_flight -= 1
-                    self.partials_in_flight -= kind != "final"
+                    self.in_flight[kind] -= 1
 
 
 _pool: _PriorityPool | None = None
@@ -177,7 +178,13 @@ def pool_busy() -> bool:
     (kept free so a final never waits for a draft)."""
     if _pool is None:
         return False
-    return _pool.in_flight >= _pool.workers or _pool.partials_in_flight >= max(1, _pool.workers - 1)
+    jobs = _pool.in_flight
+    return jobs.total() >= _pool.workers or jobs["partial"] + jobs["settle"] >= max(1, _pool.workers - 1)
+
+
+def pool_idle() -> bool:
+    """True when no final and no settle waits or runs (a draft is short, and gives way)."""
+    return _pool is None or not (_pool.in_flight["final"] or _pool.in_flight["settle"])
 
 
 def warm_up(language: str = ENGLISH) -> None:
@@ -215,6 +222,9 @@ class PoolTranscriber:
 
     def partial_capacity(self) -> bool:
         return not (settings.MINA_SKIP_PARTIALS_WHEN_BUSY and pool_busy())
+
+    def idle(self) -> bool:
+        return pool_idle()
 
     async def partial(self, pcm: bytes) -> Outcome:
         deadline = None
@@ -278,6 +288,9 @@ class CeleryTranscriber:
     def partial_capacity(self) -> bool:
         # One partial of a stream in flight at a time: the next draft supersedes it anyway.
         return not (settings.MINA_SKIP_PARTIALS_WHEN_BUSY and self.partials_out > 0)
+
+    def idle(self) -> bool:
+        return False  # the workers' queue is shared by every machine: never known to be idle here
 
     async def partial(self, pcm: bytes) -> Outcome:
         skip = settings.MINA_SKIP_PARTIALS_WHEN_BUSY

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import json
+import threading
 import time
 
 import pytest
@@ -450,6 +451,27 @@ async def test_a_stream_under_no_strain_lets_its_finals_be_heard_twice(meeting, 
     finally:
         await mic.disconnect()
     assert once == [False] * len(STANDUP["turns"])
+
+
+def test_a_settle_may_hear_more_only_while_no_final_and_no_settle_waits_or_runs(settings, monkeypatch):
+    settings.MINA_TRANSCRIBE_WORKERS = 1
+    monkeypatch.setattr(transcribers, "_pool", None)  # a pool of this test's own
+    release = threading.Event()
+    monkeypatch.setattr(transcribers, "_transcribe", lambda *args, **kwargs: release.wait(5) and transcribers.Outcome(""))
+    pool, hearing = transcribers._get_pool(), transcribers.Hearing()
+    assert transcribers.PoolTranscriber().idle()
+    running = pool.submit("partial", b"", None, hearing)
+    assert transcribers.pool_idle(), "a draft is short, and gives way"
+    waiting = [pool.submit(kind, b"", None, hearing) for kind in ("final", "settle")]
+    assert not transcribers.pool_idle()
+    release.set()
+    for job in [running, *waiting]:
+        job.result(5)
+    deadline = time.monotonic() + 5
+    while not transcribers.pool_idle() and time.monotonic() < deadline:  # counted off just after answering
+        time.sleep(0.01)
+    assert transcribers.pool_idle()
+    assert not transcribers.CeleryTranscriber().idle(), "shared by every machine: never known to be idle"
 
 
 def test_a_meeting_is_overloaded_while_any_of_its_streams_is():

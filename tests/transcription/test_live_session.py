@@ -14,14 +14,16 @@ PCM = read_pcm(SPEECH / "standup.wav")
 CONFIG = live.LiveConfig(settle_after_ms=6000)
 
 
-def _run(session, pcm=PCM, *, capacity=True, answer_finals=True, sure=lambda segment_id: False, settled=False):
+def _run(
+    session, pcm=PCM, *, capacity=True, idle=False, answer_finals=True, sure=lambda segment_id: False, settled=False
+):
     """Feed 100 ms frames on a clock that keeps real time; drafts and finals are answered at
     once, finals with their cut as one word and stored as segment 1, 2, … (heard sure of
     when `sure(segment_id)`), settles (if `settled`) as hearing nothing; returns every action."""
     actions, now = [], 0.0
     for frame in frames(pcm):
         now += 0.1
-        for action in session.feed(frame, now=now, capacity=capacity):
+        for action in session.feed(frame, now=now, capacity=capacity, idle=idle):
             actions.append(action)
             if isinstance(action, live.Draft):
                 session.draft_done(action, "words", processing_ms=50, now=now)
@@ -71,9 +73,19 @@ def test_a_settle_comes_once_the_oldest_final_is_old_enough_and_covers_the_unset
     assert settle.pcm == PCM[settle.start_sample * 2 : settle.start_sample * 2 + len(settle.pcm)]
 
 
-def test_an_overloaded_stream_settles_its_finals_without_context():
+def test_with_the_workers_idle_a_settle_also_hears_the_stream_since_its_last_final():
     session = live.LiveSession(CONFIG)
-    actions = _run(session, capacity=False)  # no worker free for drafts: overloaded
+    settle = next(a for a in _run(session, idle=True) if isinstance(a, live.Settle))
+    end = settle.start_sample + len(settle.pcm) // 2
+    assert end > settle.lines[-1].end_sample + 3200, "past its last final"
+    assert end - settle.start_sample <= live.SETTLE_MAX_MS * 16, "within one window"
+    assert settle.start_sample <= settle.lines[0].start_sample - 3200
+    assert settle.pcm == PCM[settle.start_sample * 2 : end * 2]
+
+
+def test_an_overloaded_stream_settles_its_finals_without_context_though_the_workers_are_idle():
+    session = live.LiveSession(CONFIG)
+    actions = _run(session, capacity=False, idle=True)  # no worker free for drafts: overloaded
     settle = next(a for a in actions if isinstance(a, live.Settle))
     assert session.overloaded
     assert settle.start_sample == settle.lines[0].start_sample - 3200
