@@ -440,6 +440,7 @@ def test_a_task_taken_back_a_moment_later_is_no_task() -> None:
         ("Actually, Eva, you know Leon from recruiting, maybe it's better if you write to him.", "Sure, I can do that.", "Eva"),
         ("Actually, Eva will do it, she knows him.", "Fine.", "Eva"),
         ("Actually, I'll take that, I'm seeing him tomorrow.", "Okay.", "Ruth"),
+        ("Actually, Eva, could you do it instead?", "Sure.", "Eva"),
     ],
 )
 def test_a_task_given_to_someone_else_a_moment_later_is_theirs(change: str, answer: str, owner: str) -> None:
@@ -450,8 +451,17 @@ def test_a_task_given_to_someone_else_a_moment_later_is_theirs(change: str, answ
     assert brief(found) == [("write to Leon", owner, None)]
 
 
-def test_a_change_of_mind_that_names_nobody_leaves_the_task() -> None:
-    found = items(("Ruth", "Malik, please write to Leon."), ("Malik", "Will do."), ("Ruth", "Actually, that's fine."))
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Actually, that's fine.",
+        "Actually, Eva, you're right, he was good.",
+        "Actually, Eva will be away next week.",
+        "Actually, Eva, could you do it instead?",  # asked, and not taken
+    ],
+)
+def test_a_change_of_mind_that_gives_the_task_to_nobody_leaves_it(said: str) -> None:
+    found = items(("Ruth", "Malik, please write to Leon."), ("Malik", "Will do."), ("Ruth", said), ("Eva", "Hmm."))
 
     assert brief(found) == [("write to Leon", "Malik", None)]
 

@@ -467,7 +467,7 @@ _LEADING_RE = re.compile(
 )
 _TRAILING_RE = re.compile(
     r"(?:[\s,.;:!?-]+|\b(?:please|thanks|thank\s+you|okay|ok|right|then|too|as\s+well|and|so"
-    r"|or|alright|later|soon|asap|right\s+away)\b)+$",
+    r"|or|alright|later|soon|asap|right\s+away|instead)\b)+$",
     re.IGNORECASE,
 )
 # "may" and "march" are more often verbs than months.
@@ -930,11 +930,15 @@ _CANCEL_RE = re.compile(
 # Given to someone else a moment later: "Actually, Eva, … better if you write to him",
 # "Carol should do it instead", "Actually, I'll take that".
 _CHANGE_RE = re.compile(r"\b(?:actually|instead|rather|better\s+if)\b", re.IGNORECASE)
-_ADDRESSED_YOU_RE = re.compile(
-    rf"(?:^|[,;:]\s*)(?:(?:actually|okay|ok|so|then|no),?\s+)?(?P<name>{_NAME})\s*,.*\byou\b", re.IGNORECASE
+_TAKING_VERBS = _ORDER_VERBS | {"do", "take", "handle", "own"}  # "you're right", "Eva will be away": no
+_MODAL = r"(?:'ll|\s+(?:will|should|can|could|might|would))"
+_HANDED_TO_RE = re.compile(
+    rf"(?:^|[,;:]\s*)(?:(?:actually|okay|ok|so|then|no),?\s+)?(?P<name>{_NAME})\s*,", re.IGNORECASE
 )
+_YOU_DO_RE = re.compile(rf"\byou(?:{_MODAL})?\s+(?P<verb>[a-z]+)", re.IGNORECASE)
 _NAMED_TAKER_RE = re.compile(
-    rf"\b(?P<name>{_NAME})(?:'ll|\s+(?:will|should|can|could|does|do|takes?|handles?))\b", re.IGNORECASE
+    rf"\b(?P<name>{_NAME})(?:{_MODAL}\s+(?P<verb>[a-z]+)|\s+(?:does|takes|handles)\s+(?:it|that|this)\b)",
+    re.IGNORECASE,
 )
 _SELF_TAKER_RE = re.compile(
     r"\b(?:i(?:'ll|\s+will|\s+can)|let\s+me)\s+(?:do|take|handle)\s+(?:it|that|this)\b", re.IGNORECASE
@@ -960,10 +964,12 @@ def _new_owner(sentence: str, speaker: str | None, names: NameResolver) -> str |
         return None
     if _SELF_TAKER_RE.search(sentence):
         return speaker
-    addressed = _ADDRESSED_YOU_RE.search(sentence)
-    if addressed and (person := names.known(addressed["name"])):
+    addressed = _HANDED_TO_RE.search(sentence)
+    you_do = addressed and {m["verb"].lower() for m in _YOU_DO_RE.finditer(sentence, addressed.end())}
+    if addressed and you_do and you_do & _TAKING_VERBS and (person := names.known(addressed["name"])):
         return person
-    return next((person for m in _NAMED_TAKER_RE.finditer(sentence) if (person := names.known(m["name"]))), None)
+    takers = (m for m in _NAMED_TAKER_RE.finditer(sentence) if not m["verb"] or m["verb"].lower() in _TAKING_VERBS)
+    return next((person for m in takers if (person := names.known(m["name"]))), None)
 
 
 def _reassigned(
@@ -977,6 +983,8 @@ def _reassigned(
         return items
     reply = _reply(utterances, turn)
     accepted = reply is not None and reply.speaker == person and _ACCEPT_RE.match(normalize_text(reply.text))
+    if sentence.endswith("?") and not accepted:  # "Actually, Eva, could you do it?" needs her yes
+        return items
     t, item = items[recent[-1]]
     changed = replace(item, owner_name=person, confidence=_ANSWERED if accepted else _NAMED)
     return [*items[: recent[-1]], (t, changed), *items[recent[-1] + 1 :]]
