@@ -598,7 +598,7 @@ def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: dat
     if stance == "accept" and reply is not None:
         if reply.speaker == item.owner_name or not item.owner_name:  # the one asked said yes
             item = replace(item, confidence=_ANSWERED)
-        said = find_due_date(text, meeting_date)
+        said = find_deadline(text, meeting_date)
         if said and (item.due_date is None or _DEADLINE_RE.match(text, said.start)):
             item = replace(item, due_date=said.due)
     if item.owner_name:
@@ -978,8 +978,10 @@ def _reassigned(
     """The latest task of the last few turns given to the person `sentence` names instead,
     as sure as a request answered "sure" when they then accept it."""
     person = _new_owner(sentence, utterances[turn].speaker, names)
+    if person is None:
+        return items
     recent = [i for i, (t, item) in enumerate(items) if turn - RECENT_TURNS <= t < turn and item.owner_name != person]
-    if person is None or not recent:
+    if not recent:
         return items
     reply = _reply(utterances, turn)
     accepted = reply is not None and reply.speaker == person and _ACCEPT_RE.match(normalize_text(reply.text))
