@@ -704,6 +704,9 @@ def test_a_new_subject_after_a_comma_ends_the_task() -> None:
         ("Okay. Any change to the release scope has to go through me.",
          "Any change to the release scope has to go through Alice"),
         ("From now on, anything we ship must pass the smoke tests.", "anything we ship must pass the smoke tests"),
+        ("Okay, so the travel budget is approved.", "approve the travel budget"),
+        ("To sum up: the new onboarding flow is approved for the pilot, but only in Spain.",
+         "approve the new onboarding flow for the pilot"),
     ],
 )
 def test_decision_forms(text: str, decision: str) -> None:
@@ -749,6 +752,8 @@ def test_agreeing_to_what_is_not_a_proposal_is_no_decision(said: str, answer: st
         "They wanted live prices. We agreed on a cache of five minutes, and the conversion didn't change.",
         "Every query that checks permissions has to change.",  # a fact about the work, not a rule
         "Any idea who has to sign this?",
+        "The vendor contract was approved in March.",  # a story from before
+        "Is the travel budget approved?",
     ],
 )
 def test_not_decisions(text: str) -> None:

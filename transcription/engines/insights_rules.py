@@ -1114,6 +1114,22 @@ _RULE_RE = re.compile(
 )
 
 
+# "The design is approved in principle." / "So the budget is approved": an approval said as
+# done now (not "was approved", a story from before) is the decision to approve it.
+_APPROVED_RE = re.compile(
+    r"(?:^|[:,]\s*|\bso\s+)(?P<what>(?:the|our|this|that|your)\s+(?:[\w-]+\s+){0,4}?[\w-]+)"
+    r"\s+(?:is|are)\s+(?:now\s+|hereby\s+)?approved\b(?P<rest>[^.;!?]*)",
+    re.IGNORECASE,
+)
+
+
+def _approval(sentence: str) -> str | None:
+    if sentence.endswith("?") or not (said := _APPROVED_RE.search(sentence)):
+        return None
+    rest = _BREAK_RE.split(said["rest"], maxsplit=1)[0] if said["rest"] else ""
+    return clean_title(f"approve {said['what']}{rest}")
+
+
 def _agreed_proposal(utterance: Utterance, previous: Utterance | None) -> str | None:
     """The proposal just before an "Agreed." by someone else, as a decision."""
     if previous is None or previous.speaker == utterance.speaker:
@@ -1129,8 +1145,8 @@ def _agreed_proposal(utterance: Utterance, previous: Utterance | None) -> str | 
 def extract_decisions(
     utterances: Sequence[Utterance], *, known_names: Iterable[str] = ()
 ) -> list[str]:
-    """What the meeting settled: "we decided / agreed to ...", "the decision is ...", a
-    proposal someone else answers "Agreed."."""
+    """What the meeting settled: "we decided / agreed to ...", "the decision is ...", "the
+    design is approved", a proposal someone else answers "Agreed."."""
     names = _resolver(utterances, None, known_names)
     decisions: list[str] = []
     for turn, utterance in enumerate(utterances):
@@ -1141,6 +1157,8 @@ def extract_decisions(
             before = sentences[index - 1] if index else ""
             after = sentences[index + 1] if index + 1 < len(sentences) else ""
             decisions += _sentence_decisions(sentence, names, before, after)
+            if approved := _approval(sentence):
+                decisions.append(approved)
             if rule := _RULE_RE.match(sentence):
                 said = re.sub(r"\bme\b", utterance.speaker, rule["rule"]) if utterance.speaker else rule["rule"]
                 decisions.append(clean_title(said))
