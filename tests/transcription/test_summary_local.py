@@ -14,7 +14,7 @@ from transcription.engines.insights_rules import (
     parse_due_date,
     split_sentences,
 )
-from transcription.engines.summary_local import LocalSummaryEngine
+from transcription.engines.summary_local import LocalSummaryEngine, outcome
 
 SPEECH = Path(__file__).resolve().parents[1] / "data" / "speech"
 MONDAY = date(2024, 6, 3)
@@ -86,11 +86,12 @@ def test_reference_standup_matches_the_expected_insights() -> None:
     assert insights.decisions == expected["decisions"]
 
 
-def test_reference_standup_overview_is_its_most_central_sentences_in_order() -> None:
+def test_reference_standup_overview_is_its_most_central_sentences_in_order_then_what_came_out() -> None:
     insights = summarize(reference_turns())
     transcript = (SPEECH / "standup.txt").read_text()
 
-    sentences = [s for s in insights.overview.split(". ") if s]
+    *sentences, came_out = split_sentences(insights.overview)
+    assert came_out == "It ended with one decision and two action items for David and Carol."
     assert 2 <= len(sentences) <= 3
     positions = [transcript.index(s.rstrip(".")) for s in sentences]
     assert positions == sorted(positions)
@@ -823,6 +824,22 @@ def test_the_overview_states_facts_once_and_asks_nothing() -> None:
     sentences = [*split_sentences(insights.overview), *insights.key_points]
     assert sentences and not any(s.endswith("?") for s in sentences)
     assert len(sentences) == len(set(sentences))
+
+
+@pytest.mark.parametrize(
+    ("decisions", "owners", "questions", "said"),
+    [
+        (0, [], 0, "No decision or action item was recorded."),
+        (1, [], 0, "It ended with one decision."),
+        (0, [None, None], 0, "It ended with two action items."),
+        (2, ["Ana", "Ben", "Ana"], 1, "It ended with two decisions, three action items for Ana and Ben, and one open question."),
+        (0, ["Ana", None], 3, "It ended with two action items for Ana and three open questions."),
+        (12, ["A", "B", "C", "D", "E", "F"], 0, "It ended with 12 decisions and six action items for A, B, C, D and two others."),
+    ],
+)
+def test_the_overview_ends_with_what_came_out(decisions: int, owners: list, questions: int, said: str) -> None:
+    items = [ActionItem(title="Send the deck", owner_name=owner) for owner in owners]
+    assert outcome(["ship it"] * decisions, items, ["why?"] * questions) == said
 
 
 def open_questions(*turns: tuple[str, str]) -> list[str]:

@@ -1,8 +1,11 @@
 """The `local` summary engine: extractive overview and rule-based insights, no model.
 
 The overview is the few most central sentences of the transcript (TF-IDF cosine
-centrality: how much a sentence shares with all the others), in their original order.
-Decisions and action items come from the rules in `insights_rules`.
+centrality: how much a sentence shares with all the others), in their original order,
+then one sentence on what came out of the meeting ("It ended with two decisions, three
+action items for Marcus and Tom, and one open question."): an overview read alone, in a
+chat message, says what was settled. Decisions and action items come from the rules in
+`insights_rules`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from core.languages import ENGLISH, language_name
-from transcription.engines.base import Insights, Utterance
+from transcription.engines.base import ActionItem, Insights, Utterance
 from transcription.engines.insights_rules import (
     extract_action_items,
     extract_decisions,
@@ -128,6 +131,43 @@ def _key_points(
     return [_display(sentences[i]) for i in chosen]
 
 
+_NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# Owners named in the outcome sentence; more are counted ("and 3 others").
+OUTCOME_OWNERS = 4
+
+
+def _count(number: int, noun: str) -> str:
+    """A count in words: "one decision", "three action items", "12 open questions"."""
+    said = _NUMBERS[number] if number < len(_NUMBERS) else str(number)
+    return f"{said} {noun}{'' if number == 1 else 's'}"
+
+
+def _listed(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: "Ana", "Ana and Ben", "Ana, Ben and Cy"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def outcome(decisions: Sequence[str], items: Sequence[ActionItem], questions: Sequence[str]) -> str:
+    """One sentence on what came out of the meeting, with the tasks' owners."""
+    parts = []
+    if decisions:
+        parts.append(_count(len(decisions), "decision"))
+    if items:
+        owners = list(dict.fromkeys(item.owner_name for item in items if item.owner_name))
+        named = owners[:OUTCOME_OWNERS]
+        if len(owners) > len(named):
+            named.append(_count(len(owners) - len(named), "other"))
+        parts.append(_count(len(items), "action item") + (f" for {_listed(named)}" if named else ""))
+    if questions:
+        parts.append(_count(len(questions), "open question"))
+    if not parts:
+        return "No decision or action item was recorded."
+    # A comma before the last part when a part already holds an "and" ("for Ana and Ben").
+    last = ", and " if len(parts) > 1 and any(" and " in part for part in parts[:-1]) else " and "
+    said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + last + parts[-1]
+    return f"It ended with {said}."
+
+
 ENGLISH_ONLY = (
     "Mina's offline summary reads English only, and this meeting is in {language}: its "
     "transcript, speakers and talk time are complete, but no overview, decisions or tasks "
@@ -178,10 +218,12 @@ class LocalSummaryEngine:
         pool = candidates or set(range(len(sentences)))
         overview = sorted(_ranked(scores, pool)[:size])
         listed = [*decisions, *(item.title for item in items)]
+        questions = extract_open_questions(utterances)
+        said = [_display(sentences[i]) for i in overview]
         return Insights(
-            overview=" ".join(_display(sentences[i]) for i in overview),
+            overview=" ".join([*said, outcome(decisions, items, questions)]) if said else "",
             key_points=_key_points(sentences, scores, candidates - set(overview), listed),
             decisions=decisions,
             action_items=items,
-            questions=extract_open_questions(utterances),
+            questions=questions,
         )
