@@ -239,3 +239,18 @@ def test_the_second_decode_of_unsure_finals_can_be_turned_off(monkeypatch: pytes
     assert beams == [1]
     with pytest.raises(ValueError):
         LocalSpeechEngine(unsure_final_beam=0)
+
+
+def test_words_read_as_the_line_does_so_a_line_rebuilt_from_them_reads_the_same(engine: LocalSpeechEngine) -> None:
+    """Whisper starts a word at each punctuation token ("non" "-technical", "8" ",000"):
+    settling and the careful pass's coverage rebuild lines from words, which read
+    "a non -technical person" until such a piece joined the word before it."""
+    meeting = decode(SPEECH / "three_voices.flac")
+    turn = next(t for t in json.loads((SPEECH / "three_voices.json").read_text())["turns"] if "non-tech" in t["text"])
+    final = engine.transcribe_utterance(meeting[turn["start_ms"] * 16 : turn["end_ms"] * 16])
+    careful = list(engine.transcribe_file(meeting))
+
+    for line in [final, *careful]:
+        assert line is not None and " ".join(w.word for w in line.words) == line.text
+    for line in (final, next(s for s in careful if "technical person" in s.text)):
+        assert line is not None and "non-technical" in [w.word for w in line.words]

@@ -416,16 +416,7 @@ class LocalSpeechEngine:
         if not alignment:
             return ()
         merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
-        return tuple(
-            Word(
-                start_ms=_ms(w["start"]),
-                end_ms=_ms(w["end"]),
-                word=w["word"].strip(),
-                probability=float(w["probability"]),
-            )
-            for w in alignment
-            if w["word"].strip()
-        )
+        return _read_words((w["start"], w["end"], w["word"], w["probability"]) for w in alignment)
 
     def transcribe_file(
         self,
@@ -511,15 +502,28 @@ def _ms(seconds: float) -> int:
 
 
 def _words(segment: Segment) -> tuple[Word, ...]:
-    return tuple(
-        Word(
-            start_ms=_ms(w.start),
-            end_ms=_ms(w.end),
-            word=w.word.strip(),
-            probability=float(w.probability),
-        )
-        for w in segment.words or ()
-    )
+    return _read_words((w.start, w.end, w.word, w.probability) for w in segment.words or ())
+
+
+def _read_words(pieces: Iterable[tuple[float, float, str, float]]) -> tuple[Word, ...]:
+    """Whisper's timed words as a reader counts them. Whisper starts a word at each
+    punctuation token, so "8,000" comes as "8" and ",000", "80%" as "80" and "%",
+    "self-hosted" as "self" and "-hosted"; a piece with no space before it that starts
+    with neither a letter nor a digit belongs to the word before. Joined by spaces, the
+    words then give back the segment's text (a line rebuilt from its words, as settling
+    and the careful pass's coverage do, read "8 ,000" before). Words of languages written
+    without spaces start with a letter, and stay apart."""
+    words: list[Word] = []
+    for start, end, piece, probability in pieces:
+        text = piece.strip()
+        if not text:
+            continue  # punctuation merge_punctuations gave to a neighbour
+        if words and not piece[0].isspace() and not text[0].isalnum():
+            last = words[-1]
+            words[-1] = Word(last.start_ms, _ms(end), last.word + text, min(last.probability, float(probability)))
+        else:
+            words.append(Word(_ms(start), _ms(end), text, float(probability)))
+    return tuple(words)
 
 
 def resolve_model_path(model: str | None) -> str:
