@@ -132,7 +132,7 @@ def _key_points(
 
 
 _NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-# Owners named in the outcome sentence; more are counted ("and 3 others").
+# Owners named in the outcome sentence; more are counted ("and two others").
 OUTCOME_OWNERS = 4
 
 
