@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.text import and_joined
 
 from .models import GlossaryTerm, Invitation, Membership, Role, Workspace
 
@@ -160,8 +161,4 @@ def _sentence(terms: list[str], people: list[str]) -> str:
     """The prompt's one sentence: "D and E talked about A, B and C." ("We" without names)."""
     if not terms:
         return ""
-    return f"{_listed(people) if people else 'We'} talked about {_listed(terms)}."
-
-
-def _listed(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return f"{and_joined(people) if people else 'We'} talked about {and_joined(terms)}."

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from core.languages import ENGLISH, language_name
+from core.text import and_joined
 from transcription.engines.base import ActionItem, Insights, Utterance
 from transcription.engines.insights_rules import (
     extract_action_items,
@@ -142,11 +143,6 @@ def _count(number: int, noun: str) -> str:
     return f"{said} {noun}{'' if number == 1 else 's'}"
 
 
-def _listed(names: Sequence[str]) -> str:
-    """Names as a sentence lists them: "Ana", "Ana and Ben", "Ana, Ben and Cy"."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 def outcome(decisions: Sequence[str], items: Sequence[ActionItem], questions: Sequence[str]) -> str:
     """One sentence on what came out of the meeting, with the tasks' owners."""
     parts = []
@@ -157,7 +153,7 @@ def outcome(decisions: Sequence[str], items: Sequence[ActionItem], questions: Se
         named = owners[:OUTCOME_OWNERS]
         if len(owners) > len(named):
             named.append(_count(len(owners) - len(named), "other"))
-        parts.append(_count(len(items), "action item") + (f" for {_listed(named)}" if named else ""))
+        parts.append(_count(len(items), "action item") + (f" for {and_joined(named)}" if named else ""))
     if questions:
         parts.append(_count(len(questions), "open question"))
     if not parts:
