@@ -4,14 +4,14 @@ Door by door (sign-in, sign-up and password reset pages; the token endpoints; up
 through the API and the page; the API per user; socket connections): a flooder goes
 over a small limit and gets 429 (4429) with a message that says when to try again,
 while a second client, from another address or as another user, goes through. Then,
-against a real Daphne process, one user floods the API while another user's requests
-keep their speed.
+against a real Daphne process, one user floods the API and is cut off while another
+user's requests are all served (their speed under a flood is measured by
+`benchmarks/flood.py`: timings are not asserted in tests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import threading
 import time
 import urllib.error
@@ -206,38 +206,29 @@ def _socket_world() -> tuple[Any, Any, Any]:
 # --- Two clients against a real server ------------------------------------------------
 
 
-def _get(base: str, token: str) -> tuple[int, float]:
+def _get(base: str, token: str) -> int:
     request = urllib.request.Request(f"http://{base}/api/v1/meetings/", headers={"Authorization": f"Bearer {token}"})
-    started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback only)
             response.read()
-            status = response.status
+            return int(response.status)
     except urllib.error.HTTPError as error:
         error.read()
-        status = error.code
-    return status, time.perf_counter() - started
-
-
-def _median_latency(base: str, token: str, count: int) -> tuple[float, list[int]]:
-    results = [_get(base, token) for _ in range(count)]
-    return statistics.median(t for _, t in results), [s for s, _ in results]
+        return error.code
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_users_flood_leaves_another_users_latency_alone(workspace, member_of):
+def test_one_users_flood_is_cut_while_another_user_is_served(workspace, member_of):
     flooder, victim = member_of(workspace), member_of(workspace)
     for n in range(5):
         MeetingFactory(workspace=workspace, organizer=victim, title=f"Meeting {n}")
     flood_token, victim_token = access_token(flooder), access_token(victim)
     with daphne(MINA_RATE_API_USER="50/min") as base:
-        _median_latency(base, victim_token, 3)  # warm up
-        baseline, _ = _median_latency(base, victim_token, 15)
         stop, flood_statuses = threading.Event(), []
 
         def flood() -> None:
             while not stop.is_set():
-                flood_statuses.append(_get(base, flood_token)[0])
+                flood_statuses.append(_get(base, flood_token))
 
         threads = [threading.Thread(target=flood) for _ in range(2)]
         for thread in threads:
@@ -246,7 +237,7 @@ def test_one_users_flood_leaves_another_users_latency_alone(workspace, member_of
             deadline = time.monotonic() + 20
             while 429 not in flood_statuses and time.monotonic() < deadline:
                 time.sleep(0.01)
-            during, victim_statuses = _median_latency(base, victim_token, 15)
+            victim_statuses = [_get(base, victim_token) for _ in range(15)]
         finally:
             stop.set()
             for thread in threads:
@@ -254,5 +245,3 @@ def test_one_users_flood_leaves_another_users_latency_alone(workspace, member_of
     throttled = flood_statuses.count(429)
     assert throttled >= 20, f"the flood was not cut: {throttled} of {len(flood_statuses)}"
     assert victim_statuses == [200] * 15
-    # Generous for a busy 2-core machine: the flood's answers are cheap 429s.
-    assert during <= 3 * baseline + 0.025, f"p50 {during * 1000:.1f} ms under flood, {baseline * 1000:.1f} ms before"
