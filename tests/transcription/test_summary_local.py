@@ -638,8 +638,25 @@ def test_asking_about_a_question_says_what_to_ask() -> None:
     assert [item.title for item in found] == [
         "ask marketing whether we send release notes to customers tonight or tomorrow morning",
         "check whether we have a budget for the user interviews",
-        "ask them: can your IT team push that setting centrally?",
+        "ask them whether the IT team can push that setting centrally",
         "ask finance whether we can hire two people this year",
+    ]
+
+
+def test_a_question_about_a_team_or_a_thing_is_put_back_in_order_only_when_the_verb_is_clear() -> None:
+    found = items(
+        ("Oscar", "Can your lawyers look at the contract before Friday?"),
+        ("Linda", "I'll ask them."),
+        ("Nina", "Will the new build be ready on Monday?"),
+        ("Tom", "Let me check."),
+        ("Nina", "Should the migration run overnight?"),
+        ("Tom", "I'll ask Priya."),
+    )
+
+    assert [item.title for item in found] == [
+        "ask them whether the lawyers can look at the contract before Friday",
+        "check whether the new build will be ready on Monday",
+        "ask Priya: Should the migration run overnight?",
     ]
 
 

@@ -731,10 +731,31 @@ _OPENING_RE = re.compile(
 )
 
 
+# "can your IT team push that setting centrally": a modal, then a subject that is a noun
+# phrase, then a verb. The subject is the shortest "determiner + words" after which one word
+# (the verb) is followed by what a verb takes (an object, a preposition); without that
+# ("should the migration run overnight") the order is not guessed.
+_DETERMINERS = r"(?:the|your|our|their|his|her|my|this|that|these|those)"
+_NOUN_SUBJECT_RE = re.compile(
+    rf"^(?P<wh>(?:what|when|where|who|which|how|why)(?:\s+\w+)??\s+)?(?P<aux>can|could|will|would|should)\s+"
+    rf"(?P<subject>{_DETERMINERS}\s+(?:(?!(?:be|have|not)\b)[\w'-]+\s+){{0,2}}?[\w'-]+)\s+"
+    r"(?P<verb>(?!(?:to|by|on|in|at|for|with|from|of|and|or)\b)[a-z]+)"
+    rf"(?P<rest>\s+(?:{_DETERMINERS}|a|an|it|them|us|me|him|to|by|on|in|at|for|with|before|after|from|up|out)\b.*"
+    r"|(?<=\sbe)\s+.+)$",
+    re.IGNORECASE,
+)
+
+
 def _the_question(question: str) -> str:
-    """ "Do we send the notes tonight?" -> "whether we send the notes tonight"; a question
-    whose words cannot be put back in order stays a question after a colon."""
+    """ "Do we send the notes tonight?" -> "whether we send the notes tonight"; "Can your
+    team push it?", put to the one who will ask, -> "whether the team can push it"; a
+    question whose words cannot be put back in order stays a question after a colon."""
     asked = _OPENING_RE.sub("", normalize_text(question).rstrip("?").strip())
+    if noun := _NOUN_SUBJECT_RE.match(asked):
+        # "your" was the asker's word for the answerer's: the title is the answerer's task.
+        subject = re.sub(r"^your\b", "the", noun["subject"], flags=re.IGNORECASE)
+        lead = noun["wh"] or "whether "
+        return f" {lead}{subject} {noun['aux'].lower()} {noun['verb']}{noun['rest']}"
     match = _INVERTED_RE.match(asked)
     if match is None:
         return f": {asked}?"
