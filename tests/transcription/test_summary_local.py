@@ -342,10 +342,19 @@ def test_several_tasks_in_one_run_on_sentence() -> None:
         "API will return an error after the timeout.",
         "Bob, good point.",
         "Bob, which warehouse would you pick?",
+        "I'll need the new test data, the old set has only 10,000 queries.",
+        "I'll need Wei for one of them.",
+        "Bob, would you have time for a call next week to talk about it?",
     ],
 )
 def test_not_tasks(text: str) -> None:
     assert items(("Alice", text), ("Bob", "Right.")) == []
+
+
+def test_what_one_needs_to_do_or_will_have_ready_is_a_task() -> None:
+    found = items(("Alice", "I'll need to ask legal about the contract. I'll have the draft ready by Friday."))
+
+    assert [item.title for item in found] == ["ask legal about the contract", "have the draft ready"]
 
 
 def test_an_unnamed_request_goes_to_whoever_takes_it() -> None:

@@ -513,11 +513,16 @@ def clean_title(text: str) -> str:
     return re.sub(r"\bi\b", "I", title)
 
 
+# What someone needs or has, not what they will do: "I'll need Wei for one of them", "would
+# you have time for a call?" ("I'll need to ask" and "have the draft ready" are tasks).
+_NEED_RE = re.compile(r"^(?:need|want)\b(?!\s+to\b)|^have\s+(?:the\s+|some\s+)?time\b", re.IGNORECASE)
+
+
 def _is_task(title: str) -> bool:
-    """False for "be there", "see", "do it", "look into that": nothing to track."""
+    """False for "be there", "see", "do it", "look into that", "need the data": nothing to track."""
     words = [word.lower().strip(",.!?") for word in title.split()]
     # A task starts with what to do: "that would help" and "it takes a day" are not one.
-    if not words or words[0] in _NOT_TASK_VERBS | _FILLER_WORDS or _CHATTER_RE.search(title):
+    if not words or words[0] in _NOT_TASK_VERBS | _FILLER_WORDS or _CHATTER_RE.search(title) or _NEED_RE.search(title):
         return False
     specific = sum(word not in _FILLER_WORDS for word in words)
     return specific >= 2 and any(word not in _GENERIC_WORDS for word in words)
