@@ -698,9 +698,15 @@ def test_two_people_asked_for_two_things_get_one_each() -> None:
 
 
 def test_a_new_subject_after_a_comma_ends_the_task() -> None:
-    found = items(("Claire", "Let me call the recruiter, I'm talking to Jordan on Friday anyway."))
+    found = items(
+        ("Claire", "Let me call the recruiter, I'm talking to Jordan on Friday anyway."),
+        ("Grace", "Let's have Yuki do the migration in this sprint, it fits."),
+        ("Fatima", "I'll send the strings to the translators, they usually answer in two days."),
+    )
 
-    assert brief(found) == [("call the recruiter", "Claire", None)]
+    assert [item.title for item in found] == [
+        "call the recruiter", "do the migration in this sprint", "send the strings to the translators",
+    ]
 
 
 # --------------------------------------------------------------------- decisions

@@ -442,7 +442,7 @@ _BREAK_RE = re.compile(
     r"|,?\s+\b(?:because|since|so\s+that|so\s+we|so\s+i|but|although|though|unless|otherwise"
     r"|and\s+then|and\s+we|and\s+i|thanks|thank\s+you|okay|ok|alright|anyway)\b"
     # "let me ask, I'm talking to Jordan anyway": a comma, then a new subject and its verb.
-    r"|,\s+(?:i'm|we're|they're|it's|that's|there's|he's|she's|(?:he|she)\s+\w+)\b",
+    r"|,\s+(?:i'm|we're|they're|it's|that's|there's|he's|she's|(?:he|she|it|they)\s+(?!and\b|or\b)\w+)\b",
     re.IGNORECASE,
 )
 # After a due date, these words still belong to the task ("by Friday to the client").
