@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def team(workspace, meeting, owner, member_of):
-    """Ada organises; Ben promises a task, Ada asks Cleo for one nobody answers."""
+    """Ada organises; Ben promises a task, Ada asks Cleo for one nobody answers, Ada offers one."""
     ben = member_of(workspace, Role.MEMBER, display_name="Ben")
     cleo = member_of(workspace, Role.MEMBER, display_name="Cleo")
     owner.display_name = "Ada"
@@ -25,7 +25,7 @@ def team(workspace, meeting, owner, member_of):
     said = [
         (owner, 1_000, "Cleo, can you check the invoice totals?"),
         (ben, 4_000, "I will send the release notes on Friday."),
-        (owner, 9_000, "I will have time for questions at the end."),
+        (owner, 9_000, "I can check the build logs tomorrow."),
     ]
     for user, start_ms, text in said:
         voice, _ = Participant.objects.get_or_create(meeting=meeting, user=user, defaults={"name": user.display_name})
@@ -58,9 +58,9 @@ def test_clear_tasks_are_accepted_and_doubtful_ones_suggested_with_their_confide
     tasks = _tasks(meeting)
     assert tasks["Send the release notes"].review == Task.Review.ACCEPTED  # "I will ..."
     assert tasks["Send the release notes"].confidence >= 0.75
-    # Asked, never answered; and a statement that reads like a promise.
+    # Asked, never answered; and offered, not promised.
     assert tasks["Check the invoice totals"].review == Task.Review.SUGGESTED
-    assert tasks["Have time for questions at the end"].review == Task.Review.SUGGESTED
+    assert tasks["Check the build logs"].review == Task.Review.SUGGESTED
     assert all(t.confidence < 0.75 for t in tasks.values() if t.review == Task.Review.SUGGESTED)
 
 

@@ -15,6 +15,7 @@ from transcription.engines.insights_rules import (
     split_sentences,
 )
 from transcription.engines.summary_local import LocalSummaryEngine, outcome
+from transcription.summaries import CLEAR_TASK
 
 SPEECH = Path(__file__).resolve().parents[1] / "data" / "speech"
 MONDAY = date(2024, 6, 3)
@@ -351,6 +352,25 @@ def test_not_tasks(text: str) -> None:
     assert items(("Alice", text), ("Bob", "Right.")) == []
 
 
+def test_work_offered_is_a_task_less_sure_than_a_promise_and_an_ability_is_none() -> None:
+    found = items(
+        ("Ines", "I can call Jordan's references this week."),
+        ("Ali", "I can be on standby, I'm home tonight anyway."),
+        ("Derek", "I can log in, but I don't have access to the ticket system yet."),
+        ("Linda", "For two years, I can do 6%, fixed for both years."),
+        ("Paul", "I can send the drivers a short guide with screenshots."),
+        ("Victor", "Yes please, that would help."),
+        ("Paul", "I'll send the guide within the hour."),
+    )
+
+    assert brief(found) == [
+        ("call Jordan's references", "Ines", date(2024, 6, 7)),
+        ("be on standby", "Ali", None),
+        ("send the drivers a short guide with screenshots", "Paul", MONDAY),
+    ]
+    assert [item.confidence < CLEAR_TASK for item in found] == [True, True, False]  # promised in the end
+
+
 def test_what_one_needs_to_do_or_will_have_ready_is_a_task() -> None:
     found = items(("Alice", "I'll need to ask legal about the contract. I'll have the draft ready by Friday."))
 
@@ -599,7 +619,7 @@ def test_that_stands_for_a_thing_someone_just_said_they_want() -> None:
 
 def test_a_short_name_for_a_thing_takes_what_was_said_of_it_before() -> None:
     found = items(
-        ("Paul", "Each driver has to change a setting. I can send the drivers a short guide with screenshots."),
+        ("Paul", "Each driver has to change a setting. We need a short guide with screenshots."),
         ("Victor", "Yes please, that would help."),
         ("Paul", "I'll send the guide within the hour."),
         ("Arjun", "A hard limit of 500 items per cart, with a clear error message."),

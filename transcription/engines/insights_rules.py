@@ -364,6 +364,13 @@ _ORDER_VERBS = frozenset(
     }
 )
 
+# "I can call them this week", "I can be on standby": an offer of work, not an ability ("I
+# can log in", "I can do 6%"), so only before a verb that opens a task.
+_OFFER_RE = re.compile(
+    rf"\bi\s+can\s+(?:also\s+)?(?=(?:{_alternation(_ORDER_VERBS)})\b|be\s+on\s+(?:standby|call|duty)\b)",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class _Trigger:
@@ -373,6 +380,7 @@ class _Trigger:
     end: int
     kind: Literal["self", "named", "request"]
     owner: str | None = None
+    offer: bool = False  # "I can call them": the speaker's, less sure than "I will"
 
 
 def _named_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
@@ -414,6 +422,7 @@ def _addressed_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger
 
 def _triggers(sentence: str, names: NameResolver) -> list[_Trigger]:
     found = [_Trigger(m.start(), m.end(), "self") for m in _SELF_RE.finditer(sentence)]
+    found += [_Trigger(m.start(), m.end(), "self", offer=True) for m in _OFFER_RE.finditer(sentence)]
     found += _named_triggers(sentence, names)
     found += _assigned_triggers(sentence, names)
     found += _vocative_triggers(sentence, names)
@@ -516,12 +525,16 @@ def clean_title(text: str) -> str:
 # What someone needs or has, not what they will do: "I'll need Wei for one of them", "would
 # you have time for a call?" ("I'll need to ask" and "have the draft ready" are tasks).
 _NEED_RE = re.compile(r"^(?:need|want)\b(?!\s+to\b)|^have\s+(?:the\s+|some\s+)?time\b", re.IGNORECASE)
+# "I'll be there" is nothing to track, but "I can be on standby until 11" is a duty taken.
+_ON_DUTY_RE = re.compile(r"^be\s+on\s+(?:standby|call|duty)\b", re.IGNORECASE)
 
 
 def _is_task(title: str) -> bool:
     """False for "be there", "see", "do it", "look into that", "need the data": nothing to track."""
     words = [word.lower().strip(",.!?") for word in title.split()]
     # A task starts with what to do: "that would help" and "it takes a day" are not one.
+    if _ON_DUTY_RE.match(title):
+        return True
     if not words or words[0] in _NOT_TASK_VERBS | _FILLER_WORDS or _CHATTER_RE.search(title) or _NEED_RE.search(title):
         return False
     specific = sum(word not in _FILLER_WORDS for word in words)
@@ -619,6 +632,7 @@ def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: dat
 # request left unanswered and an owner guessed (the uploader, a name nobody spoke) are not.
 _ANSWERED = 0.9
 _PROMISED = 0.9
+_OFFERED = 0.6
 _NAMED = 0.8
 _ASKED = 0.6
 _GUESSED_OWNER = 0.5
@@ -637,7 +651,7 @@ def _confidence(
     if _STATIVE_RE.match(title):
         return _STATED
     if trigger.kind == "self":
-        return _PROMISED if speaker else _GUESSED_OWNER
+        return _GUESSED_OWNER if not speaker else _OFFERED if trigger.offer else _PROMISED
     if owner is None or context.names.known(owner) is None:
         return _GUESSED_OWNER
     return _NAMED if trigger.kind == "named" else _ASKED
