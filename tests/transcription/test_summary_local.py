@@ -345,6 +345,8 @@ def test_several_tasks_in_one_run_on_sentence() -> None:
         "Bob, which warehouse would you pick?",
         "I'll need the new test data, the old set has only 10,000 queries.",
         "I'll need Wei for one of them.",
+        "A bit quiet, but it works. Daniel, go ahead.",
+        "Bob, you'll go ahead.",
         "Bob, would you have time for a call next week to talk about it?",
     ],
 )

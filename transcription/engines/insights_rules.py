@@ -508,7 +508,7 @@ _NOT_TASK_VERBS = frozenset(
 # Running the meeting, not work to track: "I'm going to share my screen".
 _CHATTER_RE = re.compile(
     r"\b(?:share|sharing)\s+(?:my|the|your)\s+screen\b|^(?:start|begin|end|wrap\s+up)\s+"
-    r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b"
+    r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b|^go\s+ahead\b"
     # Asked of someone in the meeting, for the meeting: "walk us through", "tell us why".
     r"|^(?:walk|take)\s+us\s+through\b|^(?:tell|give|show)\s+us\b|^introduce\s+yourself\b",
     re.IGNORECASE,
