@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -150,8 +151,9 @@ def participant_rename(
     *, participant: Participant, membership: Membership, name: str = "", user: Any = None
 ) -> Participant:
     """Name a speaker: a workspace member (`user`), or a guest's name. Every line is theirs
-    at once (lines point to the participant), and the open tasks the meeting gave the old
-    label ("I will …" said by "Speaker 2") go to the member, or carry the new name."""
+    at once (lines point to the participant), the open tasks the meeting gave the old
+    label ("I will …" said by "Speaker 2") go to the member, or carry the new name, and a
+    title that names the label ("Send Speaker 2 the notes") names the person."""
     require_role(membership, Role.MEMBER)
     workspace = participant.meeting.workspace
     if user is None and name.strip():  # a member's very name: that member
@@ -168,12 +170,17 @@ def participant_rename(
     if user is not None:
         participant.user = user
     participant.save(update_fields=["name", "user", "suggested_name", "suggestion_reason"])
-    followed = Task.objects.filter(
-        meeting_id=participant.meeting_id, assignee__isnull=True, owner_name=old, edited=False
-    ).select_related("assignee")
-    for task in followed:
-        task.assignee, task.owner_name = participant.user, "" if participant.user else name
-        task.save(update_fields=["assignee", "owner_name"])
+    label = re.compile(rf"\b{re.escape(old)}\b")
+    unedited = Task.objects.filter(meeting_id=participant.meeting_id, edited=False).select_related("assignee")
+    for task in unedited:
+        followed = task.assignee_id is None and task.owner_name == old
+        title = label.sub(name, task.title)
+        if not followed and title == task.title:
+            continue
+        if followed:
+            task.assignee, task.owner_name = participant.user, "" if participant.user else name
+        task.title = title
+        task.save(update_fields=["assignee", "owner_name", "title"])
         _send_on_commit(participant.meeting_id, events.task_event(task, created=False))
         send_on_commit(task_updated, task=task)
     _send_on_commit(participant.meeting_id, events.participant_renamed(participant))

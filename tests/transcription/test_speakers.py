@@ -100,6 +100,24 @@ def test_a_guest_name_carries_over_to_the_tasks_of_the_label(meeting, owner):
     assert (task.assignee, task.owner_name) == (None, "Dr Patel")
 
 
+def test_a_title_that_names_the_label_names_the_person(meeting, owner, workspace):
+    lena = MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(display_name="Lena")).user
+    speaker = Participant.objects.create(meeting=meeting, name="Speaker 1")
+    send = TaskFactory(meeting=meeting, title="Send Speaker 1 the sandbox keys", owner_name="Speaker 2")
+    other = TaskFactory(meeting=meeting, title="Call Speaker 12 back", owner_name="Speaker 2")
+    edited = TaskFactory(meeting=meeting, title="Brief Speaker 1 on the plan", owner_name="Speaker 2", edited=True)
+    response = client_for(owner).patch(
+        f"/api/v1/meetings/{meeting.id}/participants/{speaker.id}/", {"name": "Lena"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["user"] == lena.id
+    titles = {t.pk: t.title for t in Task.objects.filter(meeting=meeting)}
+    assert titles[send.pk] == "Send Lena the sandbox keys"
+    assert titles[other.pk] == "Call Speaker 12 back"  # another label
+    assert titles[edited.pk] == "Brief Speaker 1 on the plan"  # a person's own words stay
+    assert Task.objects.get(pk=send.pk).owner_name == "Speaker 2"  # still the other speaker's
+
+
 def test_a_suggestion_turned_down_is_gone(meeting, owner):
     speaker = Participant.objects.create(meeting=meeting, name="Speaker 1", suggested_name="Tom")
     response = client_for(owner).delete(f"/api/v1/meetings/{meeting.id}/participants/{speaker.id}/suggestion/")
