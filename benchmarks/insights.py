@@ -5,6 +5,7 @@
     DEBUG=1 .venv/bin/python benchmarks/insights.py --json insights.json
     DEBUG=1 .venv/bin/python benchmarks/insights.py --standup           # the audio run on standup.wav (about 30 s)
     DEBUG=1 .venv/bin/python benchmarks/insights.py --speakers [--split tune|heldout|all]  # owners after naming
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --audio [--split tune|heldout|all]     # from audio, ~10 min
 
 Default: from the reference text, no audio. For each meeting of benchmarks/corpus/scripts (not the composites
 long-20min and heldout-10min: they only repeat their parts), a throwaway database gets a workspace whose members
@@ -41,6 +42,13 @@ runs, then each speaker is named as a user would name it: the script's speaker w
 `participant_rename`, which hands that speaker's open tasks to the member. Scored: the owner of each matched
 self-assigned item (its owner speaks the item's turn or its owner turn: "I will …", "I'll take that"), against
 the same meeting with one participant per true speaker. Transcription errors are not counted (reference text).
+
+`--audio` is the issue's measure, from audio through the real pipeline: each written corpus meeting's audio is
+uploaded as a user would upload it (`upload_create`, jobs inline: the careful pass, the speakers told apart, the
+summary), in a workspace whose members are the script's speakers, on the script's date; then each "Speaker N" is
+named as a user would name it (`participant_rename`), as the script's speaker whose turns its lines overlap most.
+Scored as above (a task's turn is the reference turn nearest its line). What the text-only run finds and this one
+does not is what mishearing and the speakers cost.
 
 `--standup` runs the careful pass and the summary on standup.wav recorded one microphone per speaker (as a live
 meeting with Alice, David and Carol would be: each stream holds its speaker's turns, silence elsewhere), and on
@@ -468,6 +476,108 @@ def speakers_main(args: argparse.Namespace) -> None:
               f"{percent(rates(diarized)['owner_accuracy'])} % ({diarized['owner_right']}/{diarized['items_matched']})")
 
 
+def found_from_audio(script: dict, audio: Path) -> dict:
+    """The meeting's audio uploaded as a user would (`upload_create`: the careful pass, the speakers found and
+    the summary, jobs run inline), then each "Speaker N" named as a user would name it: the script's speaker whose
+    turns its lines overlap most (`participant_rename`, which hands over that speaker's open tasks). Tasks,
+    decisions, questions and overview as `found_insights` gives them; a task's turn is the reference turn its
+    line's middle falls nearest."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from accounts.models import User
+    from meetings.models import Meeting
+    from meetings.services import meeting_create, participant_rename
+    from transcription.models import Segment
+    from transcription.services import upload_create
+    from workspaces.models import Membership
+    from workspaces.services import workspace_create
+
+    people = {
+        name: User.objects.create_user(
+            f"{normalise(name).replace(' ', '.')}@{script['id']}.audio.example.com", None, display_name=name
+        )
+        for name in script["speakers"]
+    }
+    first, *others = people.values()
+    workspace = workspace_create(user=first, name=f"{script['id']} audio")
+    for user in others:
+        Membership.objects.create(workspace=workspace, user=user, role="member")
+    membership = first.memberships.get()
+    meeting = meeting_create(membership=membership, title=script["title"])
+    started = timezone.make_aware(datetime.combine(date.fromisoformat(script["date"]), time(10)))
+    Meeting.objects.filter(pk=meeting.pk).update(started_at=started)
+    meeting.refresh_from_db()
+    upload_create(meeting=meeting, membership=membership,
+                  upload=SimpleUploadedFile(audio.name, audio.read_bytes()))
+    meeting.refresh_from_db()
+    if meeting.status != Meeting.Status.READY:
+        raise SystemExit(f"{script['id']}: the meeting ended {meeting.status}: {meeting.error}")
+    turns = script["turns"]
+    lines = list(Segment.objects.filter(meeting=meeting).select_related("participant"))
+    heard: dict[int, dict[str, int]] = {}
+    for line in lines:
+        if line.participant_id is None:
+            continue
+        for turn in turns:
+            shared = overlap((line.start_ms, line.end_ms), (turn["start_ms"], turn["end_ms"]))
+            votes = heard.setdefault(line.participant_id, {})
+            votes[turn["speaker"]] = votes.get(turn["speaker"], 0) + shared
+    for participant in {line.participant for line in lines if line.participant is not None}:
+        votes = heard.get(participant.id) or {}
+        if votes and max(votes.values()) > 0:
+            participant_rename(participant=participant, membership=membership, user=people[max(votes, key=votes.get)])
+
+    def turn_of(segment: Segment | None) -> int | None:
+        if segment is None:
+            return None
+        middle = (segment.start_ms + segment.end_ms) // 2
+        return min(range(len(turns)), key=lambda i: max(turns[i]["start_ms"] - middle, middle - turns[i]["end_ms"]))
+
+    summary = meeting.summary
+    tasks = [
+        {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
+         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of(t.source_segment),
+         "accepted": t.review == t.Review.ACCEPTED}
+        for t in meeting.tasks.select_related("assignee", "source_segment").order_by("source_segment__start_ms", "id")
+    ]
+    questions = getattr(summary, "questions", None)
+    return {"engine": summary.engine, "tasks": tasks, "decisions": list(summary.decisions),
+            "questions": None if questions is None else list(questions), "overview": summary.overview}
+
+
+def audio_main(args: argparse.Namespace) -> None:
+    """The written corpus meetings from their audio, through the whole pipeline; per meeting and pooled."""
+    os.environ.setdefault("MINA_SUMMARY_ENGINE", "local")
+    setup("insights-audio")
+    from benchmarks.corpus import meetings
+
+    chosen = [m for m in meetings(None if args.split == "all" else args.split)
+              if m.action_items and m.reference.get("date")
+              and not m.reference.get("conditions", {}).get("composed_of")]
+    print("from audio: each meeting uploaded (careful pass, speakers, summary), its speakers named by overlap;")
+    print(f"columns as without --audio\n\n{HEADER}")
+    rows, engine = [], ""
+    for meeting in chosen:
+        found = found_from_audio(meeting.reference, meeting.audio)
+        engine = found["engine"]
+        row = {"id": meeting.id, "split": meeting.split, **score(meeting.reference, found)}
+        rows.append(row)
+        print(line(row["id"], row["split"], row), flush=True)
+    print()
+    pooled = {}
+    for split in SPLITS:
+        chosen_rows = [r for r in rows if split in ("all", r["split"])]
+        if chosen_rows:
+            pooled[split] = pool(chosen_rows)
+            print(line("pooled", split, pooled[split]))
+    if args.json:
+        out = {"engine": engine, "source": "audio", "meetings": {r["id"]: {**r, **rates(r)} for r in rows},
+               "pooled": {split: {**c, **rates(c)} for split, c in pooled.items()}}
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
+        print(f"\nwrote {args.json}")
+
+
 def per_speaker_wavs() -> dict[str, bytes]:
     with wave.open(str(SPEECH / "standup.wav"), "rb") as wav:
         pcm = wav.readframes(wav.getnframes())
@@ -579,12 +689,16 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="write the numbers here")
     parser.add_argument("--speakers", action="store_true",
                         help="owners after naming: the corpus audio diarized, its speakers named (a few minutes)")
-    parser.add_argument("--split", choices=SPLITS, default="all", help="with --speakers: the meetings to run")
+    parser.add_argument("--audio", action="store_true",
+                        help="the corpus meetings from their audio through the whole pipeline (about 10 minutes)")
+    parser.add_argument("--split", choices=SPLITS, default="all", help="with --speakers or --audio: the meetings to run")
     args = parser.parse_args()
     if args.standup:
         standup_main()
     elif args.speakers:
         speakers_main(args)
+    elif args.audio:
+        audio_main(args)
     else:
         corpus_main(args)
 
