@@ -17,7 +17,7 @@ from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
 
 from . import events
-from .models import Meeting, Participant, Series, Task
+from .models import Meeting, Participant, Series, Summary, Task
 from .selectors import can_edit_meeting, can_edit_task
 from .signals import meeting_ended, meeting_ready, send_on_commit, task_created, task_updated
 
@@ -152,8 +152,9 @@ def participant_rename(
 ) -> Participant:
     """Name a speaker: a workspace member (`user`), or a guest's name. Every line is theirs
     at once (lines point to the participant), the open tasks the meeting gave the old
-    label ("I will …" said by "Speaker 2") go to the member, or carry the new name, and a
-    title that names the label ("Send Speaker 2 the notes") names the person."""
+    label ("I will …" said by "Speaker 2") go to the member, or carry the new name, and the
+    task titles and the summary that name the label ("Send Speaker 2 the notes", "two
+    action items for Speaker 2") name the person."""
     require_role(membership, Role.MEMBER)
     workspace = participant.meeting.workspace
     if user is None and name.strip():  # a member's very name: that member
@@ -174,7 +175,7 @@ def participant_rename(
     unedited = Task.objects.filter(meeting_id=participant.meeting_id, edited=False).select_related("assignee")
     for task in unedited:
         followed = task.assignee_id is None and task.owner_name == old
-        title = label.sub(name, task.title)
+        title = _renamed(task.title, label, name)
         if not followed and title == task.title:
             continue
         if followed:
@@ -183,8 +184,36 @@ def participant_rename(
         task.save(update_fields=["assignee", "owner_name", "title"])
         _send_on_commit(participant.meeting_id, events.task_event(task, created=False))
         send_on_commit(task_updated, task=task)
+    _rename_in_summary(participant.meeting_id, label, name)
     _send_on_commit(participant.meeting_id, events.participant_renamed(participant))
     return participant
+
+
+def _rename_in_summary(meeting_id: int, label: re.Pattern[str], name: str) -> None:
+    """The meeting's summary with the label replaced ("two action items for Speaker 2")."""
+    summary = Summary.objects.filter(meeting_id=meeting_id).first()
+    if summary is None:
+        return
+    said = {field: getattr(summary, field) for field in ("overview", "key_points", "decisions", "questions")}
+    renamed = _renamed(said, label, name)
+    if renamed == said:
+        return
+    for field, value in renamed.items():
+        setattr(summary, field, value)
+    summary.save(update_fields=[*renamed, "updated_at"])
+    _send_on_commit(meeting_id, events.summary_ready(summary))
+
+
+def _renamed(value: Any, label: re.Pattern[str], name: str) -> Any:
+    """`value` (a title, or a summary's fields: strings and lists of strings) with the label
+    replaced by `name`, taken literally."""
+    if isinstance(value, str):
+        return label.sub(lambda _: name, value)
+    if isinstance(value, list):
+        return [_renamed(item, label, name) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed(item, label, name) for key, item in value.items()}
+    return value
 
 
 def participant_suggestion_dismiss(*, participant: Participant, membership: Membership) -> Participant:

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from meetings import services as meeting_services
-from meetings.models import Meeting, Participant, Task
+from meetings.models import Meeting, Participant, Summary, Task
 from tests.api.helpers import client_for
 from tests.conftest import REAL, SPEECH
 from tests.factories import MeetingFactory, MembershipFactory, SegmentFactory, TaskFactory, UserFactory
@@ -100,9 +100,14 @@ def test_a_guest_name_carries_over_to_the_tasks_of_the_label(meeting, owner):
     assert (task.assignee, task.owner_name) == (None, "Dr Patel")
 
 
-def test_a_title_that_names_the_label_names_the_person(meeting, owner, workspace):
+def test_the_titles_and_summary_that_name_the_label_name_the_person(meeting, owner, workspace):
     lena = MembershipFactory(workspace=workspace, role=Role.MEMBER, user=UserFactory(display_name="Lena")).user
     speaker = Participant.objects.create(meeting=meeting, name="Speaker 1")
+    Summary.objects.create(
+        meeting=meeting, engine="local",
+        overview="It ended with two action items for Speaker 1 and Speaker 12.",
+        decisions=["Speaker 1 leads the pilot"], questions=["Can Speaker 1 start?"], key_points=["Speaker 1 asked for a pilot"],
+    )
     send = TaskFactory(meeting=meeting, title="Send Speaker 1 the sandbox keys", owner_name="Speaker 2")
     other = TaskFactory(meeting=meeting, title="Call Speaker 12 back", owner_name="Speaker 2")
     edited = TaskFactory(meeting=meeting, title="Brief Speaker 1 on the plan", owner_name="Speaker 2", edited=True)
@@ -116,6 +121,10 @@ def test_a_title_that_names_the_label_names_the_person(meeting, owner, workspace
     assert titles[other.pk] == "Call Speaker 12 back"  # another label
     assert titles[edited.pk] == "Brief Speaker 1 on the plan"  # a person's own words stay
     assert Task.objects.get(pk=send.pk).owner_name == "Speaker 2"  # still the other speaker's
+    summary = client_for(owner).get(f"/api/v1/meetings/{meeting.id}/summary/").json()
+    assert summary["overview"] == "It ended with two action items for Lena and Speaker 12."
+    assert summary["decisions"] == ["Lena leads the pilot"]
+    assert summary["key_points"] == ["Lena asked for a pilot"] and summary["questions"] == ["Can Lena start?"]
 
 
 def test_a_suggestion_turned_down_is_gone(meeting, owner):
