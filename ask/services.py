@@ -14,10 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.jobs import enqueue
-from meetings.models import Meeting
+from meetings.models import UNNAMED, Meeting
 from transcription import selectors as transcript_selectors
 from transcription.models import Segment
-from transcription.services import UNNAMED
 
 from . import embedder
 from .models import MeetingIndex, Passage, WorkspaceIndex

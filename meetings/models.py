@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 
@@ -80,6 +82,10 @@ class Meeting(models.Model):
     @property
     def is_liveable(self) -> bool:
         return self.status in (self.Status.SCHEDULED, self.Status.LIVE)
+
+
+# The label of a voice the careful pass told apart, until someone names it.
+UNNAMED = re.compile(r"Speaker \d+")
 
 
 class Participant(models.Model):

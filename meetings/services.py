@@ -17,7 +17,7 @@ from workspaces.models import Membership, Role, Workspace
 from workspaces.selectors import require_role
 
 from . import events
-from .models import Meeting, Participant, Series, Summary, Task
+from .models import UNNAMED, Meeting, Participant, Series, Summary, Task
 from .selectors import can_edit_meeting, can_edit_task
 from .signals import meeting_ended, meeting_ready, send_on_commit, task_created, task_updated
 
@@ -153,8 +153,9 @@ def participant_rename(
     """Name a speaker: a workspace member (`user`), or a guest's name. Every line is theirs
     at once (lines point to the participant), the open tasks the meeting gave the old
     label ("I will …" said by "Speaker 2") go to the member, or carry the new name, and the
-    task titles and the summary that name the label ("Send Speaker 2 the notes", "two
-    action items for Speaker 2") name the person."""
+    task titles and the summary that name such a label ("Send Speaker 2 the notes", "two
+    action items for Speaker 2") name the person (a name a person gave is left in the
+    text: "Will" renamed is no reason to touch "Will we ship?")."""
     require_role(membership, Role.MEMBER)
     workspace = participant.meeting.workspace
     if user is None and name.strip():  # a member's very name: that member
@@ -171,11 +172,11 @@ def participant_rename(
     if user is not None:
         participant.user = user
     participant.save(update_fields=["name", "user", "suggested_name", "suggestion_reason"])
-    label = re.compile(rf"\b{re.escape(old)}\b")
+    label = re.compile(rf"\b{re.escape(old)}\b") if UNNAMED.fullmatch(old) else None
     unedited = Task.objects.filter(meeting_id=participant.meeting_id, edited=False).select_related("assignee")
     for task in unedited:
         followed = task.assignee_id is None and task.owner_name == old
-        title = _renamed(task.title, label, name)
+        title = _renamed(task.title, label, name) if label else task.title
         if not followed and title == task.title:
             continue
         if followed:
@@ -184,7 +185,8 @@ def participant_rename(
         task.save(update_fields=["assignee", "owner_name", "title"])
         _send_on_commit(participant.meeting_id, events.task_event(task, created=False))
         send_on_commit(task_updated, task=task)
-    _rename_in_summary(participant.meeting_id, label, name)
+    if label:
+        _rename_in_summary(participant.meeting_id, label, name)
     _send_on_commit(participant.meeting_id, events.participant_renamed(participant))
     return participant
 

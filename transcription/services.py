@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import tempfile
 import uuid
 from functools import partial
@@ -22,7 +21,7 @@ from core.errors import Forbidden, Invalid, TooLarge
 from core.jobs import enqueue
 from core.ratelimit import check, rate_for
 from meetings import events
-from meetings.models import Meeting, Participant
+from meetings.models import UNNAMED, Meeting, Participant
 from meetings.services import meeting_go_live, participant_for_stream
 from workspaces.models import Membership, Role
 from workspaces.selectors import require_role
@@ -263,8 +262,6 @@ def refined_finish(*, recording: Recording) -> None:
     recording.status, recording.refined_ms = Recording.Status.DONE, done
 
 
-# The label of a voice the careful pass told apart, until someone names it.
-UNNAMED = re.compile(r"Speaker \d+")
 # A change of speaker inside a line counts only when it lasts: a shorter run of words (a
 # window's guess at a boundary) joins the run before it.
 SHORTEST_RUN_MS = 800

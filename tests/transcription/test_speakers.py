@@ -127,6 +127,14 @@ def test_the_titles_and_summary_that_name_the_label_name_the_person(meeting, own
     assert summary["key_points"] == ["Lena asked for a pilot"] and summary["questions"] == ["Can Lena start?"]
 
 
+def test_a_name_a_person_gave_is_not_rewritten_in_the_text(meeting, owner):
+    speaker = Participant.objects.create(meeting=meeting, name="Will")
+    task = TaskFactory(meeting=meeting, title="Ask Will whether we ship", owner_name="Speaker 2")
+    meeting_services.participant_rename(participant=speaker, membership=owner.memberships.get(), name="William")
+    task.refresh_from_db()
+    assert task.title == "Ask Will whether we ship"
+
+
 def test_a_suggestion_turned_down_is_gone(meeting, owner):
     speaker = Participant.objects.create(meeting=meeting, name="Speaker 1", suggested_name="Tom")
     response = client_for(owner).delete(f"/api/v1/meetings/{meeting.id}/participants/{speaker.id}/suggestion/")
