@@ -388,6 +388,10 @@ OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", 30.0)
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", 3)
 OPENAI_SPEECH_MODEL = env.str("OPENAI_SPEECH_MODEL", "whisper-1")
 OPENAI_SUMMARY_MODEL = env.str("OPENAI_SUMMARY_MODEL", "gpt-4o-mini")
+# "schema": the answer's JSON schema as response_format (OpenAI, vLLM, Ollama >= 0.5, a
+# recent llama.cpp server), falling back to "object" (JSON mode) when the server refuses it.
+OPENAI_JSON_MODE = env.str("OPENAI_JSON_MODE", "schema")
+OPENAI_SUMMARY_CHUNK_CHARS = env.int("OPENAI_SUMMARY_CHUNK_CHARS", 12_000)
 MINA_SUMMARY_ENGINE = env.str("MINA_SUMMARY_ENGINE", "openai" if OPENAI_API_KEY else "local")
 
 MINA_VAD_AGGRESSIVENESS = env.int("MINA_VAD_AGGRESSIVENESS", 2)

@@ -1,6 +1,7 @@
 """The OpenAI summary engine, through the client's real HTTP layer (httpx2 MockTransport)."""
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -41,7 +42,7 @@ ANSWER = {
 Reply = httpx2.Response | Callable[[httpx2.Request], httpx2.Response]
 
 
-def completion(content: str | None) -> httpx2.Response:
+def completion(content: str | None, finish_reason: str = "stop") -> httpx2.Response:
     body = {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -50,7 +51,7 @@ def completion(content: str | None) -> httpx2.Response:
         "choices": [
             {
                 "index": 0,
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
                 "message": {"role": "assistant", "content": content},
             }
         ],
@@ -265,3 +266,106 @@ def test_no_key_and_no_server_is_a_configuration_error(monkeypatch: pytest.Monke
 def test_engine_identity() -> None:
     summary_engine = engine(Server(answer(ANSWER)))
     assert (summary_engine.name, summary_engine.model) == ("openai", "gpt-4o-mini")
+
+
+# --- Local servers: JSON mode, odd answers, long meetings --------------------------------
+
+# What an older llama.cpp server (and some forks) answer to a JSON schema.
+REFUSED_SCHEMA = {"error": {"code": 400, "type": "invalid_request_error",
+                            "message": 'response_format type must be one of "text" or "json_object", but got: json_schema'}}
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_server_that_refuses_the_schema_is_asked_in_json_mode_from_then_on(status: int) -> None:
+    server = Server(
+        httpx2.Response(status, json=REFUSED_SCHEMA, headers={"retry-after-ms": "1"}),
+        completion("```json\n" + json.dumps(ANSWER) + "\n```"),  # Ollama's JSON mode, fenced
+    )
+    summary_engine = engine(server, max_retries=0)
+
+    first = summary_engine.summarize(UTTERANCES, meeting_date=MONDAY)
+    second = summary_engine.summarize(UTTERANCES, meeting_date=MONDAY)
+
+    assert first.decisions == second.decisions == ["ship the mobile release on Monday"]
+    assert [server.body(i)["response_format"]["type"] for i in range(3)] == ["json_schema", "json_object", "json_object"]
+    instructions = server.body(1)["messages"][0]["content"]
+    assert json.dumps(SCHEMA) in instructions  # the schema travels in the instructions instead
+
+
+def test_json_mode_can_be_chosen_and_an_answer_with_words_around_its_json_is_read() -> None:
+    server = Server(completion("Here is the summary:\n" + json.dumps(ANSWER) + "\nHope this helps."))
+
+    insights = summarize(server, json_mode="object")
+
+    assert insights.overview == "The team prepared the mobile release."
+    assert server.body()["response_format"] == {"type": "json_object"}
+
+
+def test_a_refusal_that_is_not_about_the_schema_stays_an_error() -> None:
+    server = Server(httpx2.Response(400, json={"error": {"message": "model 'llama9' not found"}}))
+
+    with pytest.raises(EngineError) as raised:
+        summarize(server)
+
+    assert raised.value.transient is False
+    assert len(server.requests) == 1
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_asked_for_again_then_refused() -> None:
+    cut = json.dumps(ANSWER)[:-1]  # still JSON-looking, but the server says it stopped at the limit
+    assert "cut off" in str(pytest.raises(EngineError, summarize, Server(completion(cut, "length"))).value)
+
+    server = Server(completion(json.dumps(ANSWER), "length"), answer(ANSWER))
+    assert summarize(server).decisions == ["ship the mobile release on Monday"]
+    assert "cut off" in server.body(1)["messages"][-1]["content"]
+
+
+def test_an_unknown_json_mode_is_a_configuration_error() -> None:
+    with pytest.raises(EngineError, match="unknown JSON mode"):
+        engine(Server(answer(ANSWER)), json_mode="yaml")
+
+
+def _by_part(request: httpx2.Request) -> httpx2.Response:
+    """A model that summarises each part from its lines and merges the parts."""
+    body = json.loads(request.content)
+    prompt = body["messages"][1]["content"]
+    if body["response_format"]["json_schema"]["name"] == "meeting_merged":
+        return answer({"overview": "Release prepared; the survey is next.", "key_points": ["Login error fixed"]})
+    numbers = [int(n) for n in re.findall(r"^\[(\d+)\]", prompt, re.MULTILINE)]
+    items = [{"title": f"follow up on line {n}", "owner": "David", "due_date": None, "utterance": n,
+              "confidence": 0.9} for n in numbers]
+    return answer({"overview": f"Part with lines {numbers}.", "key_points": [f"point {numbers[0]}"],
+                   "decisions": ["ship the mobile release on Monday"], "questions": [], "action_items": items})
+
+
+def test_a_long_meeting_is_summarised_by_parts_and_merged_with_nothing_cut() -> None:
+    server = Server(_by_part)
+
+    insights = summarize(server, chunk_chars=120)  # about two lines a part
+
+    prompts = [server.body(i)["messages"][1]["content"] for i in range(len(server.requests))]
+    part_prompts = prompts[:-1]
+    assert len(part_prompts) >= 2 and all("Meeting date: 2024-06-03" in p for p in part_prompts)
+    assert f"part 1 of {len(part_prompts)}" in part_prompts[0]
+    assert "[3] Unknown: I will write the survey report by Friday." in part_prompts[-1]  # numbers kept
+    assert "Part 1:" in prompts[-1] and f"Part {len(part_prompts)}:" in prompts[-1]
+    assert insights.overview == "Release prepared; the survey is next."
+    assert insights.decisions == ["ship the mobile release on Monday"]  # said by every part, kept once
+    # Every line's task, each pointing at its own line's segment.
+    assert [(i.title, i.segment_id) for i in insights.action_items] == [
+        (f"follow up on line {n}", u.segment_id) for n, u in enumerate(UTTERANCES)
+    ]
+
+
+def test_a_part_citing_a_line_it_was_not_shown_is_asked_again() -> None:
+    wrong = {**ANSWER, "action_items": [{**ANSWER["action_items"][0], "utterance": 3}]}
+    replies = iter([answer(wrong), answer({**ANSWER, "action_items": []})])
+    server = Server(lambda request: (
+        answer({"overview": "o", "key_points": []})
+        if json.loads(request.content)["response_format"]["json_schema"]["name"] == "meeting_merged"
+        else next(replies, answer({**ANSWER, "action_items": []}))
+    ))
+
+    summarize(server, chunk_chars=120)
+
+    assert "utterance 3 does not exist" in server.body(1)["messages"][-1]["content"]

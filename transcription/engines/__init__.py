@@ -113,4 +113,6 @@ def get_answer_engine() -> OpenAISummaryEngine | None:
         base_url=settings.OPENAI_BASE_URL,
         timeout=settings.OPENAI_TIMEOUT,
         max_retries=settings.OPENAI_MAX_RETRIES,
+        json_mode=settings.OPENAI_JSON_MODE,
+        chunk_chars=settings.OPENAI_SUMMARY_CHUNK_CHARS,
     )
