@@ -66,8 +66,10 @@ import os
 import re
 import sys
 import wave
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import jiwer
 from _django import DATA, ROOT, setup
@@ -224,11 +226,17 @@ def found_insights(script: dict, voices: list | None = None) -> dict:
             participant_rename(
                 participant=Participant.objects.get(pk=participant_id), membership=membership, user=people[name]
             )
+    return found_in(meeting, summary, lambda task: turn_of.get(task.source_segment_id))
+
+
+def found_in(meeting: Any, summary: Any, turn: Callable[[Any], int | None]) -> dict:
+    """A summarised meeting's tasks (owner, title, due, the script turn `turn` gives, accepted or
+    suggested), decisions, questions (None when the engine reports none) and overview."""
     tasks = [
         {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
-         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of.get(t.source_segment_id),
+         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn(t),
          "accepted": t.review == t.Review.ACCEPTED}
-        for t in meeting.tasks.select_related("assignee").order_by("source_segment__start_ms", "id")
+        for t in meeting.tasks.select_related("assignee", "source_segment").order_by("source_segment__start_ms", "id")
     ]
     questions = getattr(summary, "questions", None)
     return {"engine": summary.engine, "tasks": tasks, "decisions": list(summary.decisions),
@@ -528,22 +536,14 @@ def found_from_audio(script: dict, audio: Path) -> dict:
         if votes and max(votes.values()) > 0:
             participant_rename(participant=participant, membership=membership, user=people[max(votes, key=votes.get)])
 
-    def turn_of(segment: Segment | None) -> int | None:
+    def turn_of(task: Any) -> int | None:
+        segment = task.source_segment
         if segment is None:
             return None
         middle = (segment.start_ms + segment.end_ms) // 2
         return min(range(len(turns)), key=lambda i: max(turns[i]["start_ms"] - middle, middle - turns[i]["end_ms"]))
 
-    summary = meeting.summary
-    tasks = [
-        {"owner": t.assignee.display_name if t.assignee else t.owner_name, "text": t.title,
-         "due": t.due_date.isoformat() if t.due_date else None, "turn": turn_of(t.source_segment),
-         "accepted": t.review == t.Review.ACCEPTED}
-        for t in meeting.tasks.select_related("assignee", "source_segment").order_by("source_segment__start_ms", "id")
-    ]
-    questions = getattr(summary, "questions", None)
-    return {"engine": summary.engine, "tasks": tasks, "decisions": list(summary.decisions),
-            "questions": None if questions is None else list(questions), "overview": summary.overview}
+    return found_in(meeting, meeting.summary, turn_of)
 
 
 def audio_main(args: argparse.Namespace) -> None:

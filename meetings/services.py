@@ -174,6 +174,8 @@ def participant_rename(
     participant.save(update_fields=["name", "user", "suggested_name", "suggestion_reason"])
     label = re.compile(rf"\b{re.escape(old)}\b") if UNNAMED.fullmatch(old) else None
     unedited = Task.objects.filter(meeting_id=participant.meeting_id, edited=False).select_related("assignee")
+    if label is None:  # only the tasks the old name owned change
+        unedited = unedited.filter(assignee__isnull=True, owner_name=old)
     for task in unedited:
         followed = task.assignee_id is None and task.owner_name == old
         title = _renamed(task.title, label, name) if label else task.title

@@ -147,13 +147,21 @@ def json_text(content: str | None) -> str:
     return text[start : end + 1] if 0 <= start < end else text
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(schema: type[M], content: str | None) -> M:
+    """The model's answer read as `schema`; raises InvalidAnswer saying what is wrong."""
+    try:
+        return schema.model_validate_json(json_text(content))
+    except ValidationError as exc:
+        raise InvalidAnswer(_first_problem(exc)) from exc
+
+
 def parse_written(content: str | None, count: int) -> WrittenAnswer:
     """The model's JSON as a WrittenAnswer whose every citation is one of the `count`
     passages; raises InvalidAnswer."""
-    try:
-        written = WrittenSchema.model_validate_json(json_text(content))
-    except ValidationError as exc:
-        raise InvalidAnswer(_first_problem(exc)) from exc
+    written = _validated(WrittenSchema, content)
     cited = {int(n) for n in _CITED.findall(written.answer)} | set(written.citations)
     unknown = sorted(n for n in cited if not 1 <= n <= count)
     if unknown:
@@ -170,10 +178,7 @@ class InvalidAnswer(ValueError):
 def parse_answer(content: str | None, utterances: Sequence[Utterance], lines: range | None = None) -> Insights:
     """The model's JSON as Insights; `lines`: the line numbers it was shown (all by
     default), which its tasks must cite. Raises InvalidAnswer."""
-    try:
-        answer = Answer.model_validate_json(json_text(content))
-    except ValidationError as exc:
-        raise InvalidAnswer(_first_problem(exc)) from exc
+    answer = _validated(Answer, content)
     shown = lines if lines is not None else range(len(utterances))
     return Insights(
         overview=answer.overview.strip(),
@@ -185,10 +190,7 @@ def parse_answer(content: str | None, utterances: Sequence[Utterance], lines: ra
 
 
 def parse_merged(content: str | None) -> Merged:
-    try:
-        merged = Merged.model_validate_json(json_text(content))
-    except ValidationError as exc:
-        raise InvalidAnswer(_first_problem(exc)) from exc
+    merged = _validated(Merged, content)
     return Merged(overview=merged.overview.strip(), key_points=_texts(merged.key_points))
 
 
@@ -219,14 +221,9 @@ def numbered_lines(utterances: Sequence[Utterance]) -> list[str]:
     return [f"[{i}] {u.speaker or 'Unknown'}: {u.text.strip()}" for i, u in enumerate(utterances)]
 
 
-def transcript_prompt(
-    utterances: Sequence[Utterance], meeting_date: date, default_speaker: str | None
-) -> str:
-    """The user message: the meeting date, who "I" is, and the numbered lines."""
-    return _prompt(numbered_lines(utterances), meeting_date, default_speaker)
-
-
-def _prompt(lines: Sequence[str], meeting_date: date, default_speaker: str | None, part: str = "") -> str:
+def transcript_prompt(lines: Sequence[str], meeting_date: date, default_speaker: str | None, part: str = "") -> str:
+    """The user message: the meeting date, who "I" is, which part this is of a long
+    meeting, and the numbered lines."""
     head = [f"Meeting date: {meeting_date.isoformat()} ({meeting_date:%A})"]
     if default_speaker:
         head.append(f'When the speaker is Unknown, "I" is {default_speaker}.')
@@ -247,6 +244,12 @@ def parts(lines: Sequence[str], chunk_chars: int) -> list[range]:
     if lines:
         runs.append(range(start, len(lines)))
     return runs
+
+
+def _in_language(instructions: str, language: str | None) -> str:
+    if language not in WHISPER_LANGUAGES:
+        return instructions
+    return f"{instructions}\nThe meeting is in {WHISPER_LANGUAGES[language]}: write the summary in it."
 
 
 def _unique(texts: Sequence[str]) -> list[str]:
@@ -304,16 +307,14 @@ class OpenAISummaryEngine:
             return Insights(overview="")
         lines = numbered_lines(utterances)
         runs = parts(lines, self.chunk_chars)
-        instructions = _INSTRUCTIONS
-        if language in WHISPER_LANGUAGES:
-            instructions += f"\nThe meeting is in {WHISPER_LANGUAGES[language]}: write the summary in it."
+        instructions = _in_language(_INSTRUCTIONS, language)
         found = []
         for number, run in enumerate(runs, start=1):
             part = "" if len(runs) == 1 else (
                 f"This is part {number} of {len(runs)} of the meeting, lines {run.start}-{run.stop - 1}: "
                 "summarise this part."
             )
-            prompt = _prompt(lines[run.start : run.stop], meeting_date, default_speaker, part)
+            prompt = transcript_prompt(lines[run.start : run.stop], meeting_date, default_speaker, part)
             parse = partial(parse_answer, utterances=utterances, lines=run)
             found.append(self._answered(instructions, prompt, "meeting_insights", Answer, parse))
         if len(found) == 1:
@@ -327,10 +328,8 @@ class OpenAISummaryEngine:
             f"Part {n}:\nOverview: {part.overview}\nKey points:\n" + "\n".join(f"- {p}" for p in part.key_points)
             for n, part in enumerate(found, start=1)
         )
-        instructions = _MERGE_INSTRUCTIONS
-        if language in WHISPER_LANGUAGES:
-            instructions += f"\nThe meeting is in {WHISPER_LANGUAGES[language]}: write in it."
-        merged = self._answered(instructions, summaries, "meeting_merged", Merged, parse_merged)
+        merged = self._answered(_in_language(_MERGE_INSTRUCTIONS, language), summaries, "meeting_merged", Merged,
+                                parse_merged)
         return Insights(
             overview=merged.overview,
             key_points=merged.key_points,
