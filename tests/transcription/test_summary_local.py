@@ -797,6 +797,43 @@ def test_agreeing_to_what_is_not_a_proposal_is_no_decision(said: str, answer: st
 
 
 @pytest.mark.parametrize(
+    ("said", "decision"),
+    [
+        ("Agreed, we drop the API documentation action.", "drop the API documentation action"),
+        ("Okay, let's quarantine the flaky tests for now.", "quarantine the flaky tests for now"),
+        ("Fine. Then we keep the old job until June, because the team is away.", "keep the old job until June"),
+    ],
+)
+def test_a_point_settled_in_the_present_is_a_decision(said: str, decision: str) -> None:
+    utterances = [Utterance("What about the old job?", 0, "David", 1), Utterance(said, 1, "Alice", 2)]
+    assert extract_decisions(utterances) == [decision]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Okay, we need 25 more.",  # a fact
+        "So we finished the interviews last week.",  # a story
+        "Okay, we lost the logs of Tuesday.",
+        "Okay, we usually ship on Fridays.",  # a habit
+        "Okay, let's go around the table.",  # a step of the meeting itself
+        "Then let's turn these into actions.",
+        "Let's ask the store managers first.",  # put off, to someone else
+        "Then let's do that.",  # what "that" is, was said elsewhere
+        "Okay, let's drop that one.",
+        "So we go with Sarah?",
+    ],
+)
+def test_what_is_not_settled_in_the_present(said: str) -> None:
+    utterances = [Utterance("What about the old job?", 0, "David", 1), Utterance(said, 1, "Alice", 2)]
+    assert extract_decisions(utterances) == []
+
+
+def test_the_opening_lets_are_no_decisions() -> None:
+    assert extract_decisions([Utterance("Okay, let's keep the updates short today.", 0, "Alice", 1)]) == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Have we decided to ship on Monday?",

@@ -1098,7 +1098,7 @@ _BARE_YES_RE = re.compile(r"(?:go|yes|a\s+go|approved)$", re.IGNORECASE)
 _POINTS_BACK_RE = re.compile(r"(?:that|this|it)(?:\s+as\b|\s*$)", re.IGNORECASE)
 # "We decided to roll it back": what "it" is was said elsewhere, so alone it tells nothing.
 _ONLY_PRONOUN_RE = re.compile(
-    r"^\w+\s+(?:it|them|that|this)(?:\s+(?:back|out|up|down|off|on|over|away))?$", re.IGNORECASE
+    r"^\w+\s+(?:it|them|(?:that|this)(?:\s+one)?)(?:\s+(?:back|out|up|down|off|on|over|away))?$", re.IGNORECASE
 )
 # "We agreed on a cache of five minutes, and the conversion didn't change": a decision told
 # with what came of it is a story from before, not one this meeting took.
@@ -1163,6 +1163,30 @@ _APPROVED_RE = re.compile(
 )
 
 
+# Settled in the present, by whoever leads: "Agreed, we drop the API documentation action.",
+# "Okay, let's quarantine the flaky tests for now." A plain "we ..." needs the word that
+# settles it ("we need 25 more" is a fact); "let's" is one unless it is a step of the meeting
+# itself ("let's go around", "let's turn these into actions") or puts the point off.
+_SETTLED_RE = re.compile(
+    r"^(?:(?:(?:okay|ok|then|so|agreed|good|fine|right|yes),?\s+)+(?:then\s+)?we|(?:(?:okay|ok|then|so|agreed),?\s+)*let's)\s+"
+    r"(?!(?:need|have|had|are|were|can|could|should|would|will|might|must|may|know|think|see|want|got|get"
+    r"|did|do|don't|still|also|just|all|both|say|go\s+around|go\s+through|turn|start|begin|try"
+    r"|share|brainstorm|talk|move|look|hear|check|wait|leave|ask|keep\s+it|recap|wrap|sum|discuss|continue|take\s+a"
+    # a story or a habit, not a choice: "so we lost the logs", "okay, we usually ship on Fridays"
+    r"|went|came|saw|said|took|made|found|lost|sent|built|spent|paid|knew|thought|told|heard|left|met|ran|began"
+    r"|gave|usually|always|never|often|sometimes|really|only|probably|already|currently|mostly)\b)"
+    r"(?P<what>[a-z]+(?<!ed)\b.*)$",
+    re.IGNORECASE,
+)
+
+
+def _settled(sentence: str) -> str | None:
+    if sentence.endswith("?") or not (said := _SETTLED_RE.match(sentence)):
+        return None
+    text = clean_title(_BREAK_RE.split(said["what"], maxsplit=1)[0])
+    return text if len(text.split()) >= 2 and not _ONLY_PRONOUN_RE.match(text) else None
+
+
 def _approval(sentence: str) -> str | None:
     if sentence.endswith("?") or not (said := _APPROVED_RE.search(sentence)):
         return None
@@ -1199,6 +1223,8 @@ def extract_decisions(
             decisions += _sentence_decisions(sentence, names, before, after)
             if approved := _approval(sentence):
                 decisions.append(approved)
+            elif turn and (settled := _settled(sentence)) and not _DECISION_RE.search(sentence):
+                decisions.append(settled)
             if rule := _RULE_RE.match(sentence):
                 said = re.sub(r"\bme\b", utterance.speaker, rule["rule"]) if utterance.speaker else rule["rule"]
                 decisions.append(clean_title(said))
