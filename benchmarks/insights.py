@@ -26,6 +26,9 @@ overview are compared with the script's annotations:
 - owner: among matched items, the task's assignee's display name (else its owner_name) is the expected owner;
 - due: among matched items where either side has a date, the two dates are equal;
 - decisions: precision and recall with the same matching between the expected decisions and summary.decisions;
+  near, as for items: missed decisions for which an unmatched decision was taken from the decision's turn (two
+  thirds of its content words are words of that turn: "drop the API documentation action" for "drop the API
+  documentation action because the developer portal replaces it"), counted apart, never as matched;
 - traps: tasks close to a `not_action_items` entry (cancelled later), decisions close to a `not_decisions` one;
 - questions: precision and recall of the summary's open questions, with the same matching;
 - overview: whether it holds a question (a sentence ending in "?") copied from the transcript, whether a
@@ -101,6 +104,13 @@ def title_close(expected: str, got: str) -> bool:
         return True
     content = [w for w in ref.split() if w not in STOPWORDS]
     words = set(hyp.split())
+    return bool(content) and 3 * sum(w in words for w in content) >= 2 * len(content)
+
+
+def from_turn(found: str, turn: dict) -> bool:
+    """Two thirds of a found text's content words are words of the turn: it was taken from there."""
+    content = [w for w in normalise(found).split() if w not in STOPWORDS]
+    words = set(normalise(turn["text"]).split())
     return bool(content) and 3 * sum(w in words for w in content) >= 2 * len(content)
 
 
@@ -295,6 +305,11 @@ def score(script: dict, found: dict) -> dict:
         "decisions_expected": len(script["decisions"]),
         "decisions_found": len(found["decisions"]),
         "decisions_matched": sum(j is not None for j in decided),
+        "decisions_same_turn": sum(
+            any(from_turn(text, script["turns"][decision["turn"]])
+                for j, text in enumerate(found["decisions"]) if j not in decided)
+            for decision, k in zip(script["decisions"], decided, strict=True) if k is None
+        ),
         "trap_items": sum(j is not None for j in match(
             [without_note(i["text"]) for i in script.get("not_action_items", [])], [t["text"] for t in tasks])),
         "trap_decisions": sum(j is not None for j in match(
@@ -343,7 +358,7 @@ def percent(value: float | None) -> str:
 
 HEADER = (
     f"{'meeting':<14} {'split':<8} {'items m/e/f':>11} {'P':>6} {'R':>6} {'near':>5} {'owner':>6} {'due':>6}  "
-    f"{'dec m/e/f':>9} {'P':>6} {'R':>6} {'traps':>5} {'q m/e/f':>7} {'P':>6} {'R':>6} {'ov ?':>6} {'rep':>6} {'words':>5}"
+    f"{'dec m/e/f':>9} {'P':>6} {'R':>6} {'near':>5} {'traps':>5} {'q m/e/f':>7} {'P':>6} {'R':>6} {'ov ?':>6} {'rep':>6} {'words':>5}"
 )
 
 
@@ -359,7 +374,7 @@ def line(name: str, split: str, c: dict) -> str:
     return (
         f"{name:<14} {split:<8} {items:>11} {percent(r['items_precision'])} {percent(r['items_recall'])} "
         f"{c['items_same_turn']:>5} {percent(r['owner_accuracy'])} {percent(r['due_accuracy'])}  {decisions:>9} "
-        f"{percent(r['decisions_precision'])} {percent(r['decisions_recall'])} "
+        f"{percent(r['decisions_precision'])} {percent(r['decisions_recall'])} {c['decisions_same_turn']:>5} "
         f"{c['trap_items'] + c['trap_decisions']:>5} {questions:>7} {percent(r['questions_precision'])} "
         f"{percent(r['questions_recall'])} {question:>6} {repeat:>6} "
         f"{words:5.0f}"
@@ -416,8 +431,8 @@ def corpus_main(args: argparse.Namespace) -> None:
         found = found_insights(script)
         engine = found["engine"]
         rows.append({"id": script["id"], "split": script["split"], **score(script, found)})
-    print(f"engine {engine}; m/e/f = matched/expected/found; P, R, owner, due in %; near = missed items with an")
-    print("unmatched task from their turn (found, title not close); traps = not_* entries reported; ov ? = overview")
+    print(f"engine {engine}; m/e/f = matched/expected/found; P, R, owner, due in %; near = missed items (decisions)")
+    print("with an unmatched one from their turn (found, text not close); traps = not_* entries reported; ov ? = overview")
     print("holds a question from the transcript; rep = a sentence repeats in it; words = overview length\n")
     print(HEADER)
     for row in rows:
@@ -484,20 +499,22 @@ def speakers_main(args: argparse.Namespace) -> None:
               f"{percent(rates(diarized)['owner_accuracy'])} % ({diarized['owner_right']}/{diarized['items_matched']})")
 
 
-def found_from_audio(script: dict, audio: Path) -> dict:
+def found_from_audio(script: dict, audio: Path | None, heard: list[dict] | None = None) -> tuple[dict, list[dict]]:
     """The meeting's audio uploaded as a user would (`upload_create`: the careful pass, the speakers found and
     the summary, jobs run inline), then each "Speaker N" named as a user would name it: the script's speaker whose
     turns its lines overlap most (`participant_rename`, which hands over that speaker's open tasks). Tasks,
     decisions, questions and overview as `found_insights` gives them; a task's turn is the reference turn its
-    line's middle falls nearest."""
+    line's middle falls nearest. Also returns the lines the upload heard, as `heard` takes them: given those
+    (`--replay`), the meeting gets them instead of its audio and only the summary and the naming run again."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from accounts.models import User
-    from meetings.models import Meeting
-    from meetings.services import meeting_create, participant_rename
-    from transcription.models import Segment
+    from meetings.models import Meeting, Participant
+    from meetings.services import meeting_create
+    from transcription.models import Recording, Segment
     from transcription.services import upload_create
+    from transcription.summaries import summary_generate
     from workspaces.models import Membership
     from workspaces.services import workspace_create
 
@@ -516,13 +533,52 @@ def found_from_audio(script: dict, audio: Path) -> dict:
     started = timezone.make_aware(datetime.combine(date.fromisoformat(script["date"]), time(10)))
     Meeting.objects.filter(pk=meeting.pk).update(started_at=started)
     meeting.refresh_from_db()
-    upload_create(meeting=meeting, membership=membership,
-                  upload=SimpleUploadedFile(audio.name, audio.read_bytes()))
+    if heard is None:
+        assert audio is not None
+        upload_create(meeting=meeting, membership=membership,
+                      upload=SimpleUploadedFile(audio.name, audio.read_bytes()))
+    else:  # the lines an earlier upload heard, on one room recording as the upload left them
+        ended = started + timedelta(milliseconds=max(line["end_ms"] for line in heard))
+        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.READY, ended_at=ended)
+        room = Recording.objects.create(
+            meeting=meeting, source=Recording.Source.UPLOAD, status=Recording.Status.DONE, uploaded_by=first,
+            room_microphone=True,
+        )
+        labels = {name: Participant.objects.create(meeting=meeting, name=name)
+                  for name in dict.fromkeys(line["speaker"] for line in heard if line["speaker"])}
+        for line in heard:
+            Segment.objects.create(
+                meeting=meeting, recording=room, participant=labels.get(line["speaker"]), kind=line["kind"],
+                fallback=line["fallback"], start_ms=line["start_ms"], end_ms=line["end_ms"], text=line["text"],
+                words=line["words"],
+            )
+        summary_generate(meeting=Meeting.objects.get(pk=meeting.pk))
     meeting.refresh_from_db()
     if meeting.status != Meeting.Status.READY:
         raise SystemExit(f"{script['id']}: the meeting ended {meeting.status}: {meeting.error}")
     turns = script["turns"]
-    lines = list(Segment.objects.filter(meeting=meeting).select_related("participant"))
+    lines = list(Segment.objects.filter(meeting=meeting).select_related("participant").order_by("start_ms", "id"))
+    as_heard = [
+        {"start_ms": line.start_ms, "end_ms": line.end_ms, "text": line.text, "words": line.words, "kind": line.kind,
+         "fallback": line.fallback, "speaker": line.participant.name if line.participant else None}
+        for line in lines
+    ]
+    name_speakers(membership, people, turns, lines)
+
+    def turn_of(task: Any) -> int | None:
+        segment = task.source_segment
+        if segment is None:
+            return None
+        middle = (segment.start_ms + segment.end_ms) // 2
+        return min(range(len(turns)), key=lambda i: max(turns[i]["start_ms"] - middle, middle - turns[i]["end_ms"]))
+
+    return found_in(meeting, meeting.summary, turn_of), as_heard
+
+
+def name_speakers(membership: Any, people: dict, turns: list[dict], lines: list) -> None:
+    """Each "Speaker N" named as the script's speaker whose turns its lines overlap most."""
+    from meetings.services import participant_rename
+
     heard: dict[int, dict[str, int]] = {}
     for line in lines:
         if line.participant_id is None:
@@ -536,15 +592,6 @@ def found_from_audio(script: dict, audio: Path) -> dict:
         if votes and max(votes.values()) > 0:
             participant_rename(participant=participant, membership=membership, user=people[max(votes, key=votes.get)])
 
-    def turn_of(task: Any) -> int | None:
-        segment = task.source_segment
-        if segment is None:
-            return None
-        middle = (segment.start_ms + segment.end_ms) // 2
-        return min(range(len(turns)), key=lambda i: max(turns[i]["start_ms"] - middle, middle - turns[i]["end_ms"]))
-
-    return found_in(meeting, meeting.summary, turn_of)
-
 
 def audio_main(args: argparse.Namespace) -> None:
     """The written corpus meetings from their audio, through the whole pipeline; per meeting and pooled."""
@@ -557,9 +604,12 @@ def audio_main(args: argparse.Namespace) -> None:
               and not m.reference.get("conditions", {}).get("composed_of")]
     print("from audio: each meeting uploaded (careful pass, speakers, summary), its speakers named by overlap;")
     print(f"columns as without --audio\n\n{HEADER}")
-    rows, engine = [], ""
+    replayed = json.loads(Path(args.replay).read_text()) if args.replay else {}
+    if args.replay:
+        chosen = [m for m in chosen if m.id in replayed]
+    rows, engine, heard = [], "", {}
     for meeting in chosen:
-        found = found_from_audio(meeting.reference, meeting.audio)
+        found, heard[meeting.id] = found_from_audio(meeting.reference, meeting.audio, replayed.get(meeting.id))
         engine = found["engine"]
         row = {"id": meeting.id, "split": meeting.split, **score(meeting.reference, found)}
         rows.append(row)
@@ -576,6 +626,9 @@ def audio_main(args: argparse.Namespace) -> None:
                "pooled": {split: {**c, **rates(c)} for split, c in pooled.items()}}
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
         print(f"\nwrote {args.json}")
+    if args.save_heard:
+        Path(args.save_heard).write_text(json.dumps(heard) + "\n")
+        print(f"wrote what was heard to {args.save_heard}")
 
 
 def per_speaker_wavs() -> dict[str, bytes]:
@@ -691,6 +744,9 @@ def main() -> None:
                         help="owners after naming: the corpus audio diarized, its speakers named (a few minutes)")
     parser.add_argument("--audio", action="store_true",
                         help="the corpus meetings from their audio through the whole pipeline (about 10 minutes)")
+    parser.add_argument("--save-heard", metavar="PATH", help="with --audio: write the lines each upload heard here")
+    parser.add_argument("--replay", metavar="PATH",
+                        help="with --audio: the lines --save-heard wrote, summarised again without the audio")
     parser.add_argument("--split", choices=SPLITS, default="all", help="with --speakers or --audio: the meetings to run")
     args = parser.parse_args()
     if args.standup:
