@@ -538,11 +538,13 @@ def found_from_audio(script: dict, audio: Path | None, heard: list[dict] | None 
         upload_create(meeting=meeting, membership=membership,
                       upload=SimpleUploadedFile(audio.name, audio.read_bytes()))
     else:  # the lines an earlier upload heard, on one room recording as the upload left them
-        ended = started + timedelta(milliseconds=max(line["end_ms"] for line in heard))
-        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.READY, ended_at=ended)
+        heard_ms = max(line["end_ms"] for line in heard)
+        Meeting.objects.filter(pk=meeting.pk).update(
+            status=Meeting.Status.READY, ended_at=started + timedelta(milliseconds=heard_ms)
+        )
         room = Recording.objects.create(
             meeting=meeting, source=Recording.Source.UPLOAD, status=Recording.Status.DONE, uploaded_by=first,
-            room_microphone=True,
+            duration_ms=heard_ms, refined_ms=heard_ms, room_microphone=True,
         )
         labels = {name: Participant.objects.create(meeting=meeting, name=name)
                   for name in dict.fromkeys(line["speaker"] for line in heard if line["speaker"])}
