@@ -252,5 +252,5 @@ def test_words_read_as_the_line_does_so_a_line_rebuilt_from_them_reads_the_same(
 
     for line in [final, *careful]:
         assert line is not None and " ".join(w.word for w in line.words) == line.text
-    for line in (final, next(s for s in careful if "technical person" in s.text)):
+    for line in (final, next(s for s in careful if "non-technical" in s.text)):
         assert line is not None and "non-technical" in [w.word for w in line.words]
