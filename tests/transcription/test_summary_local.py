@@ -829,6 +829,44 @@ def test_what_is_not_settled_in_the_present(said: str) -> None:
     assert extract_decisions(utterances) == []
 
 
+def test_agreed_stopped_before_what_was_settled() -> None:
+    utterances = [Utterance("What about the API docs?", 0, "David", 1),
+                  Utterance("Agreed. We drop the API documentation action.", 1, "Alice", 2)]
+    assert extract_decisions(utterances) == ["drop the API documentation action"]
+
+
+def test_a_decision_told_with_its_outcome_without_a_comma_is_a_story() -> None:
+    said = "They wanted live prices. We agreed on a cache of five minutes and the conversion didn't change."
+    assert extract_decisions([Utterance(said, 0, "Alice", 1)]) == []
+
+
+def test_a_sentence_cut_at_a_pause_is_read_whole() -> None:
+    insights = summarize([
+        Utterance("Last thing, we agreed to have a weekly status call on Mondays", 0, "Alice", 1),
+        Utterance("and a shared channel for questions.", 4000, "Alice", 2),
+        Utterance("Malik, please write to Leon and ask if", 8000, "Ruth", 3),
+        Utterance("we may contact him in the autumn.", 11000, "Ruth", 4),
+    ])
+    assert insights.decisions == ["have a weekly status call on Mondays and a shared channel for questions"]
+    assert [(i.title, i.owner_name, i.segment_id) for i in insights.action_items] == [
+        ("write to Leon and ask if we may contact him in the autumn", "Malik", 3)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("Alice", "We agreed to have a weekly status call on Mondays"), ("David", "and Fridays, please.")),
+        (("Alice", "We agreed to have a weekly status call on Mondays."), ("Alice", "and a shared channel.")),
+        (("Alice", "We agreed to have a weekly status call on Mondays"), ("Alice", "And a shared channel.")),
+    ],
+    ids=["another speaker", "a full stop", "a new sentence"],
+)
+def test_lines_that_do_not_go_on_stay_apart(first: tuple[str, str], second: tuple[str, str]) -> None:
+    insights = summarize([Utterance(first[1], 0, first[0], 1), Utterance(second[1], 4000, second[0], 2)])
+    assert insights.decisions == ["have a weekly status call on Mondays"]
+
+
 def test_the_opening_lets_are_no_decisions() -> None:
     assert extract_decisions([Utterance("Okay, let's keep the updates short today.", 0, "Alice", 1)]) == []
 

@@ -63,6 +63,26 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def whole_sentences(utterances: Sequence[Utterance]) -> list[Utterance]:
+    """Lines with a sentence cut at a pause read whole: "Then I will keep seven days for
+    staging," and "and open a ticket for production." are one line of Raj's. A line goes on
+    in the next one of the same speaker when it ends without a full stop and the next starts
+    in lower case; the joined line keeps the first one's start and segment."""
+    joined: list[Utterance] = []
+    for utterance in utterances:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last.speaker == utterance.speaker
+            and not last.text.rstrip().endswith((".", "!", "?"))
+            and utterance.text.lstrip()[:1].islower()
+        ):
+            joined[-1] = replace(last, text=f"{last.text.rstrip()} {utterance.text.lstrip()}")
+        else:
+            joined.append(utterance)
+    return joined
+
+
 # --------------------------------------------------------------------------- dates
 
 
@@ -1118,7 +1138,7 @@ def _sentence_decisions(
         if cut and rest[cut.start()] == ":" and len(rest[: cut.start()].split()) <= 4:
             cut = _BREAK_RE.search(rest, cut.end())
         clause = rest[: cut.start()] if cut else rest
-        outcome = re.search(r",\s+(?:and|but|so)\s+.*", rest)
+        outcome = re.search(r",?\s+(?:and|but|so)\s+.*", rest)
         if outcome and _PAST_RE.search(outcome[0]):
             continue
         if _BARE_YES_RE.match(clause.strip(" .!")) and after and not after.endswith("?"):
@@ -1167,8 +1187,9 @@ _APPROVED_RE = re.compile(
 # "Okay, let's quarantine the flaky tests for now." A plain "we ..." needs the word that
 # settles it ("we need 25 more" is a fact); "let's" is one unless it is a step of the meeting
 # itself ("let's go around", "let's turn these into actions") or puts the point off.
+_AGREEMENT = r"(?:okay|ok|then|so|agreed|good|fine|right|yes)"
 _SETTLED_RE = re.compile(
-    r"^(?:(?:(?:okay|ok|then|so|agreed|good|fine|right|yes),?\s+)+(?:then\s+)?we|(?:(?:okay|ok|then|so|agreed),?\s+)*let's)\s+"
+    rf"^(?:(?:{_AGREEMENT},?\s+)+(?:then\s+)?we|(?:{_AGREEMENT},?\s+)*let's)\s+"
     r"(?!(?:need|have|had|are|were|can|could|should|would|will|might|must|may|know|think|see|want|got|get"
     r"|did|do|don't|still|also|just|all|both|say|go\s+around|go\s+through|turn|start|begin|try"
     r"|share|brainstorm|talk|move|look|hear|check|wait|leave|ask|keep\s+it|recap|wrap|sum|discuss|continue|take\s+a"
@@ -1178,9 +1199,12 @@ _SETTLED_RE = re.compile(
     r"(?P<what>[a-z]+(?<!ed)\b.*)$",
     re.IGNORECASE,
 )
+_AGREEMENT_RE = re.compile(rf"^{_AGREEMENT}[.!]$", re.IGNORECASE)
 
 
-def _settled(sentence: str) -> str | None:
+def _settled(sentence: str, before: str = "") -> str | None:
+    if _AGREEMENT_RE.match(before):  # "Agreed. We drop the …", as a transcript may stop it
+        sentence = f"{before[:-1]}, {sentence}"
     if sentence.endswith("?") or not (said := _SETTLED_RE.match(sentence)):
         return None
     text = clean_title(_BREAK_RE.split(said["what"], maxsplit=1)[0])
@@ -1223,7 +1247,7 @@ def extract_decisions(
             decisions += _sentence_decisions(sentence, names, before, after)
             if approved := _approval(sentence):
                 decisions.append(approved)
-            elif turn and (settled := _settled(sentence)) and not _DECISION_RE.search(sentence):
+            elif turn and (settled := _settled(sentence, before)) and not _DECISION_RE.search(sentence):
                 decisions.append(settled)
             if rule := _RULE_RE.match(sentence):
                 said = re.sub(r"\bme\b", utterance.speaker, rule["rule"]) if utterance.speaker else rule["rule"]

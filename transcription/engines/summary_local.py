@@ -24,6 +24,7 @@ from transcription.engines.insights_rules import (
     extract_decisions,
     extract_open_questions,
     split_sentences,
+    whole_sentences,
 )
 
 OVERVIEW_SENTENCES = 3
@@ -194,6 +195,7 @@ class LocalSummaryEngine:
         if language not in (None, ENGLISH):
             # The rules read English; on German they would invent tasks and miss decisions.
             return Insights(overview=ENGLISH_ONLY.format(language=language_name(language)))
+        utterances = whole_sentences(utterances)
         sentences = [s for u in utterances for s in split_sentences(u.text)]
         decisions = extract_decisions(utterances, known_names=self.known_names)
         items = extract_action_items(
