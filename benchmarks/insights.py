@@ -5,7 +5,9 @@
     DEBUG=1 .venv/bin/python benchmarks/insights.py --json insights.json
     DEBUG=1 .venv/bin/python benchmarks/insights.py --standup           # the audio run on standup.wav (about 30 s)
     DEBUG=1 .venv/bin/python benchmarks/insights.py --speakers [--split tune|heldout|all]  # owners after naming
-    DEBUG=1 .venv/bin/python benchmarks/insights.py --audio [--split tune|heldout|all]     # from audio, ~10 min
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --audio [--split tune|heldout|all]     # from audio, 10-20 min
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --audio --save-heard heard.json        # ... and keep what it heard
+    DEBUG=1 .venv/bin/python benchmarks/insights.py --audio --replay heard.json            # those lines again, seconds
 
 Default: from the reference text, no audio. For each meeting of benchmarks/corpus/scripts (not the composites
 long-20min and heldout-10min: they only repeat their parts), a throwaway database gets a workspace whose members
@@ -51,7 +53,10 @@ uploaded as a user would upload it (`upload_create`, jobs inline: the careful pa
 summary), in a workspace whose members are the script's speakers, on the script's date; then each "Speaker N" is
 named as a user would name it (`participant_rename`), as the script's speaker whose turns its lines overlap most.
 Scored as above (a task's turn is the reference turn nearest its line). What the text-only run finds and this one
-does not is what mishearing and the speakers cost.
+does not is what mishearing and the speakers cost. `--save-heard` keeps each upload's lines (text, words, times,
+speaker label); `--replay` puts them on a new meeting's room recording instead of uploading the audio, then
+summarises and names the speakers as above: rules compared on the very same lines (the careful pass hears a little
+differently from one CPU to another).
 
 `--standup` runs the careful pass and the summary on standup.wav recorded one microphone per speaker (as a live
 meeting with Alice, David and Carol would be: each stream holds its speaker's turns, silence elsewhere), and on
