@@ -829,6 +829,24 @@ def test_what_is_not_settled_in_the_present(said: str) -> None:
     assert extract_decisions(utterances) == []
 
 
+def test_a_misheard_name_is_for_whoever_says_yes() -> None:
+    """"Ben, can you …" heard as "Man, can you …": nobody is called Man, Ben answered."""
+    found = items(
+        ("Grace", "Man, can you update the synonym list before you leave on Wednesday?"),
+        ("Ben", "Yes, I can do that tomorrow."),
+    )
+    assert [(i.title, i.owner_name) for i in found] == [("update the synonym list before you leave", "Ben")]
+
+
+def test_a_known_name_keeps_the_request_whoever_says_yes() -> None:
+    found = items(
+        ("Grace", "Kenji, can you update the synonym list?"),
+        ("Ben", "Sure, I'll remind him."),
+        ("Kenji", "Thanks."),
+    )
+    assert [(i.title, i.owner_name) for i in found][:1] == [("update the synonym list", "Kenji")]
+
+
 def test_agreed_stopped_before_what_was_settled() -> None:
     utterances = [Utterance("What about the API docs?", 0, "David", 1),
                   Utterance("Agreed. We drop the API documentation action.", 1, "Alice", 2)]

@@ -623,13 +623,17 @@ def _reply(utterances: Sequence[Utterance], index: int) -> Utterance | None:
     return following
 
 
-def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: date) -> ActionItem | None:
+def _settle_request(
+    item: ActionItem, reply: Utterance | None, meeting_date: date, names: NameResolver
+) -> ActionItem | None:
     """Keep a request unless it was turned down; an unnamed one needs a taker or a date.
 
     A request answered "sure" is as clear as a promise; one left unanswered may have been
     taken back or meant for later, and one nobody was named for is a guess. A deadline the
     answer sets is the due date ("this week?" answered "I'll have it done by Wednesday");
     a day the answer only plans for ("I'll do it tomorrow") is, when the request set none.
+    A name nobody in the meeting or the workspace has, answered "yes" by another speaker,
+    was misheard: "Man, can you update the synonym list?" is for whoever said yes.
     """
     text = normalize_text(reply.text) if reply else ""
     stance = "accept" if _ACCEPT_RE.match(text) else "refuse" if _REFUSE_RE.match(text) else None
@@ -639,6 +643,8 @@ def _settle_request(item: ActionItem, reply: Utterance | None, meeting_date: dat
         said = find_deadline(text, meeting_date)
         if said and (item.due_date is None or _DEADLINE_RE.match(text, said.start)):
             item = replace(item, due_date=said.due)
+    if item.owner_name and stance == "accept" and reply is not None and names.known(item.owner_name) is None:
+        return replace(item, owner_name=reply.speaker, confidence=_ANSWERED)
     if item.owner_name:
         refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
         return None if refused else item
@@ -950,7 +956,9 @@ def _sentence_items(
         title = _name_people(title, trigger, utterance.speaker, listener)
         confidence = _confidence(trigger, title, owner, utterance.speaker, context)
         item = ActionItem(title, owner, due, utterance.segment_id, confidence)
-        settled = _settle_request(item, reply, context.meeting_date) if trigger.kind == "request" else item
+        settled: ActionItem | None = item
+        if trigger.kind == "request":
+            settled = _settle_request(item, reply, context.meeting_date, context.names)
         if settled is not None:
             yield settled
 
