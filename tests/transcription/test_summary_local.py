@@ -829,6 +829,16 @@ def test_what_is_not_settled_in_the_present(said: str) -> None:
     assert extract_decisions(utterances) == []
 
 
+def test_a_question_called_open_in_the_line_before_is_open() -> None:
+    """The transcript cut "One question. Do we have any money …?" in two lines."""
+    asked = [
+        Utterance("One question.", 0, "Howard", 1),
+        Utterance("Do we have any money for the rebrand the CEO mentioned?", 1500, "Howard", 2),
+        Utterance("Not in this budget.", 5000, "Diane", 3),
+    ]
+    assert extract_open_questions(asked) == ["Do we have any money for the rebrand the CEO mentioned?"]
+
+
 def test_a_misheard_name_is_for_whoever_says_yes() -> None:
     """"Ben, can you …" heard as "Man, can you …": nobody is called Man, Ben answered."""
     found = items(

@@ -63,24 +63,31 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def whole_sentences(utterances: Sequence[Utterance]) -> list[Utterance]:
-    """Lines with a sentence cut at a pause read whole: "Then I will keep seven days for
-    staging," and "and open a ticket for production." are one line of Raj's. A line goes on
-    in the next one of the same speaker when it ends without a full stop and the next starts
-    in lower case; the joined line keeps the first one's start and segment."""
+def _joined(utterances: Sequence[Utterance], goes_on: Callable[[str, str], bool]) -> list[Utterance]:
+    """Each line joined to the same speaker's line before it when `goes_on(before, line)`;
+    a joined line keeps the first one's start and segment."""
     joined: list[Utterance] = []
     for utterance in utterances:
         last = joined[-1] if joined else None
-        if (
-            last is not None
-            and last.speaker == utterance.speaker
-            and not last.text.rstrip().endswith((".", "!", "?"))
-            and utterance.text.lstrip()[:1].islower()
-        ):
+        if last and last.speaker == utterance.speaker and goes_on(last.text.rstrip(), utterance.text.lstrip()):
             joined[-1] = replace(last, text=f"{last.text.rstrip()} {utterance.text.lstrip()}")
         else:
             joined.append(utterance)
     return joined
+
+
+def whole_sentences(utterances: Sequence[Utterance]) -> list[Utterance]:
+    """Lines with a sentence cut at a pause read whole: "Then I will keep seven days for
+    staging," and "and open a ticket for production." are one line of Raj's. A line goes on
+    in the next one of the same speaker when it ends without a full stop and the next starts
+    in lower case."""
+    return _joined(utterances, lambda before, line: not before.endswith((".", "!", "?")) and line[:1].islower())
+
+
+def speaker_turns(utterances: Sequence[Utterance]) -> list[Utterance]:
+    """Each speaker's consecutive lines as one turn: "One question." and "Do we have any
+    money for the rebrand?" are one, however the transcript cut them."""
+    return _joined(utterances, lambda before, line: True)
 
 
 # --------------------------------------------------------------------------- dates
@@ -1295,6 +1302,7 @@ def extract_open_questions(utterances: Sequence[Utterance]) -> list[str]:
     "it depends", "let's not decide that today", "I'll ask them". A question answered
     ("Yes, we do") is not open; a request ("can you send it?") is a task, not a question."""
     found: list[str] = []
+    utterances = speaker_turns(utterances)
     for index, utterance in enumerate(utterances):
         replies = [u for u in utterances[index + 1 : index + 3] if u.speaker != utterance.speaker]
         reply = replies[0] if replies else None
