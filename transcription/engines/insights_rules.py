@@ -1262,6 +1262,7 @@ def extract_decisions(
             decisions += _sentence_decisions(sentence, names, before, after)
             if approved := _approval(sentence):
                 decisions.append(approved)
+            # The opening turn's "let's" runs the meeting ("let's keep it quick today").
             elif turn and (settled := _settled(sentence, before)) and not _DECISION_RE.search(sentence):
                 decisions.append(settled)
             if rule := _RULE_RE.match(sentence):
