@@ -105,17 +105,13 @@ def title_close(expected: str, got: str) -> bool:
     ref, hyp = normalise(expected), normalise(got)
     if not ref or not hyp:
         return False
-    if float(jiwer.wer(ref, hyp)) <= 1 / 3:
-        return True
-    content = [w for w in ref.split() if w not in STOPWORDS]
-    words = set(hyp.split())
-    return bool(content) and 3 * sum(w in words for w in content) >= 2 * len(content)
+    return float(jiwer.wer(ref, hyp)) <= 1 / 3 or mostly_in(expected, got)
 
 
-def from_turn(found: str, turn: dict) -> bool:
-    """Two thirds of a found text's content words are words of the turn: it was taken from there."""
-    content = [w for w in normalise(found).split() if w not in STOPWORDS]
-    words = set(normalise(turn["text"]).split())
+def mostly_in(text: str, other: str) -> bool:
+    """Two thirds of `text`'s content words (words not in STOPWORDS) are words of `other`."""
+    content = [w for w in normalise(text).split() if w not in STOPWORDS]
+    words = set(normalise(other).split())
     return bool(content) and 3 * sum(w in words for w in content) >= 2 * len(content)
 
 
@@ -311,7 +307,7 @@ def score(script: dict, found: dict) -> dict:
         "decisions_found": len(found["decisions"]),
         "decisions_matched": sum(j is not None for j in decided),
         "decisions_same_turn": sum(
-            any(from_turn(text, script["turns"][decision["turn"]])
+            any(mostly_in(text, script["turns"][decision["turn"]]["text"])
                 for j, text in enumerate(found["decisions"]) if j not in decided)
             for decision, k in zip(script["decisions"], decided, strict=True) if k is None
         ),
@@ -586,16 +582,16 @@ def name_speakers(membership: Any, people: dict, turns: list[dict], lines: list)
     """Each "Speaker N" named as the script's speaker whose turns its lines overlap most."""
     from meetings.services import participant_rename
 
-    heard: dict[int, dict[str, int]] = {}
+    overlaps: dict[int, dict[str, int]] = {}  # participant id: {script speaker: ms shared}
     for line in lines:
         if line.participant_id is None:
             continue
         for turn in turns:
             shared = overlap((line.start_ms, line.end_ms), (turn["start_ms"], turn["end_ms"]))
-            votes = heard.setdefault(line.participant_id, {})
+            votes = overlaps.setdefault(line.participant_id, {})
             votes[turn["speaker"]] = votes.get(turn["speaker"], 0) + shared
     for participant in {line.participant for line in lines if line.participant is not None}:
-        votes = heard.get(participant.id) or {}
+        votes = overlaps.get(participant.id) or {}
         if votes and max(votes.values()) > 0:
             participant_rename(participant=participant, membership=membership, user=people[max(votes, key=votes.get)])
 

@@ -650,9 +650,9 @@ def _settle_request(
         said = find_deadline(text, meeting_date)
         if said and (item.due_date is None or _DEADLINE_RE.match(text, said.start)):
             item = replace(item, due_date=said.due)
-    if item.owner_name and stance == "accept" and reply is not None and names.known(item.owner_name) is None:
-        return replace(item, owner_name=reply.speaker, confidence=_ANSWERED)
     if item.owner_name:
+        if stance == "accept" and reply is not None and names.known(item.owner_name) is None:
+            return replace(item, owner_name=reply.speaker, confidence=_ANSWERED)
         refused = stance == "refuse" and reply is not None and reply.speaker == item.owner_name
         return None if refused else item
     if stance == "accept" and reply is not None:
