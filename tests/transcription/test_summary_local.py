@@ -348,6 +348,9 @@ def test_several_tasks_in_one_run_on_sentence() -> None:
         "A bit quiet, but it works. Daniel, go ahead.",
         "Bob, you'll go ahead.",
         "Bob, would you have time for a call next week to talk about it?",
+        "Marco, can you start with release four?",
+        "Each driver opens the settings. Go to apps, Trackly, and set location to allow all the time.",
+        "Yes, Google and Microsoft will have decent APIs.",
     ],
 )
 def test_not_tasks(text: str) -> None:
@@ -604,6 +607,21 @@ def test_it_and_that_stand_for_what_was_said_before() -> None:
         ("move dark mode to the product board", "Carl", None),
         ("test the migration time on a production copy together with the index test", "Wei", None),
         ("tell the events team about the new date", "Diane", None),
+    ]
+
+
+def test_it_stands_for_what_the_same_speaker_said_in_the_line_before() -> None:
+    # The transcript cut Carl's turn at a pause: his line before is still his turn.
+    found = items(
+        ("Carl", "The last one is a feature request. They want dark mode."),
+        ("Carl", "I'll move it to the product board."),
+        ("Yasmin", "We want the export in the background."),
+        ("Ivan", "I'll move it to the next sprint."),
+    )
+
+    assert brief(found) == [
+        ("move dark mode to the product board", "Carl", None),
+        ("move it to the next sprint", "Ivan", None),
     ]
 
 
@@ -881,14 +899,22 @@ def test_a_sentence_cut_at_a_pause_is_read_whole() -> None:
     ]
 
 
+def test_a_line_in_lower_case_goes_on_the_sentence_before_its_full_stop() -> None:
+    insights = summarize([
+        Utterance("Thank you all. I'll write the plan up and share it.", 0, "Isabel", 1),
+        Utterance("today.", 3000, "Isabel", 2),
+    ])
+    assert brief(insights.action_items) == [("write the plan up and share it", "Isabel", MONDAY)]
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [
         (("Alice", "We agreed to have a weekly status call on Mondays"), ("David", "and Fridays, please.")),
-        (("Alice", "We agreed to have a weekly status call on Mondays."), ("Alice", "and a shared channel.")),
+        (("Alice", "We agreed to have a weekly status call on Mondays!"), ("Alice", "and a shared channel.")),
         (("Alice", "We agreed to have a weekly status call on Mondays"), ("Alice", "And a shared channel.")),
     ],
-    ids=["another speaker", "a full stop", "a new sentence"],
+    ids=["another speaker", "an exclamation", "a new sentence"],
 )
 def test_lines_that_do_not_go_on_stay_apart(first: tuple[str, str], second: tuple[str, str]) -> None:
     insights = summarize([Utterance(first[1], 0, first[0], 1), Utterance(second[1], 4000, second[0], 2)])

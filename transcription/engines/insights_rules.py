@@ -63,25 +63,35 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _joined(utterances: Sequence[Utterance], goes_on: Callable[[str, str], bool]) -> list[Utterance]:
-    """Each line joined to the same speaker's line before it when `goes_on(before, line)`;
-    a joined line keeps the first one's start and segment."""
+def _joined(
+    utterances: Sequence[Utterance], goes_on: Callable[[str, str], bool], glue: Callable[[str], str] = str.rstrip
+) -> list[Utterance]:
+    """Each line joined to the same speaker's line before it when `goes_on(before, line)`, the
+    line before as `glue` leaves it; a joined line keeps the first one's start and segment."""
     joined: list[Utterance] = []
     for utterance in utterances:
         last = joined[-1] if joined else None
         if last and last.speaker == utterance.speaker and goes_on(last.text.rstrip(), utterance.text.lstrip()):
-            joined[-1] = replace(last, text=f"{last.text.rstrip()} {utterance.text.lstrip()}")
+            joined[-1] = replace(last, text=f"{glue(last.text)} {utterance.text.lstrip()}")
         else:
             joined.append(utterance)
     return joined
 
 
+def _without_full_stop(text: str) -> str:
+    text = text.rstrip()
+    return text[:-1] if text.endswith(".") and text.split()[-1].lower() not in _ABBREVIATIONS else text
+
+
 def whole_sentences(utterances: Sequence[Utterance]) -> list[Utterance]:
     """Lines with a sentence cut at a pause read whole: "Then I will keep seven days for
-    staging," and "and open a ticket for production." are one line of Raj's. A line goes on
-    in the next one of the same speaker when it ends without a full stop and the next starts
-    in lower case."""
-    return _joined(utterances, lambda before, line: not before.endswith((".", "!", "?")) and line[:1].islower())
+    staging," and "and open a ticket for production." are one line of Raj's, "I'll write the
+    plan up and share it." and "today." one sentence. Whisper starts a sentence with a
+    capital, so a line of the same speaker that starts in lower case goes on the sentence
+    before, whatever stop the line before ends with (a question or an exclamation stays)."""
+    return _joined(
+        utterances, lambda before, line: not before.endswith(("!", "?")) and line[:1].islower(), _without_full_stop
+    )
 
 
 def speaker_turns(utterances: Sequence[Utterance]) -> list[Utterance]:
@@ -420,11 +430,19 @@ def _named_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
             yield _Trigger(match.start(), match.end(), "named", owner)
 
 
+# Verbs an instruction starts with before "to": "Go to apps, Trackly, and set location" names nobody.
+_VERBS_BEFORE_TO = frozenset(
+    {"go", "come", "get", "talk", "listen", "speak", "reply", "move", "switch", "turn", "return", "head", "walk",
+     "scroll", "write", "send", "point", "need", "have", "want", "agree"}
+)
+
+
 def _assigned_triggers(sentence: str, names: NameResolver) -> Iterable[_Trigger]:
     for match in _ASSIGNED_RE.finditer(sentence):
         for word in (match["first"], match["name"] or match["had"]):
             # Someone not in the meeting may be given a task, when named with a capital.
-            if word and (owner := names.resolve(word, unknown_ok=word[0].isupper())):
+            unknown_ok = word is not None and word[0].isupper() and word.lower() not in _VERBS_BEFORE_TO
+            if word and (owner := names.resolve(word, unknown_ok=unknown_ok)):
                 yield _Trigger(match.start(), match.end(), "named", owner)
 
 
@@ -537,7 +555,9 @@ _CHATTER_RE = re.compile(
     r"\b(?:share|sharing)\s+(?:my|the|your)\s+screen\b|^(?:start|begin|end|wrap\s+up)\s+"
     r"(?:the\s+|this\s+)?(?:meeting|call)\b|^(?:hand|pass)\s+(?:it\s+)?over\b|^talk\s+to\s+you\b|^go\s+ahead\b"
     # Asked of someone in the meeting, for the meeting: "walk us through", "tell us why".
-    r"|^(?:walk|take)\s+us\s+through\b|^(?:tell|give|show)\s+us\b|^introduce\s+yourself\b",
+    r"|^(?:walk|take)\s+us\s+through\b|^(?:tell|give|show)\s+us\b|^introduce\s+yourself\b"
+    # The order of the meeting: "Marco, can you start with release four?"
+    r"|^(?:start|begin|kick\s+off)\s+with\b",
     re.IGNORECASE,
 )
 
@@ -958,6 +978,8 @@ def _sentence_items(
             previous = max((t.end for t in triggers if t.end <= trigger.start), default=0)
             due = parse_due_date(sentence[previous : trigger.start], context.meeting_date)
         owner = _owner(trigger, addressee, utterance.speaker, context)
+        if trigger.kind == "named" and _STATIVE_RE.match(title) and context.names.known(owner or "") is None:
+            continue  # "Microsoft will have decent APIs": what a company or a product will be
         if trigger.kind == "self" and (assigned := _assigned_away(title, sentence, listener, context.names)):
             title, owner = assigned
         title = _name_people(title, trigger, utterance.speaker, listener)
@@ -1092,7 +1114,8 @@ def extract_action_items(
         before = normalize_text(utterances[index - 1].text) if index else ""
         asked = _last_question(before) if answering is not None else None
         recent = " ".join(normalize_text(u.text) for u in utterances[max(0, index - RECENT_TURNS) : index])
-        same_turn = False
+        # The transcript cuts a turn into lines at pauses: the same speaker's line before is this turn's.
+        same_turn = bool(index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker)
         for sentence in split_sentences(utterance.text):
             said = _Said(before, same_turn, asked, recent)
             found = list(_sentence_items(sentence, utterance, reply, context, listener, said))
