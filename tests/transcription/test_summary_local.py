@@ -881,6 +881,35 @@ def test_agreed_stopped_before_what_was_settled() -> None:
     assert extract_decisions(utterances) == ["drop the API documentation action"]
 
 
+def test_what_was_agreed_may_follow_in_the_same_speakers_next_line() -> None:
+    # The colon of "We agreed then: …" heard as a full stop, and the line cut there.
+    utterances = [
+        Utterance("We agreed then.", 0, "Laura", 1),
+        Utterance("A limit of 500 items per cart now, streaming in the next sprint.", 2000, "Laura", 2),
+        Utterance("And we agreed.", 9000, "Claire", 3),
+        Utterance("If the references are positive, we make an offer at senior level.", 10000, "Claire", 4),
+        Utterance("So we agreed.", 19000, "Ruth", 5),
+        Utterance("Wait, should we make an offer?", 20000, "Ruth", 6),
+    ]
+    assert extract_decisions(utterances) == [
+        "A limit of 500 items per cart now, streaming in the next sprint",
+        "make an offer at senior level if the references are positive",
+    ]
+
+
+def test_another_speakers_line_is_not_what_was_agreed() -> None:
+    utterances = [Utterance("And we agreed.", 0, "Claire", 1),
+                  Utterance("If the references are positive, we make an offer.", 1000, "Ines", 2)]
+    assert extract_decisions(utterances) == []
+
+
+def test_a_condition_said_after_the_colon_ends_the_decision() -> None:
+    said = "Then we agreed: if the references are positive, we make an offer at senior level."
+    assert extract_decisions([Utterance(said, 0, "Claire", 1)]) == [
+        "make an offer at senior level if the references are positive"
+    ]
+
+
 def test_a_decision_told_with_its_outcome_without_a_comma_is_a_story() -> None:
     said = "They wanted live prices. We agreed on a cache of five minutes and the conversion didn't change."
     assert extract_decisions([Utterance(said, 0, "Alice", 1)]) == []

@@ -1150,6 +1150,7 @@ def _decision_text(clause: str) -> str:
 
 # "If the offer matches, we'll go with the plan": the condition is part of the decision.
 _CONDITION_RE = re.compile(r"\bif\s+(?P<condition>[^,;:]+),\s*$", re.IGNORECASE)
+_OPENING_CONDITION_RE = re.compile(r"^if\s+(?P<condition>[^,;:]+),\s*", re.IGNORECASE)
 # "The call is go." / "The decision is yes.": what was decided is said next.
 _BARE_YES_RE = re.compile(r"(?:go|yes|a\s+go|approved)$", re.IGNORECASE)
 # "We agreed on that as the fallback": "that" is what was said before.
@@ -1179,17 +1180,22 @@ def _sentence_decisions(
         outcome = re.search(r",?\s+(?:and|but|so)\s+.*", rest)
         if outcome and _PAST_RE.search(outcome[0]):
             continue
-        if _BARE_YES_RE.match(clause.strip(" .!")) and after and not after.endswith("?"):
+        # "The call is go." / "We agreed then. A limit of 500 items …" (the colon heard as a stop)
+        if (_BARE_YES_RE.match(clause.strip(" .!")) or not clause.strip(" .!")) and after and not after.endswith("?"):
             clause = after
         elif _POINTS_BACK_RE.match(clause.strip(" .!")) and before and not before.endswith("?"):
             clause = before
         elif match["choice"]:
             clause = "go with " + clause
+        # "If the offer matches, we'll go with …", "We agreed: if the references are positive, we make …"
+        condition = _CONDITION_RE.search(sentence[: match.start()])
+        if condition is None and (opening := _OPENING_CONDITION_RE.match(clause.lstrip())):
+            condition, clause = opening, clause.lstrip()[opening.end() :]
         # "... on Monday and David will fix X": the task is not part of the decision,
         # but "we agreed that David will fix X" is all decision.
         task = min((s - match.end() for s in starts if s > match.end()), default=len(clause))
         text = _decision_text(clause[:task]) or _decision_text(clause)
-        if condition := _CONDITION_RE.search(sentence[: match.start()]):
+        if condition:
             text += f" if {clean_title(condition['condition'])}"
         if len(text.split()) >= 2 and not _ONLY_PRONOUN_RE.match(text):
             yield text
@@ -1268,6 +1274,10 @@ def _agreed_proposal(utterance: Utterance, previous: Utterance | None) -> str | 
     return text if len(text.split()) >= 2 and not _ONLY_PRONOUN_RE.match(text) else None
 
 
+def _at(utterances: Sequence[Utterance], index: int) -> Utterance | None:
+    return utterances[index] if index < len(utterances) else None
+
+
 def extract_decisions(
     utterances: Sequence[Utterance], *, known_names: Iterable[str] = ()
 ) -> list[str]:
@@ -1278,10 +1288,16 @@ def extract_decisions(
     for turn, utterance in enumerate(utterances):
         if agreed := _agreed_proposal(utterance, utterances[turn - 1] if turn else None):
             decisions.append(agreed)
+        # The sentences around, the same speaker's line before and after included: "We agreed
+        # then." and what was agreed may be two lines of the transcript.
+        previous, following = (
+            split_sentences(line.text) if line and line.speaker == utterance.speaker else []
+            for line in (utterances[turn - 1] if turn else None, _at(utterances, turn + 1))
+        )
         sentences = split_sentences(utterance.text)
         for index, sentence in enumerate(sentences):
-            before = sentences[index - 1] if index else ""
-            after = sentences[index + 1] if index + 1 < len(sentences) else ""
+            before = next(reversed([*previous, *sentences[:index]]), "")
+            after = next(iter([*sentences[index + 1 :], *following]), "")
             decisions += _sentence_decisions(sentence, names, before, after)
             if approved := _approval(sentence):
                 decisions.append(approved)
