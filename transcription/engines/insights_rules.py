@@ -1089,6 +1089,16 @@ def _reassigned(
     return [*items[: recent[-1]], (t, changed), *items[recent[-1] + 1 :]]
 
 
+def _turn_numbers(utterances: Sequence[Utterance]) -> list[int]:
+    """Each line's turn: lines of one speaker in a row are one turn (a line nobody is known
+    to have said is a turn of its own)."""
+    numbers: list[int] = []
+    for index, utterance in enumerate(utterances):
+        same = index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker
+        numbers.append(numbers[-1] if same else len(numbers) and numbers[-1] + 1)
+    return numbers
+
+
 def extract_action_items(
     utterances: Sequence[Utterance],
     *,
@@ -1105,15 +1115,20 @@ def extract_action_items(
         _resolver(utterances, default_speaker, known_names), meeting_date, default_speaker
     )
     items: list[tuple[int, ActionItem]] = []  # (turn, task)
+    turns = _turn_numbers(utterances)
     for index, utterance in enumerate(utterances):
         reply = _reply(utterances, index)
-        # Who "you" is in a promise: the one who spoke just before, when someone else did.
-        answering = _reply(utterances, index - 1) if index else None
-        listener = utterances[index - 1].speaker if answering is not None else None
-        # What was said just before: the previous turn, then this turn's previous sentence.
+        # Who "you" is in a promise: the one who spoke just before this turn, when someone else did.
+        opening = turns.index(turns[index])  # this turn's first line
+        answering = _reply(utterances, opening - 1) if opening else None
+        listener = utterances[opening - 1].speaker if answering is not None else None
+        asked = _last_question(normalize_text(utterances[opening - 1].text)) if answering is not None else None
+        # What was said just before: the line before, then this line's previous sentence.
         before = normalize_text(utterances[index - 1].text) if index else ""
-        asked = _last_question(before) if answering is not None else None
-        recent = " ".join(normalize_text(u.text) for u in utterances[max(0, index - RECENT_TURNS) : index])
+        recent = " ".join(
+            normalize_text(u.text) for u, turn in zip(utterances[:index], turns, strict=False)
+            if turn >= turns[index] - RECENT_TURNS
+        )
         # The transcript cuts a turn into lines at pauses: the same speaker's line before is this turn's.
         same_turn = bool(index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker)
         for sentence in split_sentences(utterance.text):
