@@ -406,6 +406,8 @@ MINA_SKIP_PARTIALS_WHEN_BUSY = env.bool("MINA_SKIP_PARTIALS_WHEN_BUSY", True)
 # differs) once the oldest unsettled one is this old in stream time; 0 turns it off (the
 # default with the OpenAI engine, where each settle would be a paid request).
 MINA_SETTLE_AFTER_MS = env.int("MINA_SETTLE_AFTER_MS", 6000 if MINA_SPEECH_ENGINE == "local" else 0)
+# While no worker is idle (always, with Celery workers), a settle waits this long instead.
+MINA_SETTLE_AFTER_BUSY_MS = env.int("MINA_SETTLE_AFTER_BUSY_MS", 15_000)
 MINA_SETTLE_EXPIRE_MS = env.int("MINA_SETTLE_EXPIRE_MS", 10_000)
 # "short": finals decode the utterance's own frames (measured in docs/performance.md);
 # "full": Whisper's 30 s window, ~5x the compute.

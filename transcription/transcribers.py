@@ -83,6 +83,7 @@ def live_config() -> LiveConfig:
         partial_every_ms=settings.MINA_PARTIAL_EVERY_MS,
         skip_partials_when_busy=settings.MINA_SKIP_PARTIALS_WHEN_BUSY,
         settle_after_ms=settings.MINA_SETTLE_AFTER_MS,
+        settle_after_busy_ms=settings.MINA_SETTLE_AFTER_BUSY_MS,
         overload_window_s=settings.MINA_OVERLOAD_WINDOW_S,
         overload_skips=settings.MINA_OVERLOAD_SKIPS,
         overload_backlog=settings.MINA_OVERLOAD_BACKLOG,

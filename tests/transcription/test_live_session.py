@@ -11,7 +11,7 @@ from transcription.engines.base import TranscribedSegment, Word
 
 STANDUP = json.loads((SPEECH / "standup.json").read_text())
 PCM = read_pcm(SPEECH / "standup.wav")
-CONFIG = live.LiveConfig(settle_after_ms=6000)
+CONFIG = live.LiveConfig(settle_after_ms=6000, settle_after_busy_ms=6000)  # the same wait, idle or not
 
 
 def _run(
@@ -71,6 +71,26 @@ def test_a_settle_comes_once_the_oldest_final_is_old_enough_and_covers_the_unset
     assert settle.start_sample == max(0, settle.lines[0].start_sample - 3200 - 5 * 16000)
     assert settle.start_sample + len(settle.pcm) // 2 == settle.lines[-1].end_sample + 3200  # 200 ms after
     assert settle.pcm == PCM[settle.start_sample * 2 : settle.start_sample * 2 + len(settle.pcm)]
+
+
+def test_with_the_workers_busy_a_settle_waits_longer_and_hears_more_finals_at_once():
+    def first_settle(idle):  # the first settle, and how much of the stream was heard then
+        session, now = live.LiveSession(live.LiveConfig(settle_after_ms=6000, settle_after_busy_ms=15_000)), 0.0
+        for frame in frames(PCM):
+            now += 0.1
+            for action in session.feed(frame, now=now, capacity=True, idle=idle):
+                if isinstance(action, live.Final):
+                    _answer(session, action, now)
+                if isinstance(action, live.Settle):
+                    return action, session.position
+        raise AssertionError("no settle")
+
+    idle, idle_at = first_settle(idle=True)
+    busy, busy_at = first_settle(idle=False)
+    assert idle_at - idle.lines[0].end_sample < 7 * 16000
+    assert busy_at - busy.lines[0].end_sample >= 15 * 16000
+    assert busy.lines[0].segment_id == idle.lines[0].segment_id
+    assert len(busy.lines) > len(idle.lines)
 
 
 def test_with_the_workers_idle_a_settle_also_hears_the_stream_since_its_last_final():
