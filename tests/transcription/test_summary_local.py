@@ -627,14 +627,15 @@ def test_it_stands_for_what_the_same_speaker_said_in_the_line_before() -> None:
 
 def test_turns_cut_into_lines_count_as_turns() -> None:
     # The careful pass cuts turns into lines at pauses: "you" is still the one Paul answers,
-    # and "the guide" said four turns (seven lines) back is still the guide with screenshots.
+    # and the guide he offered two turns (five lines) back is still the guide with screenshots.
     found = items(
         ("Victor", "How do the drivers turn it on?"),
-        ("Paul", "Each driver has to open the settings."),
-        ("Paul", "Go to apps, and set location to allow all the time."),
+        ("Paul", "Each driver has to open the settings and set location to allow all the time."),
         ("Paul", "I can send you a short guide with screenshots."),
         ("Victor", "That would help."),
         ("Victor", "Most of them are not very technical."),
+        ("Victor", "Some have never changed a setting."),
+        ("Victor", "And they work in the field all day."),
         ("Paul", "I'll send the guide within the hour."),
     )
 
