@@ -1092,10 +1092,11 @@ def _reassigned(
 def _turn_numbers(utterances: Sequence[Utterance]) -> list[int]:
     """Each line's turn: lines of one speaker in a row are one turn (a line nobody is known
     to have said is a turn of its own)."""
-    numbers: list[int] = []
+    numbers, turn = [], 0
     for index, utterance in enumerate(utterances):
-        same = index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker
-        numbers.append(numbers[-1] if same else len(numbers) and numbers[-1] + 1)
+        if index and not (utterance.speaker and utterances[index - 1].speaker == utterance.speaker):
+            turn += 1
+        numbers.append(turn)
     return numbers
 
 
