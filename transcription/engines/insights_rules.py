@@ -1089,15 +1089,14 @@ def _reassigned(
     return [*items[: recent[-1]], (t, changed), *items[recent[-1] + 1 :]]
 
 
-def _turn_numbers(utterances: Sequence[Utterance]) -> list[int]:
-    """Each line's turn: lines of one speaker in a row are one turn (a line nobody is known
-    to have said is a turn of its own)."""
-    numbers, turn = [], 0
+def _turn_openings(utterances: Sequence[Utterance]) -> list[int]:
+    """For each line, the first line of its turn: lines of one speaker in a row are one turn
+    (a line nobody is known to have said is a turn of its own)."""
+    openings: list[int] = []
     for index, utterance in enumerate(utterances):
-        if index and not (utterance.speaker and utterances[index - 1].speaker == utterance.speaker):
-            turn += 1
-        numbers.append(turn)
-    return numbers
+        same = index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker
+        openings.append(openings[-1] if same else index)
+    return openings
 
 
 def extract_action_items(
@@ -1116,22 +1115,22 @@ def extract_action_items(
         _resolver(utterances, default_speaker, known_names), meeting_date, default_speaker
     )
     items: list[tuple[int, ActionItem]] = []  # (turn, task)
-    turns = _turn_numbers(utterances)
+    openings = _turn_openings(utterances)
     for index, utterance in enumerate(utterances):
         reply = _reply(utterances, index)
         # Who "you" is in a promise: the one who spoke just before this turn, when someone else did.
-        opening = turns.index(turns[index])  # this turn's first line
+        opening = openings[index]
         answering = _reply(utterances, opening - 1) if opening else None
         listener = utterances[opening - 1].speaker if answering is not None else None
         asked = _last_question(normalize_text(utterances[opening - 1].text)) if answering is not None else None
         # What was said just before: the line before, then this line's previous sentence.
         before = normalize_text(utterances[index - 1].text) if index else ""
-        recent = " ".join(
-            normalize_text(u.text) for u, turn in zip(utterances[:index], turns, strict=False)
-            if turn >= turns[index] - RECENT_TURNS
-        )
-        # The transcript cuts a turn into lines at pauses: the same speaker's line before is this turn's.
-        same_turn = bool(index and utterance.speaker and utterances[index - 1].speaker == utterance.speaker)
+        earliest = opening  # the first line of the last few turns
+        for _ in range(RECENT_TURNS):
+            earliest = openings[earliest - 1] if earliest else 0
+        recent = " ".join(normalize_text(u.text) for u in utterances[earliest:index])
+        # The transcript cuts a turn into lines at pauses: this turn's line before is this turn's.
+        same_turn = opening < index
         for sentence in split_sentences(utterance.text):
             said = _Said(before, same_turn, asked, recent)
             found = list(_sentence_items(sentence, utterance, reply, context, listener, said))
